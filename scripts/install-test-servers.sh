@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Install the Debian servers that integration tests run against (InfluxDB 1.x for InfluxQL,
+# VictoriaMetrics for the InfluxDB v2 write API, Chromium for the board screenshots).
+# The main job (`make run`) never needs these. Without root or apt, tests that need them skip.
+set -euo pipefail
+want=(influxdb victoria-metrics chromium chromium-driver)
+missing=()
+command -v influxd >/dev/null || missing+=(influxdb)
+command -v victoria-metrics >/dev/null || [ -x /usr/bin/victoria-metrics ] || missing+=(victoria-metrics)
+command -v chromium >/dev/null || missing+=(chromium)
+command -v chromedriver >/dev/null || missing+=(chromium-driver)
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "test servers present: ${want[*]}"
+  exit 0
+fi
+if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
+  echo "cannot install ${missing[*]} (needs root and apt); the tests that need them will skip"
+  exit 0
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# Debian starts services on install; the tests start their own on loopback ports.
+for svc in influxdb victoria-metrics; do
+  (systemctl stop "$svc" 2>/dev/null || service "$svc" stop 2>/dev/null || true) >/dev/null
+done
+echo "installed: ${missing[*]}"

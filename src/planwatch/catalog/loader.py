@@ -1,0 +1,193 @@
+"""Load the plan catalog from the YAML files kept beside this module.
+
+One file per plan under ``data/plans/``, the agency registry in ``data/agencies.yaml``.
+A new plan is added by adding a file: nothing here names a plan.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from planwatch.domain.model import Agency, CatalogEntry, Plan
+
+__all__ = [
+    "Catalog",
+    "CatalogError",
+    "NotATarget",
+    "PlanFile",
+    "default_catalog",
+    "load_catalog",
+    "seed_text",
+]
+
+DATA_DIR = Path(__file__).parent / "data"
+SEEDS_DIR = Path(__file__).parent / "seeds"
+
+
+class CatalogError(ValueError):
+    """A catalog file that does not validate; the message names the file and the field."""
+
+
+class NotATarget(BaseModel):
+    """A number in the seed that looks like a target but is not one, with the reason."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    text: str  # exact substring of the seed
+    why: str
+
+
+class PlanFile(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    plan: Plan
+    entries: tuple[dict[str, Any], ...]
+    not_targets: tuple[NotATarget, ...] = ()
+
+
+@dataclass(frozen=True)
+class Catalog:
+    plans: Mapping[str, Plan]  # by plan code
+    entries: Mapping[str, CatalogEntry]  # by id, in file order
+    agencies: Mapping[str, Agency]  # by agency id
+    not_targets: Mapping[str, tuple[NotATarget, ...]]  # by plan code
+    version: str  # content hash of the data files: stamped on every event
+    _agency_by_name: Mapping[str, Agency] = field(default_factory=dict, repr=False)
+
+    def __iter__(self) -> Iterator[CatalogEntry]:
+        return iter(self.entries.values())
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def get(self, entry_id: str) -> CatalogEntry | None:
+        return self.entries.get(entry_id)
+
+    def agency(self, name: str) -> Agency | None:
+        """The registry record for an agency name as written (Simplified or Traditional)."""
+        return self._agency_by_name.get(name)
+
+    @property
+    def jurisdictions(self) -> tuple[str, ...]:
+        return tuple(sorted({e.jurisdiction for e in self}))
+
+    def for_jurisdiction(self, jurisdiction: str) -> tuple[CatalogEntry, ...]:
+        return tuple(e for e in self if e.jurisdiction == jurisdiction)
+
+    def led_by(self, agency_name: str) -> tuple[CatalogEntry, ...]:
+        wanted = self.agency(agency_name)
+        return tuple(
+            e
+            for e in self
+            if any(
+                (self.agency(n) == wanted if wanted else n == agency_name) for n in e.lead_agencies
+            )
+        )
+
+
+def _load_yaml(path: Path) -> Any:
+    with path.open(encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+def _entry(plan: Plan, raw: dict[str, Any], source: Path) -> CatalogEntry:
+    values = {
+        "plan": plan.title,
+        "plan_code": plan.code,
+        "seed": plan.seed,
+        "jurisdiction": plan.jurisdiction,
+        "start_year": plan.start_year,
+        **raw,
+    }
+    values.setdefault("indicator_simplified", values.get("indicator"))
+    try:
+        return CatalogEntry.model_validate(values)
+    except ValidationError as exc:
+        raise CatalogError(f"{source.name}: entry {raw.get('id', '?')}: {exc}") from exc
+
+
+def _load_agencies(paths: list[Path], digest: Any) -> dict[str, Agency]:
+    """Merge the registry files: one id may appear in several, with the same name and English."""
+    merged: dict[str, Agency] = {}
+    for path in paths:
+        digest.update(path.read_bytes())
+        for raw in _load_yaml(path).get("agencies") or []:
+            try:
+                agency = Agency.model_validate(raw)
+            except ValidationError as exc:
+                raise CatalogError(f"agencies/{path.name}: {exc}") from exc
+            known = merged.get(agency.id)
+            if known is None:
+                merged[agency.id] = agency
+                continue
+            if known.name != agency.name:
+                raise CatalogError(
+                    f"agencies/{path.name}: {agency.id} is {agency.name!r} here "
+                    f"but {known.name!r} elsewhere"
+                )
+            aliases = tuple(dict.fromkeys(known.aliases + agency.aliases))
+            merged[agency.id] = known.model_copy(
+                update={
+                    "aliases": aliases,
+                    "name_traditional": known.name_traditional or agency.name_traditional,
+                }
+            )
+    return merged
+
+
+def load_catalog(data_dir: Path | None = None) -> Catalog:
+    """Read and validate every plan file; raise CatalogError naming the file and field."""
+    data_dir = data_dir or DATA_DIR
+    digest = hashlib.sha256()
+    agencies = _load_agencies(sorted((data_dir / "agencies").glob("*.yaml")), digest)
+    by_name: dict[str, Agency] = {}
+    for agency in agencies.values():
+        for name in agency.all_names:
+            other = by_name.setdefault(name, agency)
+            if other.id != agency.id:
+                raise CatalogError(f"agency name {name!r} belongs to {other.id} and {agency.id}")
+
+    plans: dict[str, Plan] = {}
+    entries: dict[str, CatalogEntry] = {}
+    not_targets: dict[str, tuple[NotATarget, ...]] = {}
+    for path in sorted((data_dir / "plans").glob("*.yaml")):
+        digest.update(path.read_bytes())
+        try:
+            plan_file = PlanFile.model_validate(_load_yaml(path))
+        except ValidationError as exc:
+            raise CatalogError(f"{path.name}: {exc}") from exc
+        plan = plan_file.plan
+        if plan.code in plans:
+            raise CatalogError(f"{path.name}: plan code {plan.code!r} is used twice")
+        plans[plan.code] = plan
+        not_targets[plan.code] = plan_file.not_targets
+        for raw in plan_file.entries:
+            entry = _entry(plan, raw, path)
+            if entry.id in entries:
+                raise CatalogError(f"{path.name}: id {entry.id!r} is used twice")
+            entries[entry.id] = entry
+    return Catalog(
+        plans=plans,
+        entries=entries,
+        agencies=agencies,
+        not_targets=not_targets,
+        version=digest.hexdigest()[:12],
+        _agency_by_name=by_name,
+    )
+
+
+@cache
+def default_catalog() -> Catalog:
+    """The catalog shipped with the package, loaded once per process."""
+    return load_catalog()
+
+
+def seed_text(seed: str) -> str:
+    """The plan's own text, the source of record for every quote in the catalog."""
+    return (SEEDS_DIR / seed).read_text(encoding="utf-8")

@@ -1,0 +1,11 @@
+"""``planwatch`` commands of the stack part (registered by planwatch.cli.main)."""
+
+from __future__ import annotations
+
+import typer
+
+__all__ = ["register"]
+
+
+def register(app: typer.Typer) -> None:
+    """Add this module's commands to the planwatch command."""

@@ -1,0 +1,169 @@
+"""The plan catalog as typed values: plans, agencies, targets and the entries that hold them.
+
+Pure data: no I/O. The loader in ``planwatch.catalog`` builds these from the YAML files.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+__all__ = [
+    "Agency",
+    "Baseline",
+    "CatalogEntry",
+    "Direction",
+    "Frequency",
+    "Kind",
+    "Plan",
+    "Target",
+    "Tier",
+]
+
+ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+class Kind(StrEnum):
+    """How a plan states the goal; decides which assessment formula applies."""
+
+    LEVEL = "level"  # 达到 X: a level reached by a year
+    CUMULATIVE = "cumulative"  # 累计: running total of yearly flows over the period
+    YEARLY_FLOW = "yearly_flow"  # 每年: each year's flow against the yearly target
+    NEW_ITEMS = "new_items"  # 新增 / 新建 / 引进: increment since the plan start
+    BUILD_COUNT = "build_count"  # 建设 N 个…: a count of things to build over the period
+    RANKING = "ranking"  # 进入前 N 位: a rank, lower is better
+    RANKING_CHANGE = "ranking_change"  # 提升 N 位: places gained since the plan start
+    GROWTH_RATE = "growth_rate"  # 增速 / 增长率: an annual growth rate in %
+    MAINTAIN = "maintain"  # 保持在 X 左右: a level kept inside a band
+
+
+class Direction(StrEnum):
+    HIGHER = "higher"  # higher is better
+    LOWER = "lower"  # lower is better (rankings, costs)
+    AROUND = "around"  # inside a band around the value; too high is off too
+
+
+class Tier(StrEnum):
+    BINDING = "binding"  # 约束值 / 约束性: the floor the government commits to
+    EXPECTED = "expected"  # 预期值 / 预期性 / 力争: the ambition
+
+
+class Frequency(StrEnum):
+    """How often the reporting bureau owes a figure; drives overdue detection."""
+
+    ANNUAL = "annual"
+    QUARTERLY = "quarterly"
+    MONTHLY = "monthly"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Agency(_Frozen):
+    """One body named in the plans. Contact channels are configuration, never catalog data."""
+
+    id: str
+    name: str  # Simplified characters
+    name_traditional: str | None = None
+    name_en: str
+    aliases: tuple[str, ...] = ()  # other spellings found in the seeds
+    level: str = "province"  # province | city | zone | county | national
+
+    @property
+    def all_names(self) -> tuple[str, ...]:
+        names = (self.name, *((self.name_traditional,) if self.name_traditional else ()))
+        return names + self.aliases
+
+
+class Baseline(_Frozen):
+    year: int
+    value: float
+    note: str | None = None  # e.g. "* 为2020年数据"
+
+
+class Target(_Frozen):
+    year: int
+    value: float
+    value_max: float | None = None  # upper bound of a range such as 3-5个
+    tier: Tier | None = None
+    qualifiers: tuple[str, ...] = ()  # words as written: 达到, 以上, 左右, 力争, 突破, 累计 …
+    quote: str | None = None  # the sentence of this target when it differs from the entry's
+
+    @model_validator(mode="after")
+    def _range_ordered(self) -> Target:
+        if self.value_max is not None and self.value_max < self.value:
+            raise ValueError(f"value_max {self.value_max} is below value {self.value}")
+        return self
+
+
+class Plan(_Frozen):
+    code: str  # short ASCII prefix of every entry id of this plan, e.g. "gs25"
+    seed: str  # file name of the plan text under planwatch/catalog/seeds
+    title: str
+    title_en: str
+    document_no: str | None = None
+    jurisdiction: str  # the issuing jurisdiction; entries default to it
+    start_year: int  # counting of 新增 / 累计 / 提升 starts after the end of this year
+    end_year: int
+
+
+class CatalogEntry(_Frozen):
+    """One quantified target: a (jurisdiction, indicator) of one plan with its yearly targets."""
+
+    id: str
+    plan: str  # plan title
+    plan_code: str
+    seed: str
+    section: str
+    jurisdiction: str
+    indicator: str  # as written in the seed
+    indicator_simplified: str
+    indicator_en: str
+    unit: str
+    kind: Kind
+    direction: Direction
+    frequency: Frequency = Frequency.ANNUAL
+    baseline: Baseline | None = None
+    targets: tuple[Target, ...] = Field(min_length=1)
+    responsible_agencies: tuple[str, ...] = ()
+    lead_agencies: tuple[str, ...] = ()
+    source_quote: str
+    start_year: int  # the plan's start; baseline for 新增 / 累计 / 提升 when no baseline is given
+    tolerance_pct: float | None = None  # band half-width in % of the value, for 左右 / maintain
+    note: str | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _ascii_id(cls, value: str) -> str:
+        if not ID_PATTERN.match(value):
+            raise ValueError(f"id {value!r} must be lowercase ASCII words joined by '-'")
+        return value
+
+    @model_validator(mode="after")
+    def _targets_sorted(self) -> CatalogEntry:
+        keys = [(t.year, t.tier or "") for t in self.targets]
+        if len(set(keys)) != len(keys):
+            raise ValueError(f"{self.id}: two targets share a year and tier")
+        return self
+
+    @property
+    def target_years(self) -> tuple[int, ...]:
+        return tuple(sorted({t.year for t in self.targets}))
+
+    def targets_for(self, year: int) -> tuple[Target, ...]:
+        return tuple(t for t in self.targets if t.year == year)
+
+    @property
+    def first_year(self) -> int:
+        return self.start_year + 1
+
+    @property
+    def last_year(self) -> int:
+        return max(self.target_years)
+
+    def snapshot(self) -> dict[str, object]:
+        """The target as it stood when an event was made, frozen onto that event."""
+        return self.model_dump(mode="json")

@@ -1,0 +1,85 @@
+"""Reporting periods: ``YYYY`` (a year), ``YYYY-Qn`` and ``YYYY-MM`` (year to date).
+
+A quarterly or monthly figure of a yearly flow is a year-to-date value: ``2024-Q2`` is the
+first half of 2024, ``2024-05`` January to May.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+__all__ = ["Period", "PeriodError", "PeriodKind", "parse_period"]
+
+_PATTERN = re.compile(r"^(?P<year>\d{4})(?:-(?:Q(?P<q>[1-4])|(?P<m>0[1-9]|1[0-2])))?$")
+
+
+class PeriodError(ValueError):
+    """A period string that is not ``YYYY``, ``YYYY-Qn`` or ``YYYY-MM``."""
+
+
+class PeriodKind(StrEnum):
+    YEAR = "year"
+    QUARTER = "quarter"
+    MONTH = "month"
+
+
+@dataclass(frozen=True, order=True)
+class Period:
+    year: int
+    months: int  # months of the year covered, counted from January: 12, 3/6/9, 1..12
+    kind: PeriodKind
+
+    @property
+    def label(self) -> str:
+        if self.kind is PeriodKind.YEAR:
+            return f"{self.year:04d}"
+        if self.kind is PeriodKind.QUARTER:
+            return f"{self.year:04d}-Q{self.months // 3}"
+        return f"{self.year:04d}-{self.months:02d}"
+
+    @property
+    def fraction_of_year(self) -> float:
+        """Share of the year this year-to-date period covers (1.0 for a full year)."""
+        return self.months / 12
+
+    @property
+    def is_full_year(self) -> bool:
+        return self.months == 12
+
+    @property
+    def decimal_year(self) -> float:
+        """Position on a time axis: the end of the period, in years (2024 → 2024.0 end of year).
+
+        A full year ``2024`` sits at 2024.0 (its value is the year-end level, as plans count
+        years), ``2024-Q2`` at 2023.5: half-way through 2024.
+        """
+        return self.year - 1 + self.months / 12
+
+    @property
+    def end_date(self) -> date:
+        """The last day the period covers."""
+        if self.months == 12:
+            return date(self.year, 12, 31)
+        first_of_next = date(self.year, self.months + 1, 1)
+        return date.fromordinal(first_of_next.toordinal() - 1)
+
+    def __str__(self) -> str:
+        return self.label
+
+
+def parse_period(text: str) -> Period:
+    """Parse ``YYYY``, ``YYYY-Qn`` or ``YYYY-MM``; raise PeriodError saying what was expected."""
+    match = _PATTERN.match(text.strip()) if isinstance(text, str) else None
+    if not match:
+        raise PeriodError(f"period {text!r} is not YYYY, YYYY-Qn or YYYY-MM")
+    year = int(match["year"])
+    if not 1900 <= year <= 2100:
+        raise PeriodError(f"period {text!r} has an impossible year")
+    if match["q"]:
+        return Period(year, int(match["q"]) * 3, PeriodKind.QUARTER)
+    if match["m"]:
+        return Period(year, int(match["m"]), PeriodKind.MONTH)
+    return Period(year, 12, PeriodKind.YEAR)

@@ -1,0 +1,1 @@
+"""Real servers for the tests: started by fixtures on loopback, stopped when done."""
