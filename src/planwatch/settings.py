@@ -1,0 +1,32 @@
+"""Settings every service shares: where the broker is, where local state lives, the keys.
+
+Each service has its own ``Settings`` class with its own prefix for what only it needs; this
+one carries the ``PLANWATCH_`` variables they all read. Built in each entrypoint, never at import.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["CommonSettings"]
+
+
+class CommonSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PLANWATCH_", env_file=".env", extra="ignore")
+
+    kafka_bootstrap: str = Field("127.0.0.1:19092", description="Kafka bootstrap servers")
+    data_dir: Path = Field(Path(".planwatch"), description="local state of the embedded default")
+    keys_db_url: str | None = Field(
+        None, description="SQLAlchemy URL of the API key store (default: SQLite in data_dir)"
+    )
+    demo_key: str | None = Field(None, description="a key valid for every jurisdiction (demo)")
+    board_url: str = Field("http://127.0.0.1:8084", description="base URL of the board")
+
+    def keys_url(self) -> str:
+        if self.keys_db_url:
+            return self.keys_db_url
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{(self.data_dir / 'keys.db').resolve()}"
