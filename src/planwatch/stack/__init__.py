@@ -1,0 +1,1 @@
+"""The embedded default: the whole pipeline on one machine without Docker (planwatch run)."""

@@ -1,0 +1,151 @@
+"""``planwatch run``: the broker, the services, a mailbox and the board on one machine."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+
+from rich.console import Console
+
+from planwatch.domain.events import Topics
+from planwatch.stack.broker import EmbeddedBroker, create_topics
+from planwatch.stack.mailbox import LocalMailbox
+from planwatch.stack.supervisor import ServiceSpec, Supervisor
+
+__all__ = ["RunOptions", "run_stack"]
+
+# Partitions of the embedded default; docs/scaling.md says how to choose them in production.
+TOPIC_PARTITIONS = {
+    Topics.SUBMISSIONS: 4,
+    Topics.ASSESSMENTS: 4,
+    Topics.STATUS_CHANGES: 4,
+    Topics.DEAD_LETTER: 1,
+}
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    data_dir: Path
+    host: str = "127.0.0.1"
+    broker_port: int = 19092
+    ingest_port: int = 8080
+    alerts_port: int = 8082
+    evaluator_port: int = 8083
+    board_port: int = 8084
+    smtp_port: int = 2525
+    demo: bool = False
+    demo_key: str | None = None
+
+
+class _Stop(Exception):
+    """Raised by the signal handler so cleanup runs on the main thread."""
+
+
+def _raise_stop(signum: int, frame: FrameType | None) -> None:
+    raise _Stop
+
+
+def _specs(o: RunOptions) -> list[ServiceSpec]:
+    url = f"http://{o.host}"
+    return [
+        ServiceSpec(
+            "ingest",
+            "planwatch_ingest",
+            f"{url}:{o.ingest_port}/healthz",
+            {"PLANWATCH_INGEST_HOST": o.host, "PLANWATCH_INGEST_PORT": str(o.ingest_port)},
+        ),
+        ServiceSpec(
+            "evaluator",
+            "planwatch_evaluator",
+            f"{url}:{o.evaluator_port}/healthz",
+            {"PLANWATCH_EVALUATOR_WEB_PORT": str(o.evaluator_port)},
+        ),
+        ServiceSpec(
+            "alerts",
+            "planwatch_alerts",
+            f"{url}:{o.alerts_port}/healthz",
+            {
+                "PLANWATCH_ALERTS_HOST": o.host,
+                "PLANWATCH_ALERTS_PORT": str(o.alerts_port),
+                "PLANWATCH_ALERTS_SMTP_HOST": o.host,
+                "PLANWATCH_ALERTS_SMTP_PORT": str(o.smtp_port),
+            },
+        ),
+        ServiceSpec(
+            "board",
+            "planwatch_board",
+            f"{url}:{o.board_port}/healthz",
+            {"PLANWATCH_BOARD_HOST": o.host, "PLANWATCH_BOARD_PORT": str(o.board_port)},
+        ),
+    ]
+
+
+def run_stack(options: RunOptions, console: Console | None = None) -> int:
+    """Run until Ctrl-C (or SIGTERM); return the exit code."""
+    console = console or Console()
+    o = options
+    data_dir = o.data_dir.resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = o.demo_key or os.environ.get("PLANWATCH_DEMO_KEY") or secrets.token_urlsafe(24)
+    board_url = f"http://{o.host}:{o.board_port}"
+    env = {
+        "PLANWATCH_KAFKA_BOOTSTRAP": f"{o.host}:{o.broker_port}",
+        "PLANWATCH_DATA_DIR": str(data_dir),
+        "PLANWATCH_DEMO_KEY": key,
+        "PLANWATCH_BOARD_URL": board_url,
+    }
+    signal.signal(signal.SIGTERM, _raise_stop)
+    broker = EmbeddedBroker(o.host, o.broker_port, data_dir / "logs" / "broker.log")
+    mailbox = LocalMailbox(data_dir / "mailbox", o.smtp_port, o.host)
+    supervisor = Supervisor(data_dir / "logs", env)
+    try:
+        with console.status("starting the broker (Tansu) …"):
+            broker.start()
+            create_topics(broker.bootstrap, [(str(t), n) for t, n in TOPIC_PARTITIONS.items()])
+        mailbox.start()
+        with console.status("starting ingest, evaluator, alerts and board …"):
+            for spec in _specs(o):
+                supervisor.start(spec)
+            supervisor.wait_healthy()
+        _banner(console, o, key, data_dir, board_url)
+        if o.demo:
+            from planwatch.stack.demo import load_demo
+
+            with console.status("loading demo submissions …"):
+                summary = load_demo(f"http://{o.host}:{o.ingest_port}", key)
+            console.print(f"[green]demo loaded:[/green] {summary}")
+        while True:
+            supervisor.check_alive()
+            time.sleep(0.5)
+    except (KeyboardInterrupt, _Stop):
+        console.print("\nstopping …")
+        return 0
+    except (RuntimeError, TimeoutError) as exc:
+        console.print(f"[red]{exc}[/red]")
+        return 1
+    finally:
+        supervisor.stop_all()
+        mailbox.stop()
+        broker.stop()
+        console.print("stopped.")
+
+
+def _banner(console: Console, o: RunOptions, key: str, data_dir: Path, board_url: str) -> None:
+    console.print("[bold green]planwatch is running[/bold green] (Ctrl-C stops everything)")
+    console.print(f"  ingest     http://{o.host}:{o.ingest_port}  (API docs: /docs)")
+    console.print(f"  alerts     http://{o.host}:{o.alerts_port}/v1/alerts")
+    console.print(f"  board      {board_url}/")
+    console.print(f"  indicator  {board_url}/indicators/<id>  (ids: planwatch catalog list)")
+    console.print(f"  broker     {o.host}:{o.broker_port} (Tansu, in memory)")
+    console.print(f"  mailbox    {data_dir / 'mailbox' / 'new'}  (alert e-mail, one file each)")
+    console.print(f"  logs       {data_dir / 'logs'}")
+    console.print(f"  API key    {key}")
+    console.print(
+        f"  try        planwatch push FILE --key {key}   |   "
+        f"curl -H 'Authorization: Bearer {key}' http://{o.host}:{o.alerts_port}/v1/alerts"
+    )
