@@ -3,12 +3,13 @@
 # VictoriaMetrics for the InfluxDB v2 write API, Chromium for the board screenshots).
 # The main job (`make run`) never needs these. Without root or apt, tests that need them skip.
 set -euo pipefail
-want=(influxdb victoria-metrics chromium chromium-driver)
+want=(influxdb victoria-metrics chromium chromium-driver docker-compose)
 missing=()
 command -v influxd >/dev/null || missing+=(influxdb)
 command -v victoria-metrics >/dev/null || [ -x /usr/bin/victoria-metrics ] || missing+=(victoria-metrics)
 command -v chromium >/dev/null || missing+=(chromium)
 command -v chromedriver >/dev/null || missing+=(chromium-driver)
+command -v docker-compose >/dev/null || missing+=(docker-compose)
 if [ ${#missing[@]} -eq 0 ]; then
   echo "test servers present: ${want[*]}"
   exit 0
