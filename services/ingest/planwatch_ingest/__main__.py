@@ -1,0 +1,25 @@
+"""``python -m planwatch_ingest``: build the settings, then serve the app with uvicorn."""
+
+from __future__ import annotations
+
+import uvicorn
+
+from planwatch_ingest.app import create_app
+from planwatch_ingest.logs import configure_logging
+from planwatch_ingest.settings import Settings
+
+
+def main() -> None:
+    settings = Settings()
+    configure_logging(settings.log_level)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        access_log=False,  # one structured line per submission is logged by the app instead
+        log_config=None,
+    )
+
+
+if __name__ == "__main__":
+    main()

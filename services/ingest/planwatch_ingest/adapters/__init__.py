@@ -1,0 +1,1 @@
+"""Adapters of the ingest ports, named by technology."""

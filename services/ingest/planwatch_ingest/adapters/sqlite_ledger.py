@@ -1,0 +1,225 @@
+"""The ledger in SQLite (WAL, synchronous=FULL): a request's figures are on disk before its 202.
+
+Tables: ``outbox`` holds every accepted figure (every vintage, never updated) as the event to
+publish, in publishing order; ``client_aliases`` maps a bureau's submission id to an earlier
+figure it repeated; ``idempotency`` keeps the first answer per Idempotency-Key; ``state`` the
+publish cursor. The tables are append-only (random-key indexes would make every commit write
+hundreds of scattered pages); the lookups by series and by submission id are kept in memory and
+rebuilt from the outbox at start. One process per ledger file (a lock file enforces it); one
+connection, guarded by a lock: the service calls it from one worker thread.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import sqlite3
+import threading
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from planwatch_ingest.outcomes import Decision, Known
+from planwatch_ingest.ports import AlreadyAnswered, Decide, OutboxRow, StoredResponse
+from planwatch_ingest.validation import Figure
+
+__all__ = ["SqliteLedger"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS outbox (
+    seq INTEGER PRIMARY KEY,
+    event_id TEXT NOT NULL,
+    key BLOB NOT NULL,
+    payload BLOB NOT NULL,
+    series TEXT NOT NULL,
+    vintage INTEGER NOT NULL,
+    value REAL NOT NULL,
+    owner TEXT NOT NULL,
+    client_id TEXT,
+    key_id TEXT NOT NULL,
+    received_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS client_aliases (
+    owner TEXT NOT NULL,
+    client_id TEXT NOT NULL,
+    event_id TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS idempotency (
+    owner TEXT NOT NULL,
+    key TEXT NOT NULL,
+    request_sha256 TEXT NOT NULL,
+    status INTEGER NOT NULL,
+    body BLOB NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (owner, key)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS state (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+"""
+
+
+class LedgerInUse(RuntimeError):
+    """Another process has the ledger open: one ingest process per ledger file."""
+
+
+class SqliteLedger:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock_file = (path.parent / (path.name + ".lock")).open("w")
+        try:
+            fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._lock_file.close()
+            raise LedgerInUse(f"{path} is used by another ingest process") from None
+        self._conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        # FULL: the WAL is fsync'd at every commit, so a 202 survives a power cut.
+        self._conn.execute("PRAGMA synchronous=FULL")
+        self._conn.executescript(_SCHEMA)
+        self._lock = threading.Lock()
+        self._latest: dict[str, Known] = {}
+        self._by_client: dict[tuple[str, str], Known] = {}
+        self._load_index()
+
+    def _load_index(self) -> None:
+        """Every table is append-only; the lookups live in memory, rebuilt here at start."""
+        by_event: dict[str, Known] = {}
+        rows = self._conn.execute(
+            "SELECT series, vintage, value, event_id, owner, client_id FROM outbox ORDER BY seq"
+        )
+        for series, vintage, value, event_id, owner, client_id in rows:
+            known = Known(series, vintage, value, event_id)
+            self._latest[series] = known
+            if client_id is not None:
+                self._by_client[(owner, client_id)] = known
+                by_event[event_id] = known
+        aliases = self._conn.execute("SELECT owner, client_id, event_id FROM client_aliases")
+        for owner, client_id, event_id in aliases:
+            known = by_event.get(event_id) or self._known_by_event(event_id)
+            if known is not None:
+                self._by_client.setdefault((owner, client_id), known)
+
+    def _known_by_event(self, event_id: str) -> Known | None:
+        row = self._conn.execute(
+            "SELECT series, vintage, value, event_id FROM outbox WHERE event_id = ?", (event_id,)
+        ).fetchone()
+        return Known(*row) if row else None
+
+    def record(
+        self,
+        owner: str,
+        figures: Sequence[Figure],
+        decide: Decide,
+        *,
+        key_id: str,
+        idempotency: tuple[str, str] | None = None,
+        render: Callable[[Decision], tuple[int, bytes]] | None = None,
+    ) -> Decision:
+        now = datetime.now(UTC).isoformat()
+        with self._lock:
+            conn = self._conn
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                if idempotency is not None:
+                    stored = self._stored(owner, idempotency[0])
+                    if stored is not None:
+                        raise AlreadyAnswered(stored)
+                by_client = self._by_client
+                named = {
+                    f.submission_id: by_client[(owner, f.submission_id)]
+                    for f in figures
+                    if f.submission_id is not None and (owner, f.submission_id) in by_client
+                }
+                decision = decide(self._latest, named)
+                if decision.errors:
+                    conn.execute("ROLLBACK")
+                    return decision
+                events = decision.events
+                conn.executemany(
+                    "INSERT INTO outbox (event_id, key, payload, series, vintage, value, owner, "
+                    "client_id, key_id, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        (
+                            e.event_id,
+                            e.key,
+                            e.payload,
+                            e.series,
+                            e.vintage,
+                            e.value,
+                            owner,
+                            e.client_submission_id,
+                            key_id,
+                            now,
+                        )
+                        for e in events
+                    ],
+                )
+                if decision.aliases:
+                    conn.executemany(
+                        "INSERT INTO client_aliases VALUES (?, ?, ?)",
+                        [(owner, cid, known.event_id) for cid, known in decision.aliases],
+                    )
+                if idempotency is not None and render is not None:
+                    status, body = render(decision)
+                    conn.execute(
+                        "INSERT INTO idempotency VALUES (?, ?, ?, ?, ?, ?)",
+                        (owner, idempotency[0], idempotency[1], status, body, now),
+                    )
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            # Only what is committed enters the in-memory lookups.
+            latest = self._latest
+            for e in events:
+                known = Known(e.series, e.vintage, e.value, e.event_id)
+                latest[e.series] = known
+                if e.client_submission_id is not None:
+                    by_client[(owner, e.client_submission_id)] = known
+            for cid, known in decision.aliases:
+                by_client.setdefault((owner, cid), known)
+        return decision
+
+    def _stored(self, owner: str, idempotency_key: str) -> StoredResponse | None:
+        row = self._conn.execute(
+            "SELECT request_sha256, status, body FROM idempotency WHERE owner = ? AND key = ?",
+            (owner, idempotency_key),
+        ).fetchone()
+        return StoredResponse(row[0], row[1], bytes(row[2])) if row else None
+
+    def replay(self, owner: str, idempotency_key: str) -> StoredResponse | None:
+        with self._lock:
+            return self._stored(owner, idempotency_key)
+
+    def pending(self, after_seq: int, limit: int) -> list[OutboxRow]:
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT seq, event_id, key, payload FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?",
+                (after_seq, limit),
+            ).fetchall()
+        return [
+            OutboxRow(seq, event_id, bytes(key), bytes(payload))
+            for seq, event_id, key, payload in rows
+        ]
+
+    def cursor(self) -> int:
+        with self._lock:
+            row = self._conn.execute("SELECT value FROM state WHERE name = 'cursor'").fetchone()
+        return int(row[0]) if row else 0
+
+    def set_cursor(self, seq: int) -> None:
+        with self._lock:
+            self._conn.execute(
+                "INSERT INTO state VALUES ('cursor', ?) "
+                "ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+                (seq,),
+            )
+
+    def last_seq(self) -> int:
+        with self._lock:
+            row = self._conn.execute("SELECT max(seq) FROM outbox").fetchone()
+        return int(row[0] or 0)
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+            self._lock_file.close()

@@ -1,0 +1,437 @@
+"""``POST /v1/submissions`` and the template download.
+
+Batch semantics: all or nothing per request. Any bad row → 422 listing every bad row and field,
+nothing kept; any row outside the key's jurisdictions → 403 listing those rows, nothing kept.
+Otherwise every row is in the ledger, fsync'd, before the 202.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import time
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+import orjson
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+from starlette.datastructures import UploadFile
+from starlette.formparsers import MultiPartException, MultiPartParser
+
+from planwatch.security import Principal, Role
+from planwatch_ingest.outcomes import Decision, decide
+from planwatch_ingest.parsing import XLSX_TYPE, BodyError, Parsed, parse_csv, parse_json, parse_xlsx
+from planwatch_ingest.ports import AlreadyAnswered
+from planwatch_ingest.problems import Problem, ProblemError
+from planwatch_ingest.schemas import SubmissionAnswer
+from planwatch_ingest.templates import template_csv, template_rows, template_xlsx
+
+if TYPE_CHECKING:
+    from planwatch_ingest.app import Components
+
+__all__ = ["router"]
+
+log = logging.getLogger("planwatch_ingest.access")
+router = APIRouter()
+
+_BODY_DOC: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "oneOf": [
+                        {"$ref": "#/components/schemas/SubmissionIn"},
+                        {"type": "array", "items": {"$ref": "#/components/schemas/SubmissionIn"}},
+                    ]
+                }
+            },
+            "text/csv": {"schema": {"type": "string"}},
+            XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}},
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                    "required": ["file"],
+                }
+            },
+        },
+    },
+    "parameters": [
+        {
+            "name": "Idempotency-Key",
+            "in": "header",
+            "required": False,
+            "schema": {"type": "string", "maxLength": 200},
+            "description": "a resend with the same key gets the first answer again",
+        }
+    ],
+}
+_PROBLEMS: dict[int | str, dict[str, Any]] = {
+    code: {"model": Problem, "content": {"application/problem+json": {}}}
+    for code in (400, 401, 403, 413, 415, 422)
+}
+
+
+def _parts(request: Request) -> Components:
+    return request.app.state.components  # type: ignore[no-any-return]
+
+
+def authenticate(request: Request, role: Role) -> Principal:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    unauthorized = {"WWW-Authenticate": 'Bearer realm="planwatch"'}
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ProblemError(
+            401, "unauthorized", "send Authorization: Bearer <key>", headers=unauthorized
+        )
+    principal = _parts(request).keys.verify(token.strip())
+    if principal is None:
+        raise ProblemError(401, "unauthorized", "unknown or revoked key", headers=unauthorized)
+    if not principal.can(role):
+        raise ProblemError(403, "forbidden", f"this key lacks the {role.value} role")
+    return principal
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise ProblemError(413, "oversized", f"the body is larger than {limit} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise ProblemError(413, "oversized", f"the body is larger than {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _media(content_type: str) -> tuple[str, str | None]:
+    media, _, params = content_type.partition(";")
+    charset = None
+    for param in params.split(";"):
+        name, _, value = param.strip().partition("=")
+        if name.lower() == "charset":
+            charset = value.strip().strip('"') or None
+    return media.strip().lower(), charset
+
+
+def _parse_as(media: str, charset: str | None, body: bytes, max_rows: int) -> Parsed:
+    if media == "application/json" or media.endswith("+json"):
+        return parse_json(body)
+    if media in ("text/csv", "application/csv", "text/plain"):
+        return parse_csv(body, charset, max_rows)
+    if media == XLSX_TYPE:
+        return parse_xlsx(body, max_rows)
+    raise BodyError(
+        415,
+        "unsupported_media_type",
+        "content-type",
+        f"{media or 'no content type'}: "
+        "send application/json, text/csv, .xlsx or multipart/form-data",
+    )
+
+
+async def _parse_multipart(request: Request, body: bytes, max_rows: int) -> Parsed:
+    async def stream() -> Any:
+        yield body
+
+    try:
+        form = await MultiPartParser(request.headers, stream(), max_files=1, max_fields=10).parse()
+    except MultiPartException as exc:
+        raise BodyError(400, "malformed", "body", f"not valid multipart/form-data: {exc}") from None
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile):
+        raise BodyError(422, "missing_field", "file", "send the file in a form field named 'file'")
+    data = await upload.read()
+    name = (upload.filename or "").lower()  # only its ending is used, never as a path
+    media, charset = _media(upload.content_type or "")
+    if name.endswith(".xlsx"):
+        media = XLSX_TYPE
+    elif name.endswith(".csv"):
+        media = "text/csv"
+    elif name.endswith(".json"):
+        media = "application/json"
+    return _parse_as(media, charset, data, max_rows)
+
+
+def _with_lines(items: list[dict[str, Any]], parsed: Parsed) -> list[dict[str, Any]]:
+    if parsed.lines is not None:
+        lines = parsed.lines
+        for item in items:
+            row = item.get("row")
+            if row:
+                item["line"] = lines[row - 1]
+    return items
+
+
+def _render(decision: Decision, parsed: Parsed, owner: str, received_at: str) -> bytes:
+    results = _with_lines(decision.results, parsed)
+    counts = {"accepted": 0, "revised": 0, "duplicate": 0}
+    for result in results:
+        counts[result["status"]] += 1
+    return orjson.dumps(
+        {
+            "rows": len(results),
+            **counts,
+            "skipped": parsed.skipped,
+            "received_at": received_at,
+            "submitted_by": owner,
+            "results": results,
+        }
+    )
+
+
+def _reject(
+    parts: Components, fmt: str, status: int, slug: str, detail: str, errors: list[Any]
+) -> ProblemError:
+    for error in errors:
+        parts.metrics.rejected.labels(error.get("reason", slug)).inc()
+    parts.metrics.requests.labels(fmt, str(status)).inc()
+    return ProblemError(status, slug, detail, errors)
+
+
+@router.post(
+    "/v1/submissions",
+    status_code=202,
+    response_model=SubmissionAnswer,
+    responses=_PROBLEMS,
+    openapi_extra=_BODY_DOC,
+    tags=["submissions"],
+)
+async def submit(request: Request) -> Response:
+    """Submit one figure (object), a batch (array), or a CSV/Excel file; all or nothing."""
+    started = time.perf_counter()
+    parts = _parts(request)
+    settings = parts.settings
+    principal = authenticate(request, Role.SUBMIT)
+    media, charset = _media(request.headers.get("content-type", ""))
+    fmt = {"application/json": "json", "text/csv": "csv", XLSX_TYPE: "xlsx"}.get(media, "other")
+    try:
+        body = await _read_body(request, settings.max_body_bytes)
+    except ProblemError as exc:
+        raise _reject(
+            parts,
+            fmt,
+            exc.status,
+            exc.slug,
+            exc.detail,
+            [{"field": "body", "problem": exc.detail, "reason": "oversized"}],
+        ) from None
+
+    idempotency = None
+    key = request.headers.get("idempotency-key")
+    if key is not None:
+        if not 0 < len(key) <= 200 or not key.isprintable():
+            raise _reject(
+                parts,
+                fmt,
+                400,
+                "bad-idempotency-key",
+                "Idempotency-Key: 1 to 200 printable characters",
+                [
+                    {
+                        "field": "Idempotency-Key",
+                        "problem": "1 to 200 printable characters",
+                        "reason": "wrong_type",
+                    }
+                ],
+            )
+        digest = hashlib.sha256(media.encode() + b"\n" + body).hexdigest()
+        idempotency = (key, digest)
+        stored = parts.ledger.replay(principal.owner, key)
+        if stored is not None:
+            return _replay(parts, fmt, stored.request_sha256, digest, stored.status, stored.body)
+
+    try:
+        if media == "multipart/form-data":
+            parsed = await _parse_multipart(request, body, settings.max_rows)
+        else:
+            parsed = _parse_as(media, charset, body, settings.max_rows)
+    except BodyError as exc:
+        raise _reject(
+            parts,
+            fmt,
+            exc.status,
+            exc.reason.replace("_", "-"),
+            exc.problem,
+            [{"field": exc.field, "problem": exc.problem, "reason": exc.reason}],
+        ) from None
+    fmt = parsed.fmt
+    if parsed.header_errors:
+        errors = [
+            {"row": 0, "line": 1, "field": c, "problem": p, "reason": "bad_header"}
+            for c, p in parsed.header_errors
+        ]
+        raise _reject(
+            parts, fmt, 422, "bad-header", "the header row does not name the columns", errors
+        )
+    if len(parsed.rows) > settings.max_rows:
+        raise _reject(
+            parts,
+            fmt,
+            413,
+            "oversized",
+            f"more than {settings.max_rows} rows",
+            [
+                {
+                    "field": "body",
+                    "problem": f"more than {settings.max_rows} rows",
+                    "reason": "oversized",
+                }
+            ],
+        )
+
+    checked = parts.validator.check(parsed.rows, principal)
+    if checked.forbidden:
+        errors = _with_lines([e.as_dict() for e in checked.forbidden], parsed)
+        raise _reject(
+            parts,
+            fmt,
+            403,
+            "out-of-scope",
+            f"{len(errors)} rows are outside this key's jurisdictions; nothing was accepted",
+            errors,
+        )
+    if checked.errors:
+        errors = _with_lines([e.as_dict() for e in checked.errors], parsed)
+        raise _reject(
+            parts,
+            fmt,
+            422,
+            "invalid-rows",
+            f"{len(errors)} problems in the submitted rows; nothing was accepted",
+            errors,
+        )
+
+    received_at = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+    owner = principal.owner
+    version = parts.catalog.version
+    figures = checked.figures
+
+    def decide_now(latest: Any, named: Any) -> Decision:
+        return decide(
+            figures, latest, named, owner=owner, received_at=received_at, catalog_version=version
+        )
+
+    def render(decision: Decision) -> tuple[int, bytes]:
+        return 202, _render(decision, parsed, owner, received_at)
+
+    loop = asyncio.get_running_loop()
+    try:
+        decision = await loop.run_in_executor(
+            parts.executor,
+            lambda: parts.ledger.record(
+                owner,
+                figures,
+                decide_now,
+                key_id=principal.key_id,
+                idempotency=idempotency,
+                render=render,
+            ),
+        )
+    except AlreadyAnswered as exc:
+        assert idempotency is not None
+        return _replay(
+            parts,
+            fmt,
+            exc.stored.request_sha256,
+            idempotency[1],
+            exc.stored.status,
+            exc.stored.body,
+        )
+    if decision.errors:
+        errors = _with_lines([e.as_dict() for e in decision.errors], parsed)
+        raise _reject(
+            parts,
+            fmt,
+            422,
+            "invalid-rows",
+            f"{len(errors)} problems in the submitted rows; nothing was accepted",
+            errors,
+        )
+    parts.relay.notify()
+    answer = _render(decision, parsed, owner, received_at)
+    metrics = parts.metrics
+    for status in ("accepted", "revised", "duplicate"):
+        count = sum(1 for r in decision.results if r["status"] == status)
+        if count:
+            metrics.rows.labels(status).inc(count)
+    metrics.requests.labels(fmt, "202").inc()
+    elapsed = time.perf_counter() - started
+    metrics.latency.labels(fmt).observe(elapsed)
+    log.info(
+        "submission",
+        extra={
+            "owner": owner,
+            "key_id": principal.key_id,
+            "format": fmt,
+            "rows": len(figures),
+            "new_events": len(decision.events),
+            "ms": round(elapsed * 1000, 2),
+        },
+    )
+    return Response(answer, status_code=202, media_type="application/json")
+
+
+def _replay(
+    parts: Components, fmt: str, stored_sha: str, digest: str, status: int, body: bytes
+) -> Response:
+    if stored_sha != digest:
+        raise _reject(
+            parts,
+            fmt,
+            422,
+            "idempotency-key-reused",
+            "this Idempotency-Key was used for a different request",
+            [
+                {
+                    "field": "Idempotency-Key",
+                    "problem": "used before for a different request",
+                    "reason": "idempotency_key_reused",
+                }
+            ],
+        )
+    parts.metrics.requests.labels(fmt, str(status)).inc()
+    return Response(
+        body,
+        status_code=status,
+        media_type="application/json",
+        headers={"Idempotency-Replayed": "true"},
+    )
+
+
+@router.get(
+    "/v1/templates/{jurisdiction}",
+    responses={
+        200: {"content": {XLSX_TYPE: {}, "text/csv": {}}, "description": "the template file"},
+        **{code: _PROBLEMS[code] for code in (401, 403)},
+        404: {"model": Problem, "content": {"application/problem+json": {}}},
+    },
+    response_class=Response,
+    tags=["submissions"],
+)
+async def template(
+    request: Request,
+    jurisdiction: str,
+    format: str = Query("xlsx", pattern="^(xlsx|csv)$"),
+    year: int | None = Query(None, ge=1900, le=2100),
+) -> Response:
+    """The indicators, units and periods a jurisdiction owes, as Excel or CSV to fill in."""
+    principal = authenticate(request, Role.SUBMIT)
+    if not principal.covers(jurisdiction):
+        raise ProblemError(403, "out-of-scope", f"this key does not report for {jurisdiction}")
+    rows = template_rows(_parts(request).catalog, jurisdiction, year)
+    if len(rows) == 1:
+        raise ProblemError(404, "not-found", f"no indicator of the catalog is for {jurisdiction}")
+    if format == "csv":
+        data, media = template_csv(rows), "text/csv; charset=utf-8"
+    else:
+        data, media = template_xlsx(rows), XLSX_TYPE
+    filename = f"template-{jurisdiction}.{format}"
+    disposition = f"attachment; filename=\"template.{format}\"; filename*=UTF-8''{quote(filename)}"
+    return Response(data, media_type=media, headers={"Content-Disposition": disposition})

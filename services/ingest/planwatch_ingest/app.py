@@ -1,0 +1,183 @@
+"""The FastAPI app: ``create_app(settings)`` wires the adapters; the lifespan owns them."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from planwatch.catalog import Catalog, default_catalog, load_catalog
+from planwatch.security import KeyStore
+from planwatch_ingest.adapters.kafka_publisher import KafkaPublisher
+from planwatch_ingest.adapters.sqlite_ledger import SqliteLedger
+from planwatch_ingest.api import router
+from planwatch_ingest.metrics import IngestMetrics
+from planwatch_ingest.ports import EventPublisher, Ledger
+from planwatch_ingest.problems import Problem, ProblemError, problem_response
+from planwatch_ingest.relay import Relay
+from planwatch_ingest.rules import rules_for
+from planwatch_ingest.schemas import SubmissionIn
+from planwatch_ingest.settings import Settings
+from planwatch_ingest.validation import Validator
+
+__all__ = ["Components", "create_app"]
+
+log = logging.getLogger("planwatch_ingest")
+
+
+@dataclass
+class Components:
+    settings: Settings
+    catalog: Catalog
+    validator: Validator
+    ledger: Ledger
+    keys: KeyStore
+    relay: Relay
+    metrics: IngestMetrics
+    executor: ThreadPoolExecutor  # the one thread that talks to the ledger
+
+
+def _publisher(settings: Settings) -> EventPublisher:
+    return KafkaPublisher(
+        settings.common.kafka_bootstrap,
+        settings.topic,
+        partitions=settings.topic_partitions,
+        marker_topic=settings.marker_topic,
+        linger_ms=settings.linger_ms,
+    )
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    catalog: Catalog | None = None,
+    publisher: EventPublisher | None = None,
+) -> FastAPI:
+    """The ingest app. ``catalog`` and ``publisher`` replace the defaults (tests, benchmarks)."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if catalog is not None:
+            used = catalog
+        elif settings.catalog_dir is not None:
+            used = load_catalog(settings.catalog_dir)
+        else:
+            used = default_catalog()
+        metrics = IngestMetrics()
+        ledger = SqliteLedger(settings.ledger_file())
+        executor = ThreadPoolExecutor(1, thread_name_prefix="ingest-ledger")
+        relay = Relay(
+            ledger,
+            publisher or _publisher(settings),
+            executor,
+            batch_rows=settings.publish_batch_rows,
+            check_s=settings.broker_check_s,
+            retry_max_s=settings.retry_max_s,
+            on_published=metrics.published.inc,
+        )
+        keys = KeyStore(settings.common.keys_url(), demo_key=settings.common.demo_key)
+        app.state.components = Components(
+            settings=settings,
+            catalog=used,
+            validator=Validator(rules_for(used)),
+            ledger=ledger,
+            keys=keys,
+            relay=relay,
+            metrics=metrics,
+            executor=executor,
+        )
+        if settings.publisher_enabled:
+            relay.start()
+        log.info("ingest ready", extra={"catalog_version": used.version, "entries": len(used)})
+        try:
+            yield
+        finally:
+            await relay.stop()
+            executor.shutdown(wait=True)
+            ledger.close()
+            keys.close()
+
+    app = FastAPI(
+        title="planwatch ingest",
+        version="1",
+        summary="Statistics bureaus push figures; each is validated, kept and published.",
+        lifespan=lifespan,
+        responses={
+            "4XX": {"model": Problem, "content": {"application/problem+json": {}}},
+        },
+    )
+    app.include_router(router)
+
+    def openapi() -> dict[str, Any]:
+        # The submissions body is read raw for speed; its row schema is added here for /docs.
+        if app.openapi_schema is None:
+            schema = get_openapi(title=app.title, version=app.version, routes=app.routes)
+            schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+            schemas["SubmissionIn"] = SubmissionIn.model_json_schema()
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+    @app.exception_handler(ProblemError)
+    async def _problem(request: Request, exc: ProblemError) -> Response:
+        return problem_response(exc)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        slug = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http")
+        return problem_response(ProblemError(exc.status_code, slug, str(exc.detail)))
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        errors = [
+            {
+                "field": ".".join(str(p) for p in e.get("loc", ())[1:]) or None,
+                "problem": e.get("msg", "invalid"),
+                "reason": "invalid_parameter",
+            }
+            for e in exc.errors()
+        ]
+        return problem_response(
+            ProblemError(422, "invalid-parameter", "invalid parameters", errors)
+        )
+
+    @app.get("/healthz", tags=["operations"])
+    async def healthz() -> dict[str, str]:
+        """The process answers."""
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["operations"], responses={503: {"model": Problem}})
+    async def readyz(request: Request) -> Response:
+        """Ready when the broker answers; the backlog says how much is still to publish."""
+        parts: Components = request.app.state.components
+        state = parts.relay.state
+        body = {"broker": "up" if state.broker_up else "down", "last_error": state.last_error}
+        if not state.broker_up:
+            raise ProblemError(503, "broker-unreachable", f"the broker is not reachable: {body}")
+        return Response(orjson.dumps({"status": "ready", **body}), media_type="application/json")
+
+    @app.get("/metrics", tags=["operations"], response_class=Response)
+    async def metrics(request: Request) -> Response:
+        """Prometheus metrics."""
+        parts: Components = request.app.state.components
+        state = parts.relay.state
+        parts.metrics.broker_up.set(1 if state.broker_up else 0)
+        parts.metrics.restores.set(state.restores)
+        last, cursor = parts.ledger.last_seq(), parts.ledger.cursor()
+        parts.metrics.backlog.set(max(0, last - cursor))
+        return Response(generate_latest(parts.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    return app

@@ -1,0 +1,96 @@
+"""The two things the ingest service stands on: a durable ledger and a broker to publish to."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from planwatch_ingest.outcomes import Decision, Known
+from planwatch_ingest.validation import Figure
+
+__all__ = ["AlreadyAnswered", "Decide", "EventPublisher", "Ledger", "OutboxRow", "StoredResponse"]
+
+# Given what the ledger holds (latest per series, figures per client submission id), decide.
+Decide = Callable[[Mapping[str, Known], Mapping[str, Known]], Decision]
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    seq: int  # ledger order: the order events are published in
+    event_id: str
+    key: bytes
+    payload: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class StoredResponse:
+    """The first answer to a request sent with an Idempotency-Key, replayed byte for byte."""
+
+    request_sha256: str
+    status: int
+    body: bytes
+
+
+class AlreadyAnswered(Exception):
+    """A request with this Idempotency-Key was answered meanwhile; here is that answer."""
+
+    def __init__(self, stored: StoredResponse) -> None:
+        super().__init__("already answered")
+        self.stored = stored
+
+
+class Ledger(Protocol):
+    """Durable store of every accepted figure and the outbox of events still to publish."""
+
+    def record(
+        self,
+        owner: str,
+        figures: Sequence[Figure],
+        decide: Decide,
+        *,
+        key_id: str,
+        idempotency: tuple[str, str] | None = None,
+        render: Callable[[Decision], tuple[int, bytes]] | None = None,
+    ) -> Decision:
+        """Decide and append in one transaction, durable (fsync'd) when this returns.
+
+        Nothing is written when the decision has errors. With ``idempotency`` (key, request
+        hash) the rendered answer is stored in the same transaction; AlreadyAnswered is raised
+        when another request with that key got there first.
+        """
+        ...
+
+    def replay(self, owner: str, idempotency_key: str) -> StoredResponse | None: ...
+
+    def pending(self, after_seq: int, limit: int) -> list[OutboxRow]: ...
+
+    def cursor(self) -> int:
+        """Seq of the last event known to be on the broker (0: none)."""
+        ...
+
+    def set_cursor(self, seq: int) -> None: ...
+
+    def last_seq(self) -> int: ...
+
+    def close(self) -> None: ...
+
+
+class EventPublisher(Protocol):
+    """Produces outbox rows to the submissions topic and tells when the broker lost its data."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def intact(self) -> bool:
+        """False when the broker no longer holds what was published (restarted empty)."""
+        ...
+
+    async def restore(self) -> set[str]:
+        """Recreate the topics and the marker; return the event ids already on the topic."""
+        ...
+
+    async def publish(self, rows: Sequence[OutboxRow]) -> set[int]:
+        """Produce with acks=all; the seqs the broker acknowledged (may be fewer than sent)."""
+        ...

@@ -1,0 +1,61 @@
+"""What the catalog allows for each indicator, precomputed once so a row is checked by lookups."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from planwatch.catalog import Catalog
+from planwatch.domain.model import CatalogEntry, Kind
+from planwatch.domain.units import is_count, is_percent
+
+__all__ = ["EntryRule", "fold_name", "rules_for"]
+
+# Traditional characters of jurisdiction names, folded so 蘭白兩區 finds 兰白两区.
+_FOLD = str.maketrans(
+    "蘭兩區縣廣東龍陽門臺灣華蘇開發際場園會", "兰两区县广东龙阳门台湾华苏开发际场园会"
+)
+
+
+def fold_name(name: str) -> str:
+    return name.strip().translate(_FOLD)
+
+
+@dataclass(frozen=True, slots=True)
+class EntryRule:
+    id: str
+    jurisdiction: str
+    unit: str
+    first_year: int  # earliest period year a figure may be for (baseline or plan start)
+    last_year: int  # latest: the plan's end or the last target year
+    share: bool  # a share in %: 0–100
+    growth: bool  # a growth rate in %: above -100
+    count: bool  # a count: never negative
+    ranking: bool  # a rank: 1 or more
+
+
+def _rule(entry: CatalogEntry, plan_end: int) -> EntryRule:
+    first = entry.start_year
+    if entry.baseline is not None:
+        first = min(first, entry.baseline.year)
+    percent = is_percent(entry.unit)
+    return EntryRule(
+        id=entry.id,
+        jurisdiction=entry.jurisdiction,
+        unit=entry.unit,
+        first_year=first,
+        last_year=max(plan_end, entry.last_year),
+        share=percent and entry.kind not in (Kind.GROWTH_RATE, Kind.RANKING_CHANGE),
+        growth=entry.kind is Kind.GROWTH_RATE,
+        count=is_count(entry.unit) and entry.kind is not Kind.RANKING_CHANGE,
+        ranking=entry.kind is Kind.RANKING,
+    )
+
+
+def rules_for(catalog: Catalog) -> Mapping[str, EntryRule]:
+    """One rule per catalog entry id."""
+    rules = {}
+    for entry in catalog:
+        plan = catalog.plans.get(entry.plan_code)
+        rules[entry.id] = _rule(entry, plan.end_year if plan else entry.last_year)
+    return rules

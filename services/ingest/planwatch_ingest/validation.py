@@ -1,0 +1,340 @@
+"""Check a batch of submitted rows against the catalog: every bad field of every row, at once.
+
+One pass over plain dicts (no model per row): the hot path of the service. A row is a dict as
+decoded from JSON or read from a CSV/Excel file; the result is either a list of clean
+``Figure`` values or the list of every problem found.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from planwatch.domain.periods import PeriodError, parse_period
+from planwatch.domain.units import Conversion, UnitMismatch, convert
+from planwatch.security import Principal
+from planwatch_ingest.rules import EntryRule, fold_name
+
+__all__ = ["FIELDS", "Checked", "Figure", "RowError", "Validator"]
+
+FIELDS = (
+    "indicator_id",
+    "jurisdiction",
+    "period",
+    "value",
+    "unit",
+    "source",
+    "comment",
+    "submission_id",
+)
+_ALLOWED = frozenset(FIELDS)
+_TEXT_LIMITS = {"source": 500, "comment": 2000, "submission_id": 128}
+_MAX_ABS = 1e15  # no plan figure comes near this; larger numbers are typos or attacks
+# A text cell starting with one of these runs as a formula when the file is opened in a sheet.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    row: int  # 1-based position of the row among the submitted rows
+    field: str | None
+    problem: str
+    reason: str  # machine-readable; also the label of the rejected-rows metric
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "row": self.row,
+            "field": self.field,
+            "problem": self.problem,
+            "reason": self.reason,
+        }
+
+
+@dataclass(slots=True)
+class Figure:
+    """One valid row, in the catalog's unit."""
+
+    row: int
+    indicator_id: str
+    jurisdiction: str
+    period: str  # canonical label
+    value: float
+    unit: str
+    conversion: Conversion | None
+    original_value: float | None
+    source: str | None
+    comment: str | None
+    submission_id: str | None
+    series: str  # "indicator_id|jurisdiction|period": one reported figure and its revisions
+
+
+@dataclass
+class Checked:
+    figures: list[Figure] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    forbidden: list[RowError] = field(default_factory=list)  # rows outside the key's scope
+
+
+def _is_formula(text: str) -> bool:
+    if not text.startswith(_FORMULA_START):
+        return False
+    try:
+        float(text)  # "-5" is a number, not a formula
+    except ValueError:
+        return True
+    return False
+
+
+class Validator:
+    def __init__(self, rules: Mapping[str, EntryRule]) -> None:
+        self._rules = rules
+        self._periods: dict[str, tuple[str, int] | str] = {}  # text → (label, year) | problem
+        self._jurisdictions: dict[str, str] = {}  # folded → catalog spelling
+        for rule in rules.values():
+            self._jurisdictions[fold_name(rule.jurisdiction)] = rule.jurisdiction
+
+    def _period(self, text: str) -> tuple[str, int] | str:
+        known = self._periods.get(text)
+        if known is None:
+            try:
+                period = parse_period(text)
+                known = (period.label, period.year)
+            except PeriodError as exc:
+                known = str(exc)
+            if len(self._periods) < 10_000:
+                self._periods[text] = known
+        return known
+
+    def check(self, rows: Sequence[Any], principal: Principal) -> Checked:
+        out = Checked()
+        errors = out.errors
+        seen: dict[str, int] = {}
+        seen_ids: dict[str, int] = {}
+        for index, raw in enumerate(rows):
+            n = index + 1
+            if type(raw) is not dict:
+                errors.append(RowError(n, None, "a row must be a JSON object", "wrong_type"))
+                continue
+            before = len(errors)
+            if not _ALLOWED.issuperset(raw):
+                for name in raw:
+                    if name not in _ALLOWED:
+                        errors.append(RowError(n, str(name), "unknown field", "unknown_field"))
+            rule = self._indicator(n, raw.get("indicator_id"), errors)
+            jurisdiction = self._jurisdiction(n, raw.get("jurisdiction"), rule, errors)
+            period = self._check_period(n, raw.get("period"), rule, errors)
+            texts = self._texts(n, raw, errors)
+            value, conversion, original = self._value(n, raw, rule, errors)
+            if len(errors) > before or rule is None or jurisdiction is None or period is None:
+                continue
+            assert value is not None
+            if not principal.covers(jurisdiction):
+                out.forbidden.append(
+                    RowError(
+                        n,
+                        "jurisdiction",
+                        f"this key may not submit figures for {jurisdiction}",
+                        "scope",
+                    )
+                )
+                continue
+            figure = Figure(
+                n,
+                rule.id,
+                jurisdiction,
+                period,
+                value,
+                rule.unit,
+                conversion,
+                original,
+                texts[0],
+                texts[1],
+                texts[2],
+                f"{rule.id}|{jurisdiction}|{period}",
+            )
+            series = figure.series
+            first = seen.setdefault(series, n)
+            if first != n:
+                errors.append(
+                    RowError(
+                        n,
+                        None,
+                        f"same indicator, jurisdiction and period as row {first}",
+                        "duplicate_row",
+                    )
+                )
+                continue
+            if figure.submission_id is not None:
+                other = seen_ids.setdefault(figure.submission_id, n)
+                if other != n:
+                    errors.append(
+                        RowError(
+                            n,
+                            "submission_id",
+                            f"submission_id is also used by row {other}",
+                            "duplicate_row",
+                        )
+                    )
+                    continue
+            out.figures.append(figure)
+        return out
+
+    def _indicator(self, n: int, value: Any, errors: list[RowError]) -> EntryRule | None:
+        if value is None:
+            errors.append(RowError(n, "indicator_id", "missing", "missing_field"))
+            return None
+        if type(value) is not str:
+            errors.append(RowError(n, "indicator_id", "must be a string", "wrong_type"))
+            return None
+        rule = self._rules.get(value.strip())
+        if rule is None:
+            errors.append(
+                RowError(
+                    n,
+                    "indicator_id",
+                    f"unknown indicator {value[:80]!r} (see `planwatch catalog export`)",
+                    "unknown_indicator",
+                )
+            )
+        return rule
+
+    def _jurisdiction(
+        self, n: int, value: Any, rule: EntryRule | None, errors: list[RowError]
+    ) -> str | None:
+        if value is None or value == "":
+            return rule.jurisdiction if rule else None
+        if type(value) is not str:
+            errors.append(RowError(n, "jurisdiction", "must be a string", "wrong_type"))
+            return None
+        name = self._jurisdictions.get(fold_name(value), value.strip())
+        if rule is not None and name != rule.jurisdiction:
+            errors.append(
+                RowError(
+                    n,
+                    "jurisdiction",
+                    f"{value[:80]!r} is not covered by {rule.id} (its jurisdiction is "
+                    f"{rule.jurisdiction})",
+                    "jurisdiction_not_covered",
+                )
+            )
+            return None
+        return name
+
+    def _check_period(
+        self, n: int, value: Any, rule: EntryRule | None, errors: list[RowError]
+    ) -> str | None:
+        if value is None:
+            errors.append(RowError(n, "period", "missing", "missing_field"))
+            return None
+        if type(value) is not str:
+            errors.append(
+                RowError(n, "period", "must be a string: YYYY, YYYY-Qn or YYYY-MM", "wrong_type")
+            )
+            return None
+        parsed = self._period(value)
+        if isinstance(parsed, str):
+            errors.append(RowError(n, "period", parsed[:200], "invalid_period"))
+            return None
+        label, year = parsed
+        if rule is not None and not rule.first_year <= year <= rule.last_year:
+            errors.append(
+                RowError(
+                    n,
+                    "period",
+                    f"{label} is outside the plan of {rule.id} "
+                    f"({rule.first_year}–{rule.last_year})",
+                    "period_outside_plan",
+                )
+            )
+            return None
+        return label
+
+    def _texts(
+        self, n: int, raw: dict[str, Any], errors: list[RowError]
+    ) -> tuple[str | None, str | None, str | None]:
+        found: list[str | None] = []
+        for name in ("source", "comment", "submission_id"):
+            value = raw.get(name)
+            if value is None or value == "":
+                found.append(None)
+                continue
+            if type(value) is not str:
+                errors.append(RowError(n, name, "must be a string", "wrong_type"))
+                found.append(None)
+                continue
+            if len(value) > _TEXT_LIMITS[name]:
+                errors.append(
+                    RowError(n, name, f"longer than {_TEXT_LIMITS[name]} characters", "too_long")
+                )
+            elif _is_formula(value):
+                errors.append(
+                    RowError(
+                        n,
+                        name,
+                        "starts like a spreadsheet formula (=, +, -, @): not accepted",
+                        "formula",
+                    )
+                )
+            elif not value.isprintable():
+                errors.append(RowError(n, name, "contains control characters", "control_chars"))
+            found.append(value.strip() if name == "submission_id" else value)
+        return found[0], found[1], found[2]
+
+    def _value(
+        self, n: int, raw: dict[str, Any], rule: EntryRule | None, errors: list[RowError]
+    ) -> tuple[float | None, Conversion | None, float | None]:
+        value = raw.get("value")
+        if value is None:
+            errors.append(RowError(n, "value", "missing", "missing_field"))
+            return None, None, None
+        kind = type(value)
+        if kind is not float and kind is not int:
+            errors.append(
+                RowError(n, "value", f"{str(value)[:40]!r} is not a number", "not_a_number")
+            )
+            return None, None, None
+        number = float(value) if kind is int and abs(value) < 1e300 else value
+        if kind is int and abs(value) >= 1e300:
+            number = math.inf
+        if not math.isfinite(number):
+            errors.append(RowError(n, "value", "must be a finite number", "not_finite"))
+            return None, None, None
+        if abs(number) > _MAX_ABS:
+            errors.append(RowError(n, "value", f"{number:g} is out of range", "out_of_range"))
+            return None, None, None
+        unit = raw.get("unit")
+        conversion = None
+        if unit is not None and unit != "" and rule is not None:
+            if type(unit) is not str:
+                errors.append(RowError(n, "unit", "must be a string", "wrong_type"))
+                return None, None, None
+            if unit != rule.unit:
+                try:
+                    conversion = convert(unit, rule.unit)
+                except UnitMismatch as exc:
+                    errors.append(RowError(n, "unit", str(exc)[:200], "unit_mismatch"))
+                    return None, None, None
+        original = None
+        if conversion is not None:
+            original, number = number, conversion.apply(number)
+        if rule is None:
+            return number, conversion, original
+        if rule.share and not 0 <= number <= 100:
+            errors.append(
+                RowError(
+                    n, "value", f"{number:g} is a share in %: must be 0–100", "share_out_of_range"
+                )
+            )
+        elif rule.count and number < 0:
+            errors.append(
+                RowError(n, "value", f"{number:g}: a count cannot be negative", "negative_count")
+            )
+        elif rule.ranking and number < 1:
+            errors.append(RowError(n, "value", f"{number:g}: a rank is 1 or more", "out_of_range"))
+        elif rule.growth and number <= -100:
+            errors.append(
+                RowError(n, "value", f"{number:g}: a growth rate is above -100%", "out_of_range")
+            )
+        return number, conversion, original
