@@ -15,7 +15,15 @@ import yaml
 
 from planwatch.catalog import Catalog, load_catalog
 
-__all__ = ["MemoryPublisher", "Keys", "test_catalog", "write_catalog"]
+__all__ = [
+    "IngestProcess",
+    "Keys",
+    "MemoryPublisher",
+    "batch_rows",
+    "read_event_ids",
+    "test_catalog",
+    "write_catalog",
+]
 
 CITY = "白银市"
 PROVINCE = "甘肃省"
@@ -124,3 +132,117 @@ class Keys:
     province: str
     reader: str
     everything: str
+
+
+@dataclass
+class IngestProcess:
+    """``python -m planwatch_ingest`` as its own process, on a test catalog and key store."""
+
+    bootstrap: str
+    root: Path
+    topic: str
+    port: int = 0
+    proc: object = None
+    key: str = ""
+
+    def start(self) -> IngestProcess:
+        import os
+        import subprocess
+        import sys
+
+        from planwatch.security import KeyStore, Role
+        from support.net import free_port, wait_for_port
+
+        write_catalog(self.root / "catalog")
+        keys_url = f"sqlite:///{self.root / 'keys.db'}"
+        if not self.key:
+            store = KeyStore(keys_url)
+            self.key, _ = store.create("国家统计局", ["*"], [Role.SUBMIT])
+            store.close()
+        self.port = self.port or free_port()
+        env = {
+            **os.environ,
+            "PLANWATCH_INGEST_PORT": str(self.port),
+            "PLANWATCH_INGEST_CATALOG_DIR": str(self.root / "catalog"),
+            "PLANWATCH_INGEST_LEDGER_PATH": str(self.root / "ledger.db"),
+            "PLANWATCH_INGEST_TOPIC": self.topic,
+            "PLANWATCH_INGEST_MARKER_TOPIC": f"{self.topic}-marker",
+            "PLANWATCH_INGEST_BROKER_CHECK_S": "0.2",
+            "PLANWATCH_INGEST_RETRY_MAX_S": "1",
+            "PLANWATCH_KAFKA_BOOTSTRAP": self.bootstrap,
+            "PLANWATCH_KEYS_DB_URL": keys_url,
+            "PLANWATCH_DATA_DIR": str(self.root),
+        }
+        log = (self.root / "ingest.log").open("ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "planwatch_ingest"], env=env, stdout=log, stderr=log
+        )
+        wait_for_port(self.port)
+        return self
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def backlog(self) -> float:
+        import httpx
+
+        text = httpx.get(f"{self.url}/metrics", timeout=5).text
+        for line in text.splitlines():
+            if line.startswith("planwatch_ingest_outbox_backlog "):
+                return float(line.split()[1])
+        raise AssertionError("no backlog metric")
+
+    def stop(self) -> None:
+        import subprocess
+
+        proc = self.proc
+        if isinstance(proc, subprocess.Popen) and proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def batch_rows(batch: int, size: int = 50) -> list[dict[str, object]]:
+    """``size`` distinct figures; each later batch revises them with a new value."""
+    indicators = ["tcity-rd-spend", "tcity-firms", "tcity-talent"]
+    periods = [f"{y}-{m:02d}" for y in range(2021, 2026) for m in range(1, 13)]
+    pairs = [(i, p) for p in periods for i in indicators][:size]
+    return [{"indicator_id": i, "period": p, "value": batch + 1.0} for i, p in pairs]
+
+
+async def read_event_ids(
+    bootstrap: str, topic: str, expected: int, timeout: float = 60
+) -> list[str]:
+    """Every event id on the topic, read to its end (the fetch high watermark)."""
+    import asyncio
+
+    import orjson
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, fetch_max_wait_ms=10)
+    await consumer.start()
+    ids: list[str] = []
+    try:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        parts = consumer.partitions_for_topic(topic) or set()
+        tps = [TopicPartition(topic, p) for p in sorted(parts)]
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        while loop.time() < deadline:
+            batch = await consumer.getmany(*tps, timeout_ms=200)
+            for records in batch.values():
+                ids.extend(orjson.loads(r.value)["event_id"] for r in records if r.value)
+            at_end = True
+            for tp in tps:
+                high = consumer.highwater(tp)
+                at_end = at_end and high is not None and await consumer.position(tp) >= high
+            if at_end and len(ids) >= expected:
+                break
+    finally:
+        await consumer.stop()
+    return ids
