@@ -8,6 +8,7 @@ Otherwise every row is in the ledger, fsync'd, before the 202.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import logging
 import time
@@ -24,7 +25,7 @@ from starlette.formparsers import MultiPartException, MultiPartParser
 from planwatch.security import Principal, Role
 from planwatch_ingest.outcomes import Decision, decide
 from planwatch_ingest.parsing import XLSX_TYPE, BodyError, Parsed, parse_csv, parse_json, parse_xlsx
-from planwatch_ingest.ports import AlreadyAnswered
+from planwatch_ingest.ports import AlreadyAnswered, KeyInFlight, LedgerBroken
 from planwatch_ingest.problems import Problem, ProblemError
 from planwatch_ingest.schemas import SubmissionAnswer
 from planwatch_ingest.templates import template_csv, template_rows, template_xlsx
@@ -72,7 +73,7 @@ _BODY_DOC: dict[str, Any] = {
 }
 _PROBLEMS: dict[int | str, dict[str, Any]] = {
     code: {"model": Problem, "content": {"application/problem+json": {}}}
-    for code in (400, 401, 403, 413, 415, 422)
+    for code in (400, 401, 403, 409, 413, 415, 422, 503)
 }
 
 
@@ -243,7 +244,10 @@ async def submit(request: Request) -> Response:
             )
         digest = hashlib.sha256(media.encode() + b"\n" + body).hexdigest()
         idempotency = (key, digest)
-        stored = parts.ledger.replay(principal.owner, key)
+        loop = asyncio.get_running_loop()
+        stored = await loop.run_in_executor(
+            parts.executor, parts.ledger.replay, principal.owner, key
+        )
         if stored is not None:
             return _replay(parts, fmt, stored.request_sha256, digest, stored.status, stored.body)
 
@@ -323,27 +327,25 @@ async def submit(request: Request) -> Response:
 
     loop = asyncio.get_running_loop()
     try:
-        decision = await loop.run_in_executor(
-            parts.executor,
-            lambda: parts.ledger.record(
-                owner,
-                figures,
-                decide_now,
-                key_id=principal.key_id,
-                idempotency=idempotency,
-                render=render,
-            ),
-        )
-    except AlreadyAnswered as exc:
-        assert idempotency is not None
+        # Decided here, on the event loop: requests apply to the lookups one after another.
+        decision = parts.ledger.stage(owner, figures, decide_now, key)
+    except AlreadyAnswered:
+        stored = await loop.run_in_executor(parts.executor, parts.ledger.replay, owner, key)
+        assert stored is not None and idempotency is not None
         return _replay(
+            parts, fmt, stored.request_sha256, idempotency[1], stored.status, stored.body
+        )
+    except KeyInFlight:
+        raise _reject(
             parts,
             fmt,
-            exc.stored.request_sha256,
-            idempotency[1],
-            exc.stored.status,
-            exc.stored.body,
-        )
+            409,
+            "idempotency-key-in-flight",
+            "a request with this Idempotency-Key is in progress; send it again shortly",
+            [{"field": "Idempotency-Key", "problem": "in progress", "reason": "in_flight"}],
+        ) from None
+    except LedgerBroken as exc:
+        raise _unavailable(str(exc)) from None
     if decision.errors:
         errors = _with_lines([e.as_dict() for e in decision.errors], parsed)
         raise _reject(
@@ -354,8 +356,21 @@ async def submit(request: Request) -> Response:
             f"{len(errors)} problems in the submitted rows; nothing was accepted",
             errors,
         )
-    parts.relay.notify()
     answer = _render(decision, parsed, owner, received_at)
+    write = functools.partial(
+        parts.ledger.write,
+        owner,
+        decision,
+        key_id=principal.key_id,
+        idempotency=idempotency,
+        answer=(202, answer),
+    )
+    try:
+        # The ledger thread appends and fsyncs; meanwhile the loop checks the next request.
+        await loop.run_in_executor(parts.executor, write)
+    except LedgerBroken as exc:
+        raise _unavailable(str(exc)) from None
+    parts.relay.notify()
     metrics = parts.metrics
     for status in ("accepted", "revised", "duplicate"):
         count = sum(1 for r in decision.results if r["status"] == status)
@@ -376,6 +391,16 @@ async def submit(request: Request) -> Response:
         },
     )
     return Response(answer, status_code=202, media_type="application/json")
+
+
+def _unavailable(why: str) -> ProblemError:
+    log.error("ledger unavailable: %s", why)
+    return ProblemError(
+        503,
+        "ledger-unavailable",
+        "the ledger cannot store submissions; nothing of this request was accepted",
+        headers={"Retry-After": "30"},
+    )
 
 
 def _replay(

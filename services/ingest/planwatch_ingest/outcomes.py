@@ -7,7 +7,6 @@ the transaction that appends the events, so two requests never decide on the sam
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -48,14 +47,9 @@ class Decision:
     results: list[dict[str, Any]] = field(default_factory=list)
     events: list[NewEvent] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
+    known: dict[str, Known] = field(default_factory=dict)  # the new latest figure per series
     # client submission ids that now name an existing figure (a same-value resend)
     aliases: list[tuple[str, Known]] = field(default_factory=list)
-
-
-def derived_submission_id(owner: str, figure: Figure) -> str:
-    """The id of a figure sent without one: the same figure from the same bureau, the same id."""
-    text = f"{owner}\x1f{figure.series}\x1f{figure.value!r}"
-    return "auto-" + hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
 
 
 def _conversion(figure: Figure) -> dict[str, Any] | None:
@@ -132,7 +126,7 @@ def decide(
     catalog_version: str,
 ) -> Decision:
     out = Decision()
-    results, events = out.results, out.events
+    results, events, new = out.results, out.events, out.known
     # Event ids: 96 random bits per request plus the row's position; unique without a
     # system call per row (uuid4 costs more than the rest of the row's work).
     base = os.urandom(12).hex()
@@ -165,7 +159,6 @@ def decide(
                         )
                     )
                 continue
-        submission_id = client_id or derived_submission_id(owner, figure)
         previous = latest.get(series)
         if previous is not None and previous.value == figure.value:
             results.append(
@@ -175,7 +168,7 @@ def decide(
                     previous.event_id,
                     previous.vintage,
                     previous.value,
-                    submission_id,
+                    client_id or f"auto-{previous.event_id}",
                 )
             )
             if client_id is not None:
@@ -183,6 +176,9 @@ def decide(
             continue
         vintage = previous.vintage + 1 if previous is not None else 1
         event_id = f"{base}{position:08x}"
+        # Without a client id, the figure's own event names it: a resend of the same figure
+        # (a duplicate) answers with the same id.
+        submission_id = client_id or f"auto-{event_id}"
         pair = (figure.indicator_id, figure.jurisdiction)
         key = keys.get(pair)
         if key is None:
@@ -207,6 +203,7 @@ def decide(
                 ),
             )
         )
+        new[series] = Known(series, vintage, figure.value, event_id)
         status = "revised" if previous is not None else "accepted"
         results.append(_result(figure, status, event_id, vintage, figure.value, submission_id))
     return out

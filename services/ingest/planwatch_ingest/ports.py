@@ -9,7 +9,16 @@ from typing import Protocol
 from planwatch_ingest.outcomes import Decision, Known
 from planwatch_ingest.validation import Figure
 
-__all__ = ["AlreadyAnswered", "Decide", "EventPublisher", "Ledger", "OutboxRow", "StoredResponse"]
+__all__ = [
+    "AlreadyAnswered",
+    "Decide",
+    "EventPublisher",
+    "KeyInFlight",
+    "Ledger",
+    "LedgerBroken",
+    "OutboxRow",
+    "StoredResponse",
+]
 
 # Given what the ledger holds (latest per series, figures per client submission id), decide.
 Decide = Callable[[Mapping[str, Known], Mapping[str, Known]], Decision]
@@ -33,33 +42,47 @@ class StoredResponse:
 
 
 class AlreadyAnswered(Exception):
-    """A request with this Idempotency-Key was answered meanwhile; here is that answer."""
+    """A request with this Idempotency-Key was answered meanwhile: replay that answer."""
 
-    def __init__(self, stored: StoredResponse) -> None:
+    def __init__(self, stored: StoredResponse | None) -> None:
         super().__init__("already answered")
         self.stored = stored
+
+
+class KeyInFlight(Exception):
+    """A request with this Idempotency-Key is being written right now."""
+
+
+class LedgerBroken(Exception):
+    """A write failed; the ledger takes nothing more until the service restarts."""
 
 
 class Ledger(Protocol):
     """Durable store of every accepted figure and the outbox of events still to publish."""
 
-    def record(
+    def stage(
+        self, owner: str, figures: Sequence[Figure], decide: Decide, idempotency_key: str | None
+    ) -> Decision:
+        """Decide against what the ledger holds and apply it to the lookups (not yet durable).
+
+        Raises AlreadyAnswered / KeyInFlight for a known or in-flight Idempotency-Key, and
+        LedgerBroken after a failed write.
+        """
+        ...
+
+    def write(
         self,
         owner: str,
-        figures: Sequence[Figure],
-        decide: Decide,
+        decision: Decision,
         *,
         key_id: str,
         idempotency: tuple[str, str] | None = None,
-        render: Callable[[Decision], tuple[int, bytes]] | None = None,
-    ) -> Decision:
-        """Decide and append in one transaction, durable (fsync'd) when this returns.
-
-        Nothing is written when the decision has errors. With ``idempotency`` (key, request
-        hash) the rendered answer is stored in the same transaction; AlreadyAnswered is raised
-        when another request with that key got there first.
-        """
+        answer: tuple[int, bytes] | None = None,
+    ) -> None:
+        """Make a staged decision durable (fsync'd) in one transaction, with the stored answer."""
         ...
+
+    def release(self, owner: str, idempotency_key: str) -> None: ...
 
     def replay(self, owner: str, idempotency_key: str) -> StoredResponse | None: ...
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -9,7 +10,9 @@ from planwatch.catalog import Catalog
 from planwatch.domain.model import CatalogEntry, Kind
 from planwatch.domain.units import is_count, is_percent
 
-__all__ = ["EntryRule", "fold_name", "rules_for"]
+__all__ = ["MAX_ABS", "EntryRule", "fold_name", "rules_for"]
+
+MAX_ABS = 1e15  # no plan figure comes near this; larger numbers are typos or attacks
 
 # Traditional characters of jurisdiction names, folded so 蘭白兩區 finds 兰白两区.
 _FOLD = str.maketrans(
@@ -32,6 +35,8 @@ class EntryRule:
     growth: bool  # a growth rate in %: above -100
     count: bool  # a count: never negative
     ranking: bool  # a rank: 1 or more
+    low: float  # the bounds above as numbers, for the fast path of the row check
+    high: float
 
 
 def _rule(entry: CatalogEntry, plan_end: int) -> EntryRule:
@@ -39,16 +44,31 @@ def _rule(entry: CatalogEntry, plan_end: int) -> EntryRule:
     if entry.baseline is not None:
         first = min(first, entry.baseline.year)
     percent = is_percent(entry.unit)
+    share = percent and entry.kind not in (Kind.GROWTH_RATE, Kind.RANKING_CHANGE)
+    growth = entry.kind is Kind.GROWTH_RATE
+    count = is_count(entry.unit) and entry.kind is not Kind.RANKING_CHANGE
+    ranking = entry.kind is Kind.RANKING
+    low, high = -MAX_ABS, MAX_ABS
+    if share:
+        low, high = 0.0, 100.0
+    elif growth:
+        low = math.nextafter(-100.0, 0.0)
+    elif ranking:
+        low = 1.0
+    elif count:
+        low = 0.0
     return EntryRule(
         id=entry.id,
         jurisdiction=entry.jurisdiction,
         unit=entry.unit,
         first_year=first,
         last_year=max(plan_end, entry.last_year),
-        share=percent and entry.kind not in (Kind.GROWTH_RATE, Kind.RANKING_CHANGE),
-        growth=entry.kind is Kind.GROWTH_RATE,
-        count=is_count(entry.unit) and entry.kind is not Kind.RANKING_CHANGE,
-        ranking=entry.kind is Kind.RANKING,
+        share=share,
+        growth=growth,
+        count=count,
+        ranking=ranking,
+        low=low,
+        high=high,
     )
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from planwatch.domain.periods import PeriodError, parse_period
 from planwatch.domain.units import Conversion, UnitMismatch, convert
 from planwatch.security import Principal
-from planwatch_ingest.rules import EntryRule, fold_name
+from planwatch_ingest.rules import MAX_ABS, EntryRule, fold_name
 
 __all__ = ["FIELDS", "Checked", "Figure", "RowError", "Validator"]
 
@@ -31,7 +31,7 @@ FIELDS = (
 )
 _ALLOWED = frozenset(FIELDS)
 _TEXT_LIMITS = {"source": 500, "comment": 2000, "submission_id": 128}
-_MAX_ABS = 1e15  # no plan figure comes near this; larger numbers are typos or attacks
+_FAST_KEYS = frozenset(("indicator_id", "jurisdiction", "period", "value", "unit"))
 # A text cell starting with one of these runs as a formula when the file is opened in a sheet.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -112,8 +112,57 @@ class Validator:
         errors = out.errors
         seen: dict[str, int] = {}
         seen_ids: dict[str, int] = {}
+        rules = self._rules
+        periods = self._periods
+        figures = out.figures
+        covered: dict[str, bool] = {}
         for index, raw in enumerate(rows):
             n = index + 1
+            # Fast path: a plain row in the catalog's unit, checked with lookups only. Anything
+            # else goes down the full path below, which names every problem.
+            if type(raw) is dict and _FAST_KEYS.issuperset(raw):
+                ind = raw.get("indicator_id")
+                rule = rules.get(ind) if type(ind) is str else None
+                text = raw.get("period")
+                known = periods.get(text) if type(text) is str else None
+                value = raw.get("value")
+                unit = raw.get("unit")
+                jurisdiction = raw.get("jurisdiction")
+                if (
+                    rule is not None
+                    and type(known) is tuple
+                    and (type(value) is float or type(value) is int)
+                    and rule.low <= value <= rule.high
+                    and rule.first_year <= known[1] <= rule.last_year
+                    and (unit is None or unit == rule.unit)
+                    and (jurisdiction is None or jurisdiction == rule.jurisdiction)
+                ):
+                    jurisdiction = rule.jurisdiction
+                    allowed = covered.get(jurisdiction)
+                    if allowed is None:
+                        allowed = covered[jurisdiction] = principal.covers(jurisdiction)
+                    if allowed:
+                        label = known[0]
+                        series = f"{rule.id}|{jurisdiction}|{label}"
+                        first = seen.setdefault(series, n)
+                        if first == n:
+                            figures.append(
+                                Figure(
+                                    n,
+                                    rule.id,
+                                    jurisdiction,
+                                    label,
+                                    float(value),
+                                    rule.unit,
+                                    None,
+                                    None,
+                                    None,
+                                    None,
+                                    None,
+                                    series,
+                                )
+                            )
+                            continue
             if type(raw) is not dict:
                 errors.append(RowError(n, None, "a row must be a JSON object", "wrong_type"))
                 continue
@@ -301,7 +350,7 @@ class Validator:
         if not math.isfinite(number):
             errors.append(RowError(n, "value", "must be a finite number", "not_finite"))
             return None, None, None
-        if abs(number) > _MAX_ABS:
+        if abs(number) > MAX_ABS:
             errors.append(RowError(n, "value", f"{number:g} is out of range", "out_of_range"))
             return None, None, None
         unit = raw.get("unit")

@@ -19,7 +19,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from planwatch_ingest.outcomes import Decision, Known
-from planwatch_ingest.ports import AlreadyAnswered, Decide, OutboxRow, StoredResponse
+from planwatch_ingest.ports import (
+    AlreadyAnswered,
+    Decide,
+    KeyInFlight,
+    LedgerBroken,
+    OutboxRow,
+    StoredResponse,
+)
 from planwatch_ingest.validation import Figure
 
 __all__ = ["SqliteLedger"]
@@ -77,6 +84,9 @@ class SqliteLedger:
         self._lock = threading.Lock()
         self._latest: dict[str, Known] = {}
         self._by_client: dict[tuple[str, str], Known] = {}
+        self._answered: set[tuple[str, str]] = set()  # idempotency keys with a stored answer
+        self._in_flight: set[tuple[str, str]] = set()
+        self._broken: str | None = None
         self._load_index()
 
     def _load_index(self) -> None:
@@ -91,6 +101,7 @@ class SqliteLedger:
             if client_id is not None:
                 self._by_client[(owner, client_id)] = known
                 by_event[event_id] = known
+        self._answered.update(self._conn.execute("SELECT owner, key FROM idempotency"))
         aliases = self._conn.execute("SELECT owner, client_id, event_id FROM client_aliases")
         for owner, client_id, event_id in aliases:
             known = by_event.get(event_id) or self._known_by_event(event_id)
@@ -103,36 +114,60 @@ class SqliteLedger:
         ).fetchone()
         return Known(*row) if row else None
 
-    def record(
+    def stage(
+        self, owner: str, figures: Sequence[Figure], decide: Decide, idempotency_key: str | None
+    ) -> Decision:
+        """Decide against the in-memory lookups and apply the result to them at once.
+
+        Called from one thread (the event loop) only, so requests see each other's figures in
+        order; ``write`` then makes the staged events durable, in the same order.
+        """
+        if self._broken is not None:
+            raise LedgerBroken(self._broken)
+        if idempotency_key is not None:
+            slot = (owner, idempotency_key)
+            if slot in self._answered:
+                raise AlreadyAnswered(None)
+            if slot in self._in_flight:
+                raise KeyInFlight(idempotency_key)
+        by_client = self._by_client
+        named: dict[str, Known] = {}
+        if by_client:
+            for f in figures:
+                if f.submission_id is not None and (owner, f.submission_id) in by_client:
+                    named[f.submission_id] = by_client[(owner, f.submission_id)]
+        decision = decide(self._latest, named)
+        if decision.errors:
+            return decision
+        self._latest.update(decision.known)
+        for e in decision.events:
+            if e.client_submission_id is not None:
+                by_client[(owner, e.client_submission_id)] = decision.known[e.series]
+        for cid, known in decision.aliases:
+            by_client.setdefault((owner, cid), known)
+        if idempotency_key is not None:
+            self._in_flight.add((owner, idempotency_key))
+        return decision
+
+    def write(
         self,
         owner: str,
-        figures: Sequence[Figure],
-        decide: Decide,
+        decision: Decision,
         *,
         key_id: str,
         idempotency: tuple[str, str] | None = None,
-        render: Callable[[Decision], tuple[int, bytes]] | None = None,
-    ) -> Decision:
+        answer: tuple[int, bytes] | None = None,
+    ) -> None:
+        """Append the staged events in one transaction; fsync'd when this returns.
+
+        A failure here leaves the in-memory lookups ahead of the disk: the ledger refuses every
+        later request (503) until the process restarts and rebuilds them from the disk.
+        """
         now = datetime.now(UTC).isoformat()
         with self._lock:
             conn = self._conn
-            conn.execute("BEGIN IMMEDIATE")
             try:
-                if idempotency is not None:
-                    stored = self._stored(owner, idempotency[0])
-                    if stored is not None:
-                        raise AlreadyAnswered(stored)
-                by_client = self._by_client
-                named = {
-                    f.submission_id: by_client[(owner, f.submission_id)]
-                    for f in figures
-                    if f.submission_id is not None and (owner, f.submission_id) in by_client
-                }
-                decision = decide(self._latest, named)
-                if decision.errors:
-                    conn.execute("ROLLBACK")
-                    return decision
-                events = decision.events
+                conn.execute("BEGIN IMMEDIATE")
                 conn.executemany(
                     "INSERT INTO outbox (event_id, key, payload, series, vintage, value, owner, "
                     "client_id, key_id, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -149,7 +184,7 @@ class SqliteLedger:
                             key_id,
                             now,
                         )
-                        for e in events
+                        for e in decision.events
                     ],
                 )
                 if decision.aliases:
@@ -157,26 +192,43 @@ class SqliteLedger:
                         "INSERT INTO client_aliases VALUES (?, ?, ?)",
                         [(owner, cid, known.event_id) for cid, known in decision.aliases],
                     )
-                if idempotency is not None and render is not None:
-                    status, body = render(decision)
+                if idempotency is not None and answer is not None:
                     conn.execute(
                         "INSERT INTO idempotency VALUES (?, ?, ?, ?, ?, ?)",
-                        (owner, idempotency[0], idempotency[1], status, body, now),
+                        (owner, idempotency[0], idempotency[1], answer[0], answer[1], now),
                     )
                 conn.execute("COMMIT")
-            except BaseException:
+            except BaseException as exc:
+                self._broken = repr(exc)
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
-                raise
-            # Only what is committed enters the in-memory lookups.
-            latest = self._latest
-            for e in events:
-                known = Known(e.series, e.vintage, e.value, e.event_id)
-                latest[e.series] = known
-                if e.client_submission_id is not None:
-                    by_client[(owner, e.client_submission_id)] = known
-            for cid, known in decision.aliases:
-                by_client.setdefault((owner, cid), known)
+                raise LedgerBroken(self._broken) from exc
+            finally:
+                if idempotency is not None:
+                    self._in_flight.discard((owner, idempotency[0]))
+            if idempotency is not None:
+                self._answered.add((owner, idempotency[0]))
+
+    def release(self, owner: str, idempotency_key: str) -> None:
+        """Forget an in-flight key whose request was not written (it may be sent again)."""
+        self._in_flight.discard((owner, idempotency_key))
+
+    def record(
+        self,
+        owner: str,
+        figures: Sequence[Figure],
+        decide: Decide,
+        *,
+        key_id: str,
+        idempotency: tuple[str, str] | None = None,
+        render: Callable[[Decision], tuple[int, bytes]] | None = None,
+    ) -> Decision:
+        """``stage`` then ``write``, for callers that do both on one thread."""
+        decision = self.stage(owner, figures, decide, idempotency[0] if idempotency else None)
+        if decision.errors:
+            return decision
+        answer = render(decision) if render is not None else None
+        self.write(owner, decision, key_id=key_id, idempotency=idempotency, answer=answer)
         return decision
 
     def _stored(self, owner: str, idempotency_key: str) -> StoredResponse | None:
