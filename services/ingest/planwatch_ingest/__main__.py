@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import uvicorn
 
 from planwatch_ingest.app import create_app
@@ -12,6 +14,10 @@ from planwatch_ingest.settings import Settings
 def main() -> None:
     settings = Settings()
     configure_logging(settings.log_level)
+    # A batch of 500 rows makes tens of thousands of short-lived objects: collect the young
+    # generation less often (measured: about 1.5x the records/s). Set here, not in create_app,
+    # so an app embedded in another process leaves that process's collector alone.
+    gc.set_threshold(200_000, 50, 100)
     uvicorn.run(
         create_app(settings),
         host=settings.host,

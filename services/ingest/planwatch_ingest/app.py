@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
@@ -101,10 +100,6 @@ def create_app(
         )
         if settings.publisher_enabled:
             relay.start()
-        # Requests make many short-lived objects: collect the young generation less often,
-        # and keep what was loaded at start (catalog, lookups) out of every full collection.
-        gc.freeze()
-        gc.set_threshold(200_000, 50, 100)
         log.info("ingest ready", extra={"catalog_version": used.version, "entries": len(used)})
         try:
             yield
