@@ -27,6 +27,7 @@ class AssessmentConfig(BaseModel):
     limited_progress: float = 0.0
     maintain_tolerance_pct: float = 5.0  # default band half-width for 左右 / 保持在…左右
     projection_window: int = 3  # recent observations used for the trend projection
+    planned_path: str = "linear"  # "linear" or "compound": the planned path of level targets
 
 
 class TierResult(BaseModel):
