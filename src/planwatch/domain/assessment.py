@@ -352,7 +352,9 @@ def _headline_tier(results: dict[str, TierResult]) -> TierResult:
     return results.get("binding") or results.get("none") or next(iter(results.values()))
 
 
-def _no_data(target: CatalogEntry | TargetSpec, note: str) -> Assessment:
+def _no_data(
+    target: CatalogEntry | TargetSpec, note: str, latest: _Point | None = None
+) -> Assessment:
     years = target.target_years
     return Assessment.model_construct(
         status=Status.NO_DATA,
@@ -366,8 +368,8 @@ def _no_data(target: CatalogEntry | TargetSpec, note: str) -> Assessment:
         target_year=years[0] if years else None,
         target_value=None,
         tier=None,
-        latest_period=None,
-        latest_value=None,
+        latest_period=latest.period if latest else None,
+        latest_value=latest.value if latest else None,
         baseline_year=None,
         baseline_value=None,
         tiers={},
@@ -398,7 +400,9 @@ def assess(
         Kind.GROWTH_RATE,
     )
     if needs_two and len(points) < 2:
-        return _no_data(target, "the first observation is the baseline; one more is needed")
+        return _no_data(
+            target, "the first observation is the baseline; one more is needed", points[-1]
+        )
 
     years: list[YearResult] = []
     for year in target.target_years:

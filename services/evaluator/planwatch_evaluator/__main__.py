@@ -1,0 +1,35 @@
+"""``python -m planwatch_evaluator``: one evaluator worker, configured from the environment."""
+
+from __future__ import annotations
+
+import logging
+
+from faust.worker import Worker
+
+from planwatch.catalog import default_catalog
+from planwatch_evaluator.adapters.embedded import EmbeddedSink
+from planwatch_evaluator.app import Evaluator
+from planwatch_evaluator.ports import SeriesSink
+from planwatch_evaluator.settings import Settings
+
+
+def build_sink(settings: Settings) -> SeriesSink:
+    if settings.influx_url:
+        from planwatch_evaluator.adapters.influx import InfluxSink
+
+        return InfluxSink(
+            settings.influx_url, settings.influx_token, settings.influx_org, settings.influx_bucket
+        )
+    return EmbeddedSink(settings.common.data_dir / "timeseries.db")
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings = Settings()
+    evaluator = Evaluator(settings, default_catalog(), build_sink(settings))
+    # The worker runs the app's web server too (/healthz, /metrics on web_bind:web_port).
+    Worker(evaluator.app, loglevel="info").execute_from_commandline()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,31 @@
+"""InfluxDB sink through influxdb-client's v2 write API, synchronous batches of line strings.
+
+Joined line strings with SYNCHRONOUS writes are the fastest path of the client (no Point
+objects, no background thread): the evaluator already batches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from influxdb_client import InfluxDBClient
+from influxdb_client.client.write_api import SYNCHRONOUS
+
+from planwatch.tsstore import Point
+
+__all__ = ["InfluxSink"]
+
+
+class InfluxSink:
+    def __init__(self, url: str, token: str | None, org: str, bucket: str) -> None:
+        self._client = InfluxDBClient(url=url, token=token or "", org=org, timeout=10_000)
+        self._write = self._client.write_api(write_options=SYNCHRONOUS)
+        self._bucket, self._org = bucket, org
+
+    def write(self, points: Sequence[Point]) -> None:
+        if points:
+            body = "\n".join(p.to_line_protocol() for p in points)
+            self._write.write(bucket=self._bucket, org=self._org, record=body)
+
+    def close(self) -> None:
+        self._client.close()

@@ -1,0 +1,282 @@
+"""What the evaluator does with one submission, as plain functions over a JSON-able state.
+
+The faust agent (``app.py``) keeps one state per (indicator, jurisdiction) key in a table and
+calls ``evaluate``; everything here is testable without a broker.
+
+State of a key: ``{"obs": {period: [vintage, value]}, "seen": [event ids], "status": str|None,
+"overdue": period|None}``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from planwatch.catalog import Catalog
+from planwatch.domain.assessment import assess
+from planwatch.domain.assessment_model import Assessment, Observation
+from planwatch.domain.events import AssessmentEvent, Status, StatusChange, SubmissionEvent
+from planwatch.domain.model import CatalogEntry, Frequency
+from planwatch.domain.periods import parse_period
+from planwatch.tsstore import Point
+
+__all__ = [
+    "STATUS_CODE",
+    "Outcome",
+    "evaluate",
+    "new_state",
+    "overdue_change",
+    "status_points",
+]
+
+SEEN_KEEP = 256  # event ids remembered per key, to drop redelivered events
+STATUS_CODE = {
+    Status.ACHIEVED: 4,
+    Status.ON_TRACK: 3,
+    Status.NEEDS_ACCELERATION: 2,
+    Status.LIMITED_PROGRESS: 1,
+    Status.DETERIORATION: 0,
+    Status.NO_DATA: -1,
+    Status.OVERDUE: -2,
+}
+
+
+def new_state() -> dict[str, Any]:
+    return {"obs": {}, "seen": [], "status": None, "overdue": None}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    state: dict[str, Any]
+    points: list[Point]
+    assessment: AssessmentEvent | None
+    change: StatusChange | None
+    duplicate: bool = False
+
+
+def _period_time(label: str) -> datetime:
+    end = parse_period(label).end_date
+    return datetime(end.year, end.month, end.day, tzinfo=UTC)
+
+
+def _tags(entry: CatalogEntry) -> dict[str, str]:
+    return {
+        "indicator_id": entry.id,
+        "jurisdiction": entry.jurisdiction,
+        "plan": entry.plan_code,
+        "kind": entry.kind.value,
+        "lead_agency": entry.lead_agencies[0] if entry.lead_agencies else "none",
+    }
+
+
+def status_points(entry: CatalogEntry, a: Assessment) -> list[Point]:
+    """The assessment of the latest period, per tier, and the targets, as points."""
+    if a.latest_period is None:
+        return []
+    tags = _tags(entry)
+    when = _period_time(a.latest_period)
+    points = [
+        Point.make(
+            "assessment",
+            {**tags, "tier": a.tier or "none"},
+            {
+                "observed": a.latest_value,
+                "planned": a.planned,
+                "gap": a.gap,
+                "gap_pct": a.gap_pct,
+                "progress_ratio": a.progress_ratio,
+                "projected": a.projected,
+                "target": a.target_value,
+                "target_year": a.target_year,
+                "status": a.status.value,
+                "status_code": STATUS_CODE[a.status],
+            },
+            when,
+        )
+    ]
+    for tier, result in a.tiers.items():
+        points.append(
+            Point.make(
+                "tier_assessment",
+                {**tags, "tier": tier},
+                {
+                    "status": result.status.value,
+                    "status_code": STATUS_CODE[result.status],
+                    "progress_ratio": result.progress_ratio,
+                    "planned": result.planned,
+                    "gap": result.gap,
+                    "target": result.target,
+                },
+                when,
+            )
+        )
+    for target in entry.targets:
+        points.append(
+            Point.make(
+                "target",
+                {**tags, "tier": target.tier.value if target.tier else "none"},
+                {"value": target.value, "value_max": target.value_max},
+                datetime(target.year, 12, 31, tzinfo=UTC),
+            )
+        )
+    return points
+
+
+def evaluate(
+    entry: CatalogEntry,
+    state: dict[str, Any],
+    event: SubmissionEvent,
+    catalog_version: str,
+) -> Outcome:
+    """Fold one submission into the state; assess; say what to store and to publish."""
+    if event.event_id in state["seen"]:
+        return Outcome(state, [], None, None, duplicate=True)
+    state = {**state, "obs": dict(state["obs"]), "seen": [*state["seen"], event.event_id]}
+    state["seen"] = state["seen"][-SEEN_KEEP:]
+    label = parse_period(event.period).label
+    known = state["obs"].get(label)
+    if known is None or event.vintage >= known[0]:
+        state["obs"][label] = [event.vintage, event.value]
+    observations = [
+        Observation.model_construct(period=p, value=v, vintage=vin)
+        for p, (vin, v) in state["obs"].items()
+    ]
+    as_of = event.received_at.date()
+    result = assess(entry, observations, as_of)
+    tags = _tags(entry)
+    points = [
+        Point.make(
+            "observation",
+            tags,
+            {"value": state["obs"][label][1], "vintage": state["obs"][label][0]},
+            _period_time(label),
+        ),
+        *status_points(entry, result),
+    ]
+    dumped = result.model_dump(mode="json")
+    snapshot = entry.snapshot()
+    assessment = AssessmentEvent(
+        catalog_version=catalog_version,
+        indicator_id=entry.id,
+        jurisdiction=entry.jurisdiction,
+        plan_code=entry.plan_code,
+        submission_event_id=event.event_id,
+        period=label,
+        as_of=as_of.isoformat(),
+        assessment=dumped,
+        target=snapshot,
+    )
+    change = None
+    previous = state["status"]
+    if result.status is not Status.NO_DATA and result.status.value != previous:
+        change = StatusChange(
+            catalog_version=catalog_version,
+            indicator_id=entry.id,
+            jurisdiction=entry.jurisdiction,
+            plan_code=entry.plan_code,
+            from_status=Status(previous) if previous else None,
+            to_status=result.status,
+            tier=result.tier,
+            assessment=dumped,
+            target=snapshot,
+            responsible_agencies=entry.responsible_agencies,
+            lead_agencies=entry.lead_agencies,
+            cause_event_id=event.event_id,
+        )
+        state["status"] = result.status.value
+        points.append(
+            Point.make(
+                "status_change",
+                {**tags, "reason": "assessment"},
+                {
+                    "from_status": previous or "",
+                    "to_status": result.status.value,
+                    "to_code": STATUS_CODE[result.status],
+                },
+                change.changed_at,
+            )
+        )
+    if state.get("overdue") and parse_period(label).label >= state["overdue"]:
+        state["overdue"] = None  # the missing figure arrived
+    return Outcome(state, points, assessment, change)
+
+
+def _due_after(frequency: Frequency, days: dict[Frequency, int]) -> timedelta:
+    return timedelta(days=days[frequency])
+
+
+def owed_period(entry: CatalogEntry, today: date, due_days: dict[Frequency, int]) -> str | None:
+    """The most recent period whose figure is due by ``today`` (None before the first is due)."""
+    wait = _due_after(entry.frequency, due_days)
+    year = today.year
+    candidates: list[str] = []
+    for y in (year, year - 1, year - 2):
+        if entry.frequency is Frequency.ANNUAL:
+            candidates.append(f"{y}")
+        elif entry.frequency is Frequency.QUARTERLY:
+            candidates += [f"{y}-Q{q}" for q in (4, 3, 2, 1)]
+        else:
+            candidates += [f"{y}-{m:02d}" for m in range(12, 0, -1)]
+    for label in candidates:
+        period = parse_period(label)
+        if period.year > entry.last_year or period.year <= entry.start_year:
+            continue
+        if period.end_date + wait <= today:
+            return label
+    return None
+
+
+def overdue_change(
+    entry: CatalogEntry,
+    state: dict[str, Any],
+    today: date,
+    due_days: dict[Frequency, int],
+    catalog_version: str,
+) -> tuple[dict[str, Any], StatusChange | None, Point | None]:
+    """An ``overdue`` status change when the owed figure is missing; once per period.
+
+    Only keys that have reported at least once are checked: a bureau that has not started
+    reporting an indicator is a gap in the catalog's coverage, not a late figure.
+    """
+    if not state["obs"]:
+        return state, None, None
+    owed = owed_period(entry, today, due_days)
+    if owed is None or owed in state["obs"] or state.get("overdue") == owed:
+        return state, None, None
+    latest = max(state["obs"], key=lambda p: parse_period(p).decimal_year)
+    if parse_period(latest).decimal_year >= parse_period(owed).decimal_year:
+        return state, None, None
+    due = parse_period(owed).end_date + _due_after(entry.frequency, due_days)
+    change = StatusChange(
+        catalog_version=catalog_version,
+        indicator_id=entry.id,
+        jurisdiction=entry.jurisdiction,
+        plan_code=entry.plan_code,
+        from_status=Status(state["status"]) if state["status"] else None,
+        to_status=Status.OVERDUE,
+        reason="overdue",
+        target=entry.snapshot(),
+        responsible_agencies=entry.responsible_agencies,
+        lead_agencies=entry.lead_agencies,
+        overdue_period=owed,
+        due_date=due.isoformat(),
+        reporting_jurisdiction=entry.jurisdiction,
+    )
+    point = Point.make(
+        "overdue",
+        {"indicator_id": entry.id, "jurisdiction": entry.jurisdiction, "plan": entry.plan_code},
+        {"period": owed, "days_overdue": (today - due).days},
+        datetime(due.year, due.month, due.day, tzinfo=UTC),
+    )
+    return {**state, "overdue": owed}, change, point
+
+
+def lookup(catalog: Catalog, event: SubmissionEvent) -> CatalogEntry:
+    """The entry of an event; KeyError names what is unknown (the event goes to dead letters)."""
+    entry = catalog.get(event.indicator_id)
+    if entry is None:
+        raise KeyError(f"unknown indicator_id {event.indicator_id!r}")
+    if entry.jurisdiction != event.jurisdiction:
+        raise KeyError(f"{event.indicator_id} is not an indicator of {event.jurisdiction!r}")
+    return entry

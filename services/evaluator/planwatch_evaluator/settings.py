@@ -1,0 +1,38 @@
+"""Evaluator settings (prefix ``PLANWATCH_EVALUATOR_``), built in the entrypoint."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from planwatch.settings import CommonSettings
+
+__all__ = ["Settings"]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="PLANWATCH_EVALUATOR_", env_file=".env", extra="ignore"
+    )
+
+    app_id: str = "planwatch-evaluator"  # the consumer group and table topic prefix
+    web_bind: str = "127.0.0.1"
+    web_port: int = 8083
+    topic_partitions: int = 4  # must match the submissions topic
+    # Tansu answers a fetch only after the wait: faust's hard-coded 1500 ms makes p50 ≈ 1.1 s.
+    fetch_max_wait_ms: int = 10
+    # A group join takes about half the session timeout on Tansu (faust default: 60 s).
+    session_timeout_s: float = 8.0
+    batch_size: int = 500  # sink writes are batched up to this many events …
+    batch_within_s: float = 0.02  # … or this long, whichever comes first
+    # InfluxDB 2 (v2 write API); without a URL the embedded store in the data dir is used.
+    influx_url: str | None = None
+    influx_token: str | None = None
+    influx_org: str = "planwatch"
+    influx_bucket: str = "planwatch"
+    # Overdue data: a figure is due this many days after its period ends.
+    annual_due_days: int = 90
+    quarterly_due_days: int = 45
+    monthly_due_days: int = 20
+    overdue_check_s: float = 60.0
+    common: CommonSettings = Field(default_factory=CommonSettings)

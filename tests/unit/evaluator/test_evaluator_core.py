@@ -1,0 +1,110 @@
+"""What the evaluator does with a submission, without a broker: state, points, events."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from planwatch.catalog import default_catalog
+from planwatch.domain.events import Status, SubmissionEvent
+from planwatch.domain.model import Frequency
+from planwatch_evaluator.core import evaluate, new_state, overdue_change, owed_period
+
+CATALOG = default_catalog()
+RD = CATALOG.get("gsbase-rd-expenditure")
+DUE = {Frequency.ANNUAL: 90, Frequency.QUARTERLY: 45, Frequency.MONTHLY: 20}
+
+
+def submission(period: str, value: float, vintage: int = 1, **kw) -> SubmissionEvent:
+    return SubmissionEvent(
+        catalog_version=CATALOG.version,
+        submission_id=f"{period}-{vintage}",
+        indicator_id=RD.id,
+        jurisdiction=RD.jurisdiction,
+        period=period,
+        value=value,
+        unit=RD.unit,
+        vintage=vintage,
+        submitted_by="甘肃省统计局",
+        received_at=datetime(2026, 4, 1, tzinfo=UTC),
+        **kw,
+    )
+
+
+def run(*events: SubmissionEvent):
+    state, outcomes = new_state(), []
+    for event in events:
+        outcome = evaluate(RD, state, event, CATALOG.version)
+        state = outcome.state
+        outcomes.append(outcome)
+    return state, outcomes
+
+
+def test_first_figure_is_stored_but_only_a_baseline() -> None:
+    _, [first] = run(submission("2024", 150))
+    measurements = {p.measurement for p in first.points}
+    assert measurements == {"observation", "assessment", "target"}
+    assert first.assessment.assessment["status"] == "no_data"
+    assert first.change is None
+
+
+def test_status_change_is_emitted_when_the_status_moves() -> None:
+    state, outcomes = run(submission("2024", 150), submission("2025", 160))
+    change = outcomes[1].change
+    assert change is not None and change.from_status is None
+    assert change.to_status is Status.LIMITED_PROGRESS
+    assert (
+        change.target["id"] == RD.id
+        and change.cause_event_id == outcomes[1].assessment.submission_event_id
+    )
+    assert state["status"] == "limited_progress"
+
+
+def test_a_revision_overwrites_the_same_point_and_can_change_the_status() -> None:
+    state, outcomes = run(
+        submission("2024", 150), submission("2025", 160), submission("2025", 181, vintage=2)
+    )
+    old = next(p for p in outcomes[1].points if p.measurement == "observation")
+    new = next(p for p in outcomes[2].points if p.measurement == "observation")
+    assert (old.measurement, old.tags, old.time) == (new.measurement, new.tags, new.time)
+    assert new.fields == {"value": 181.0, "vintage": 2}
+    assert outcomes[2].change.to_status is Status.ACHIEVED
+    assert state["obs"]["2025"] == [2, 181.0]
+
+
+def test_an_older_vintage_arriving_late_does_not_win() -> None:
+    state, _ = run(submission("2025", 181, vintage=2), submission("2025", 160, vintage=1))
+    assert state["obs"]["2025"] == [2, 181.0]
+
+
+def test_a_redelivered_event_changes_nothing_and_emits_nothing() -> None:
+    first = submission("2025", 160)
+    state, outcomes = run(submission("2024", 150), first, first)
+    assert outcomes[2].duplicate and outcomes[2].change is None and outcomes[2].points == []
+    assert state["seen"].count(first.event_id) == 1
+
+
+def test_overdue_once_per_missing_period() -> None:
+    state, _ = run(submission("2024", 150))
+    # 2024 is the plan's start year (a baseline, not owed); 2025 is due on 2026-03-31
+    assert owed_period(RD, date(2026, 3, 30), DUE) is None
+    assert owed_period(RD, date(2026, 3, 31), DUE) == "2025"
+    _, change, _ = overdue_change(RD, state, date(2026, 3, 30), DUE, "v")
+    assert change is None
+    state, change, point = overdue_change(RD, state, date(2026, 11, 24), DUE, "v")
+    assert change is not None and change.to_status is Status.OVERDUE
+    assert change.overdue_period == "2025" and change.due_date == "2026-03-31"
+    assert change.reporting_jurisdiction == "甘肃省" and point.measurement == "overdue"
+    _, again, _ = overdue_change(RD, state, date(2026, 11, 25), DUE, "v")
+    assert again is None
+
+
+def test_no_overdue_for_an_indicator_never_reported() -> None:
+    _, change, _ = overdue_change(RD, new_state(), date(2026, 11, 24), DUE, "v")
+    assert change is None
+
+
+def test_line_protocol_of_points() -> None:
+    _, [outcome] = run(submission("2024", 150))
+    line = next(p for p in outcome.points if p.measurement == "observation").to_line_protocol()
+    assert line.startswith("observation,indicator_id=gsbase-rd-expenditure,jurisdiction=甘肃省,")
+    assert "value=150.0,vintage=1i" in line and line.endswith(" 1735603200000000000")
