@@ -1,0 +1,222 @@
+"""The lifecycle API: list and filter alerts, acknowledge, silence, notification history."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from pydantic import AwareDatetime, BaseModel, Field
+
+from planwatch.security import Principal, Role
+from planwatch_alerts.store import alerts, notifications
+
+__all__ = ["AlertOut", "router"]
+
+router = APIRouter()
+
+
+class NotificationOut(BaseModel):
+    id: int
+    receiver: str
+    to: list[str]
+    cc: list[str]
+    kind: str
+    subject: str
+    state: str  # pending | sent | failed
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+    sent_at: datetime | None
+
+
+class AlertOut(BaseModel):
+    id: int
+    indicator_id: str
+    jurisdiction: str
+    plan_code: str
+    type: str  # offtrack | overdue
+    status: str
+    severity: str
+    state: str  # open | acknowledged | silenced | resolved
+    agencies: list[str]
+    copied: list[str]
+    opened_at: datetime
+    updated_at: datetime
+    resolved_at: datetime | None
+    acknowledged_by: str | None
+    acknowledged_at: datetime | None
+    ack_comment: str | None
+    silenced_until: datetime | None
+    silence_reason: str | None
+    notifications: list[NotificationOut]
+
+
+class AckIn(BaseModel):
+    by: str = Field(min_length=1, max_length=200)
+    comment: str | None = Field(None, max_length=2000)
+
+
+class SilenceIn(BaseModel):
+    until: AwareDatetime
+    reason: str = Field(min_length=1, max_length=2000)
+    by: str = Field(min_length=1, max_length=200)
+
+
+def _principal(request: Request) -> Principal:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    principal = request.app.state.keys.verify(token.strip()) if scheme.lower() == "bearer" else None
+    if principal is None:
+        raise HTTPException(
+            401,
+            "a valid API key is required (Authorization: Bearer <key>)",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    if not (principal.can(Role.READ) or principal.can(Role.ADMIN)):
+        raise HTTPException(403, "this key may not read alerts")
+    return principal
+
+
+Caller = Annotated[Principal, Depends(_principal)]
+
+
+def _out(row: Any, sent: list[Any]) -> AlertOut:
+    return AlertOut(
+        id=row.id,
+        indicator_id=row.indicator_id,
+        jurisdiction=row.jurisdiction,
+        plan_code=row.plan_code,
+        type=row.type,
+        status=row.status,
+        severity=row.severity,
+        state=row.state,
+        agencies=list(row.agencies),
+        copied=list(row.copied),
+        opened_at=row.opened_at,
+        updated_at=row.updated_at,
+        resolved_at=row.resolved_at,
+        acknowledged_by=row.acked_by,
+        acknowledged_at=row.acked_at,
+        ack_comment=row.ack_comment,
+        silenced_until=row.silenced_until,
+        silence_reason=row.silence_reason,
+        notifications=[
+            NotificationOut.model_validate(n, from_attributes=True)
+            for n in sent
+            if row.id in n.alert_ids
+        ],
+    )
+
+
+def _load(request: Request, where: list[Any]) -> list[AlertOut]:
+    db: sa.Engine = request.app.state.db
+    with db.connect() as c:
+        rows = c.execute(
+            sa.select(alerts).where(*where).order_by(alerts.c.updated_at.desc(), alerts.c.id.desc())
+        ).all()
+        sent = (
+            c.execute(sa.select(notifications).order_by(notifications.c.id)).all() if rows else []
+        )
+    return [_out(r, sent) for r in rows]
+
+
+@router.get("/v1/alerts", response_model=list[AlertOut])
+def list_alerts(
+    request: Request,
+    caller: Caller,
+    state: str | None = Query(None, description="open, acknowledged, silenced or resolved"),
+    severity: str | None = None,
+    jurisdiction: str | None = None,
+    indicator_id: str | None = None,
+    agency: str | None = None,
+) -> list[AlertOut]:
+    """Alerts, newest first; a key sees the jurisdictions it covers."""
+    where: list[Any] = []
+    if jurisdiction is not None:
+        if not caller.covers(jurisdiction):
+            raise HTTPException(403, f"this key does not cover jurisdiction {jurisdiction!r}")
+        where.append(alerts.c.jurisdiction == jurisdiction)
+    elif not caller.all_jurisdictions:
+        where.append(alerts.c.jurisdiction.in_(sorted(caller.jurisdictions)))
+    for column, value in (
+        (alerts.c.state, state),
+        (alerts.c.severity, severity),
+        (alerts.c.indicator_id, indicator_id),
+    ):
+        if value is not None:
+            where.append(column == value)
+    found = _load(request, where)
+    if agency is not None:
+        found = [a for a in found if agency in a.agencies or agency in a.copied]
+    return found
+
+
+def _one(request: Request, caller: Principal, alert_id: int) -> AlertOut:
+    found = _load(request, [alerts.c.id == alert_id])
+    if not found:
+        raise HTTPException(404, f"no alert {alert_id}")
+    if not caller.covers(found[0].jurisdiction):
+        raise HTTPException(403, f"this key does not cover jurisdiction {found[0].jurisdiction!r}")
+    return found[0]
+
+
+@router.get("/v1/alerts/{alert_id}", response_model=AlertOut)
+def get_alert(request: Request, caller: Caller, alert_id: int) -> AlertOut:
+    return _one(request, caller, alert_id)
+
+
+@router.post("/v1/alerts/{alert_id}/ack", response_model=AlertOut)
+def acknowledge(request: Request, caller: Caller, alert_id: int, body: AckIn) -> AlertOut:
+    """Record who acknowledged the alert, when, and what they said; stops repeats."""
+    alert = _one(request, caller, alert_id)
+    if alert.state == "resolved":
+        raise HTTPException(409, "the alert is resolved")
+    now = request.app.state.clock()
+    with request.app.state.db.begin() as c:
+        c.execute(
+            alerts.update()
+            .where(alerts.c.id == alert_id)
+            .values(
+                acked_by=body.by,
+                acked_at=now,
+                ack_comment=body.comment,
+                updated_at=now,
+                state="acknowledged" if alert.state == "open" else alert.state,
+            )
+        )
+    return _one(request, caller, alert_id)
+
+
+@router.post("/v1/alerts/{alert_id}/silence", response_model=AlertOut)
+def silence(request: Request, caller: Caller, alert_id: int, body: SilenceIn) -> AlertOut:
+    """No notifications for this alert until ``until``; the reason is kept."""
+    alert = _one(request, caller, alert_id)
+    now = request.app.state.clock()
+    if body.until <= now:
+        raise HTTPException(422, "until: must be in the future")
+    if alert.state == "resolved":
+        raise HTTPException(409, "the alert is resolved")
+    with request.app.state.db.begin() as c:
+        c.execute(
+            alerts.update()
+            .where(alerts.c.id == alert_id)
+            .values(
+                state="silenced",
+                silenced_until=body.until,
+                silence_reason=f"{body.reason} ({body.by})",
+                updated_at=now,
+            )
+        )
+    return _one(request, caller, alert_id)
+
+
+@router.get("/v1/notifications", response_model=list[NotificationOut])
+def notification_history(request: Request, caller: Caller) -> list[NotificationOut]:
+    """Every notification, newest first (all jurisdictions: keys with '*' only)."""
+    if not caller.all_jurisdictions:
+        raise HTTPException(403, "the full notification history needs a key for every jurisdiction")
+    with request.app.state.db.connect() as c:
+        rows = c.execute(sa.select(notifications).order_by(notifications.c.id.desc())).all()
+    return [NotificationOut.model_validate(r, from_attributes=True) for r in rows]

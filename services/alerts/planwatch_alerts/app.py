@@ -1,0 +1,118 @@
+"""The alerts service: FastAPI owns the key store, the database, the consumer and the dispatcher."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from fastapi import FastAPI, Response
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    generate_latest,
+)
+
+from planwatch.catalog import Catalog, default_catalog
+from planwatch.security import KeyStore
+from planwatch_alerts.api import router
+from planwatch_alerts.consumer import consume
+from planwatch_alerts.engine import AlertEngine
+from planwatch_alerts.routing import load_routing
+from planwatch_alerts.settings import Settings
+from planwatch_alerts.store import alerts, make_engine
+
+__all__ = ["create_app"]
+
+log = logging.getLogger("planwatch.alerts")
+
+
+def create_app(
+    settings: Settings,
+    catalog: Catalog | None = None,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    run_dispatcher: bool = True,
+) -> FastAPI:
+    registry = CollectorRegistry()
+    sent = Counter(
+        "planwatch_alerts_notifications_total",
+        "notification deliveries",
+        ["result"],
+        registry=registry,
+    )
+    open_alerts = Gauge(
+        "planwatch_alerts_open", "alerts not resolved", ["severity"], registry=registry
+    )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        db = make_engine(settings.database_url())
+        keys = KeyStore(settings.common.keys_url(), demo_key=settings.common.demo_key)
+        engine = AlertEngine(
+            db, load_routing(settings.routes_file), catalog or default_catalog(), settings, clock
+        )
+        engine.on_delivered = lambda receiver, result: sent.labels(result).inc()
+        app.state.db, app.state.keys, app.state.engine, app.state.clock = db, keys, engine, clock
+        stopping = asyncio.Event()
+        tasks = []
+        if run_dispatcher:
+            tasks.append(asyncio.create_task(_dispatch(engine, settings.tick_s, stopping)))
+        if settings.consume:
+            tasks.append(
+                asyncio.create_task(
+                    consume(
+                        settings.common.kafka_bootstrap,
+                        settings.group_id,
+                        settings.session_timeout_s,
+                        engine.handle,
+                        stopping,
+                    )
+                )
+            )
+        try:
+            yield
+        finally:
+            stopping.set()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await asyncio.wait_for(task, timeout=10)
+            keys.close()
+            db.dispose()
+
+    app = FastAPI(title="planwatch alerts", version="1", lifespan=lifespan)
+    app.include_router(router)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/metrics", include_in_schema=False)
+    def metrics() -> Response:
+        with app.state.db.connect() as c:
+            counts = dict(
+                c.execute(
+                    sa.select(alerts.c.severity, sa.func.count())
+                    .where(alerts.c.state != "resolved")
+                    .group_by(alerts.c.severity)
+                ).all()
+            )
+        for severity in ("warning", "minor", "major", "critical"):
+            open_alerts.labels(severity).set(counts.get(severity, 0))
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+    return app
+
+
+async def _dispatch(engine: AlertEngine, every: float, stopping: asyncio.Event) -> None:
+    while not stopping.is_set():
+        try:
+            await asyncio.to_thread(engine.tick)
+        except Exception:  # keep dispatching; the next tick retries what failed
+            log.exception("dispatcher tick failed")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stopping.wait(), timeout=every)

@@ -1,0 +1,57 @@
+"""Consume ``status-changes``; commit an offset only after its events are stored."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from aiokafka import AIOKafkaConsumer
+from aiokafka.errors import KafkaError
+from pydantic import ValidationError
+
+from planwatch.domain.events import StatusChange, Topics
+
+__all__ = ["consume"]
+
+log = logging.getLogger("planwatch.alerts.consumer")
+
+
+async def consume(
+    bootstrap: str,
+    group_id: str,
+    session_timeout_s: float,
+    handle: Callable[[StatusChange], None],
+    stopping: asyncio.Event,
+) -> None:
+    """Run until ``stopping`` is set; reconnect with a pause when the broker is away."""
+    while not stopping.is_set():
+        consumer = AIOKafkaConsumer(
+            str(Topics.STATUS_CHANGES),
+            bootstrap_servers=bootstrap,
+            group_id=group_id,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            fetch_max_wait_ms=10,  # the broker answers only when the wait expires
+            session_timeout_ms=int(session_timeout_s * 1000),
+            heartbeat_interval_ms=int(session_timeout_s * 250),
+        )
+        try:
+            await consumer.start()
+            while not stopping.is_set():
+                batch = await consumer.getmany(timeout_ms=200, max_records=500)
+                for records in batch.values():
+                    for record in records:
+                        try:
+                            change = StatusChange.from_bytes(record.value or b"")
+                        except ValidationError as exc:
+                            log.warning("skipping a malformed status change: %s", exc)
+                            continue
+                        await asyncio.to_thread(handle, change)
+                if batch:
+                    await consumer.commit()
+        except KafkaError as exc:
+            log.warning("broker unavailable (%s); retrying in 2 s", exc)
+            await asyncio.sleep(2)
+        finally:
+            await consumer.stop()
