@@ -96,7 +96,8 @@ class AlertEngine:
             to = change.to_status.value
             active = self._active(c, f"{base}|offtrack")
             if to in _BASE:
-                lead = list(change.lead_agencies) or [_bureau(change.jurisdiction)]
+                # goals paragraphs name no agency: the jurisdiction's S&T authority is addressed
+                lead = list(change.lead_agencies) or [f"{change.jurisdiction}科技主管部门"]
                 copied = [a for a in change.responsible_agencies if a not in lead]
                 self._open_or_update(
                     c,

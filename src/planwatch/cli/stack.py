@@ -17,11 +17,28 @@ def run(
     demo_key: str | None = typer.Option(
         None, envvar="PLANWATCH_DEMO_KEY", help="API key to print (valid for every jurisdiction)"
     ),
+    broker_port: int = typer.Option(19092, help="Kafka-protocol broker port"),
+    ingest_port: int = typer.Option(8080, help="ingest service port"),
+    alerts_port: int = typer.Option(8082, help="alerts service port"),
+    evaluator_port: int = typer.Option(8083, help="evaluator health and metrics port"),
+    board_port: int = typer.Option(8084, help="built-in board port"),
+    smtp_port: int = typer.Option(2525, help="local mailbox (SMTP) port"),
 ) -> None:
     """Run broker, ingest, evaluator, alerts, mailbox and board in the foreground."""
     from planwatch.stack.run import RunOptions, run_stack
 
-    raise typer.Exit(run_stack(RunOptions(data_dir=data_dir, demo=demo, demo_key=demo_key)))
+    options = RunOptions(
+        data_dir=data_dir,
+        demo=demo,
+        demo_key=demo_key,
+        broker_port=broker_port,
+        ingest_port=ingest_port,
+        alerts_port=alerts_port,
+        evaluator_port=evaluator_port,
+        board_port=board_port,
+        smtp_port=smtp_port,
+    )
+    raise typer.Exit(run_stack(options))
 
 
 def register(app: typer.Typer) -> None:

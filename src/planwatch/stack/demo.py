@@ -23,6 +23,7 @@ __all__ = ["DemoFigure", "demo_figures", "load_demo"]
 
 ON_TRACK_PACE = 1.03  # a little ahead of the planned path
 LAGGING_PACE = 0.4  # well behind: "limited progress"
+COUNTING_UNITS = {"家", "个", "個", "项", "項", "件", "人", "名", "所", "座", "批"}
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,8 @@ def _series(entry: CatalogEntry, last_year: int) -> Iterator[tuple[int, float]]:
             value = base + (target - base) * share * pace
         if entry.kind is Kind.RANKING:
             value = max(1.0, round(value))
+        elif entry.unit in COUNTING_UNITS and entry.kind is not Kind.CUMULATIVE:
+            value = float(round(value))
         yield year, round(value, 2)
 
 

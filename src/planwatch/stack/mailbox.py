@@ -17,7 +17,8 @@ __all__ = ["LocalMailbox"]
 class LocalMailbox:
     def __init__(self, directory: Path, port: int, host: str = "127.0.0.1") -> None:
         self.directory = directory
-        directory.mkdir(parents=True, exist_ok=True)
+        for sub in ("tmp", "new", "cur"):  # a Maildir; new/ holds one file per message
+            (directory / sub).mkdir(parents=True, exist_ok=True)
         self._controller = Controller(Mailbox(directory), hostname=host, port=port)
 
     @property

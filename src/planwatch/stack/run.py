@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 import signal
+import socket
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +49,22 @@ class _Stop(Exception):
 
 def _raise_stop(signum: int, frame: FrameType | None) -> None:
     raise _Stop
+
+
+def _ports(o: RunOptions) -> list[int]:
+    return [
+        o.broker_port,
+        o.ingest_port,
+        o.alerts_port,
+        o.evaluator_port,
+        o.board_port,
+        o.smtp_port,
+    ]
+
+
+def _in_use(host: str, port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex((host, port)) == 0
 
 
 def _specs(o: RunOptions) -> list[ServiceSpec]:
@@ -99,6 +116,13 @@ def run_stack(options: RunOptions, console: Console | None = None) -> int:
         "PLANWATCH_DEMO_KEY": key,
         "PLANWATCH_BOARD_URL": board_url,
     }
+    busy = [p for p in _ports(o) if _in_use(o.host, p)]
+    if busy:
+        console.print(
+            f"[red]port(s) {', '.join(map(str, busy))} on {o.host} are in use "
+            "(is planwatch already running?)[/red]"
+        )
+        return 1
     signal.signal(signal.SIGTERM, _raise_stop)
     broker = EmbeddedBroker(o.host, o.broker_port, data_dir / "logs" / "broker.log")
     mailbox = LocalMailbox(data_dir / "mailbox", o.smtp_port, o.host)

@@ -1,0 +1,17 @@
+"""``python -m planwatch_board``: the built-in board, configured from the environment."""
+
+from __future__ import annotations
+
+import uvicorn
+
+from planwatch_board.app import create_app
+from planwatch_board.settings import Settings
+
+
+def main() -> None:
+    settings = Settings()
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+
+
+if __name__ == "__main__":
+    main()
