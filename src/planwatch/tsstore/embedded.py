@@ -107,9 +107,11 @@ class EmbeddedSeriesStore:
         return out
 
     def count(self, measurement: str) -> int:
-        (n,) = self._conn().execute(
-            "select count(*) from points where measurement = ?", (measurement,)
-        ).fetchone()
+        (n,) = (
+            self._conn()
+            .execute("select count(*) from points where measurement = ?", (measurement,))
+            .fetchone()
+        )
         return int(n)
 
     def close(self) -> None:
