@@ -23,7 +23,7 @@ UNITS = (
 )
 NUMBER_WITH_UNIT = re.compile(rf"\d+(?:\.\d+)?(?:\s*[-—~～至]\s*\d+(?:\.\d+)?)?\s*(?:{UNITS})")
 # 001 lays its indicator table out one cell per line: a bare number (with * for 2020) per line
-TABLE_CELL = re.compile(r"^\s*\d+(?:\.\d+)?\*?\s*$", re.MULTILINE)
+TABLE_CELL = re.compile(r"^[ \t]*\d+(?:\.\d+)?\*?(?:家)?[ \t]*$", re.MULTILINE)
 
 
 def _spans(text: str, needle: str) -> Iterator[tuple[int, int]]:
