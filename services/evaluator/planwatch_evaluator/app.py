@@ -17,6 +17,7 @@ from typing import Any
 
 import faust
 import orjson
+from aiokafka.partitioner import murmur2
 from prometheus_client import generate_latest
 from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
 
@@ -30,7 +31,21 @@ from planwatch_evaluator.metrics import Metrics
 from planwatch_evaluator.ports import SeriesSink
 from planwatch_evaluator.settings import Settings
 
-__all__ = ["Evaluator"]
+__all__ = ["MARKER_PREFIX", "Evaluator"]
+
+MARKER_PREFIX = b"\x00changelog-end-"
+
+
+def _marker_keys(partitions: int) -> list[bytes]:
+    """One marker key per partition: the key the default partitioner sends to it."""
+    keys: dict[int, bytes] = {}
+    n = 0
+    while len(keys) < partitions:
+        key = MARKER_PREFIX + str(n).encode()
+        keys.setdefault((murmur2(key) & 0x7FFFFFFF) % partitions, key)
+        n += 1
+    return [keys[p] for p in range(partitions)]
+
 
 log = logging.getLogger("planwatch.evaluator")
 
@@ -86,6 +101,7 @@ class Evaluator:
             partitions=settings.topic_partitions,
             use_partitioner=True,
         )
+        self._markers = _marker_keys(settings.topic_partitions)
         self.due_days = {
             Frequency.ANNUAL: settings.annual_due_days,
             Frequency.QUARTERLY: settings.quarterly_due_days,
@@ -131,6 +147,7 @@ class Evaluator:
             if outcome.change:
                 self.metrics.status_changes.labels(outcome.change.to_status.value).inc()
         await self._write(points)
+        await self._seal_changelog({ev.message.partition for ev in events})
         now = time.time()
         for key, assessment, change, received in out:
             await self.assessments.send(key=key, value=assessment)
@@ -138,6 +155,20 @@ class Evaluator:
                 await self.changes.send(key=key, value=change)
             self.metrics.latency.observe(max(now - received, 0.0))
             self.metrics.events.labels("assessed").inc()
+
+    async def _seal_changelog(self, partitions: set[int]) -> None:
+        """Close each touched changelog partition with a marker record in a batch of its own.
+
+        Tansu reports a partition's end offset as the base offset of its last record batch
+        + 1, and faust restores a table only up to that end offset: without the marker, the
+        last records of a batch would be left out of the restored state after a restart.
+        On Apache Kafka the marker is merely one small extra record per partition and batch.
+        """
+        if not partitions:
+            return
+        await self.app.producer.flush()
+        for partition in partitions:
+            self.state[self._markers[partition % len(self._markers)]] = b"1"
 
     async def _write(self, points: list[Point]) -> None:
         """Store a batch; on failure retry with backoff (a rewrite replaces, never duplicates)."""
@@ -186,6 +217,8 @@ class Evaluator:
         sent = 0
         points: list[Point] = []
         for key, stored in list(self.state.items()):
+            if key.startswith(MARKER_PREFIX):
+                continue
             indicator_id, _, _jurisdiction = key.decode().partition("|")
             entry = self.catalog.get(indicator_id)
             if entry is None or not stored:

@@ -1,0 +1,113 @@
+"""The evaluator as a real process on a real broker: points, events, redelivery, restart, DLQ."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from planwatch.catalog import default_catalog
+from planwatch.domain.events import DeadLetter, StatusChange, SubmissionEvent, Topics
+from planwatch.tsstore import EmbeddedSeriesStore
+from support.kafka_io import produce, read_topic
+from support.net import free_port
+from support.services import ServiceProcess
+from support.tansu import TansuBroker, create_topics
+
+pytestmark = pytest.mark.integration
+CATALOG = default_catalog()
+RD = CATALOG.get("gsbase-rd-expenditure")
+
+
+def event(period: str, value: float, vintage: int = 1) -> SubmissionEvent:
+    return SubmissionEvent(
+        catalog_version=CATALOG.version,
+        submission_id=f"{period}-{vintage}",
+        indicator_id=RD.id,
+        jurisdiction=RD.jurisdiction,
+        period=period,
+        value=value,
+        unit=RD.unit,
+        vintage=vintage,
+        submitted_by="甘肃省统计局",
+    )
+
+
+def wait_until(predicate, timeout: float = 45.0, what: str = "") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out: {what}")
+
+
+@pytest.fixture
+def evaluator(tansu_broker: TansuBroker, tmp_path: Path) -> Iterator[ServiceProcess]:
+    create_topics(tansu_broker.bootstrap, [str(t) for t in Topics if t != Topics.DEAD_LETTER])
+    create_topics(tansu_broker.bootstrap, [str(Topics.DEAD_LETTER)], partitions=1)
+    port = free_port()
+    process = ServiceProcess(
+        "evaluator",
+        {
+            "PLANWATCH_KAFKA_BOOTSTRAP": tansu_broker.bootstrap,
+            "PLANWATCH_DATA_DIR": str(tmp_path),
+            "PLANWATCH_EVALUATOR_WEB_PORT": str(port),
+            "PLANWATCH_EVALUATOR_SESSION_TIMEOUT_S": "6",
+        },
+        health_url=f"http://127.0.0.1:{port}/healthz",
+    ).start()
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+def test_points_events_redelivery_dead_letters_and_restart(
+    evaluator: ServiceProcess, tansu_broker: TansuBroker, tmp_path: Path
+) -> None:
+    bootstrap = tansu_broker.bootstrap
+    store = EmbeddedSeriesStore(tmp_path / "timeseries.db")
+    first, second = event("2024", 150), event("2025", 160)
+    produce(bootstrap, "submissions", [(e.key, e.to_bytes()) for e in (first, second)])
+    wait_until(
+        lambda: (
+            (store.latest("assessment", {"indicator_id": RD.id}) or {}).get("status")
+            == "limited_progress"
+        ),
+        what="the assessment in the store",
+    )
+    assert [r["value"] for r in store.query("observation", {"indicator_id": RD.id})] == [150, 160]
+
+    # the same event again (a redelivery) and a malformed one
+    produce(bootstrap, "submissions", [(second.key, second.to_bytes()), (b"x|y", b"{broken")])
+    [letter] = [
+        DeadLetter.model_validate_json(v)
+        for v in read_topic(bootstrap, "submissions-dlq", expect=1)
+    ]
+    assert letter.source_topic == "submissions" and "broken" in letter.payload
+    assert "ValidationError" in letter.reason
+
+    changes = [StatusChange.from_bytes(v) for v in read_topic(bootstrap, "status-changes", 1)]
+    assert [(c.from_status, c.to_status.value) for c in changes] == [(None, "limited_progress")]
+    assessments = read_topic(bootstrap, "assessments", expect=2)
+    assert len(assessments) == 2  # the redelivered event was not assessed twice
+
+    # a crash: the state comes back from the changelog, so the revision is judged against it
+    evaluator.kill()
+    evaluator.start()
+    revision = event("2025", 181, vintage=2)
+    produce(bootstrap, "submissions", [(revision.key, revision.to_bytes())])
+    wait_until(
+        lambda: store.latest("assessment", {"indicator_id": RD.id})["status"] == "achieved",
+        what="the revision's assessment",
+    )
+    changes = [StatusChange.from_bytes(v) for v in read_topic(bootstrap, "status-changes", 2)]
+    assert [(c.from_status and c.from_status.value, c.to_status.value) for c in changes] == [
+        (None, "limited_progress"),
+        ("limited_progress", "achieved"),
+    ]
+    rows = store.query("observation", {"indicator_id": RD.id})
+    assert [(r["value"], r["vintage"]) for r in rows] == [(150, 1), (181, 2)]
