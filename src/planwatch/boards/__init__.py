@@ -1,0 +1,1 @@
+"""Grafana dashboards as code: built here, committed as provisioning JSON under deploy/."""
