@@ -3,13 +3,15 @@
 # VictoriaMetrics for the InfluxDB v2 write API, Chromium for the board screenshots).
 # The main job (`make run`) never needs these. Without root or apt, tests that need them skip.
 set -euo pipefail
-want=(influxdb victoria-metrics chromium chromium-driver docker-compose)
+want=(influxdb victoria-metrics chromium chromium-driver docker-compose fonts-noto-cjk)
 missing=()
 command -v influxd >/dev/null || missing+=(influxdb)
 command -v victoria-metrics >/dev/null || [ -x /usr/bin/victoria-metrics ] || missing+=(victoria-metrics)
 command -v chromium >/dev/null || missing+=(chromium)
 command -v chromedriver >/dev/null || missing+=(chromium-driver)
 command -v docker-compose >/dev/null || missing+=(docker-compose)
+# CJK glyphs for the board screenshots in headless Chromium
+[ -d /usr/share/fonts/opentype/noto ] || missing+=(fonts-noto-cjk)
 if [ ${#missing[@]} -eq 0 ]; then
   echo "test servers present: ${want[*]}"
   exit 0

@@ -1,0 +1,130 @@
+"""The built-in board in headless Chromium: it renders, shows the chart and the status colours."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from planwatch.catalog import default_catalog
+from planwatch.domain.events import SubmissionEvent
+from planwatch.tsstore import EmbeddedSeriesStore
+from planwatch_evaluator.core import evaluate, new_state
+from support.net import free_port
+from support.services import ServiceProcess
+
+pytestmark = pytest.mark.integration
+CATALOG = default_catalog()
+SHOTS = os.environ.get("PLANWATCH_SCREENSHOTS")  # set to a folder to keep the PNGs (docs/img)
+COLOURS = {
+    "achieved": (0x1A, 0x7F, 0x37),
+    "limited_progress": (0xE1, 0x6F, 0x24),
+    "observed": (0x24, 0x29, 0x2F),
+}
+
+
+def load(store: EmbeddedSeriesStore) -> None:
+    figures = [
+        ("gsbase-rd-expenditure", "2024", 150.0),
+        ("gsbase-rd-expenditure", "2025", 181.0),
+        ("gsbase-high-tech-enterprises", "2024", 2000.0),
+        ("gsbase-high-tech-enterprises", "2025", 2100.0),
+    ]
+    states: dict[str, dict] = {}
+    for indicator_id, period, value in figures:
+        entry = CATALOG.get(indicator_id)
+        event = SubmissionEvent(
+            catalog_version=CATALOG.version,
+            submission_id=f"{indicator_id}-{period}",
+            indicator_id=indicator_id,
+            jurisdiction=entry.jurisdiction,
+            period=period,
+            value=value,
+            unit=entry.unit,
+            submitted_by="t",
+            received_at=datetime(2026, 4, 1, tzinfo=UTC),
+        )
+        out = evaluate(entry, states.get(indicator_id, new_state()), event, CATALOG.version)
+        states[indicator_id] = out.state
+        store.write(out.points)
+
+
+@pytest.fixture(scope="module")
+def board(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    data = tmp_path_factory.mktemp("board")
+    load(EmbeddedSeriesStore(data / "timeseries.db"))
+    port = free_port()
+    process = ServiceProcess(
+        "board",
+        {"PLANWATCH_DATA_DIR": str(data), "PLANWATCH_BOARD_PORT": str(port)},
+        health_url=f"http://127.0.0.1:{port}/healthz",
+    ).start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
+    if not chromium or not driver:
+        pytest.skip("chromium and chromedriver are not installed (make servers installs them)")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--no-first-run",
+        "--window-size=1280,1600",
+    ):
+        options.add_argument(flag)
+    web = webdriver.Chrome(service=Service(driver), options=options)
+    try:
+        yield web
+    finally:
+        web.quit()
+
+
+def shot(browser, url: str, tmp_path: Path, name: str):
+    from PIL import Image
+
+    browser.get(url)
+    path = (Path(SHOTS) if SHOTS else tmp_path) / f"board-{name}.png"
+    browser.save_screenshot(str(path))
+    image = Image.open(path).convert("RGB")
+    return browser.page_source, set(image.getdata())
+
+
+def near(colours: set, rgb: tuple[int, int, int], tolerance: int = 6) -> bool:
+    return any(all(abs(c[i] - rgb[i]) <= tolerance for i in range(3)) for c in colours)
+
+
+def test_overview_renders_with_status_colours(board: str, browser, tmp_path: Path) -> None:
+    html, colours = shot(browser, board + "/", tmp_path, "overview")
+    assert "规划指标总览" in html and "白银市强科技行动实施方案" in html
+    assert near(colours, COLOURS["achieved"]) and near(colours, COLOURS["limited_progress"])
+
+
+def test_indicator_page_shows_the_chart(board: str, browser, tmp_path: Path) -> None:
+    html, colours = shot(
+        browser, board + "/indicators/gsbase-rd-expenditure", tmp_path, "indicator"
+    )
+    assert "<svg" in html and "全社会研究与试验发展(R&amp;D)经费投入达到180亿元" in html
+    assert near(colours, COLOURS["observed"]) and near(colours, COLOURS["achieved"])
+
+
+def test_unknown_indicator_is_404(board: str) -> None:
+    import httpx
+
+    assert httpx.get(board + "/indicators/no-such-id").status_code == 404
