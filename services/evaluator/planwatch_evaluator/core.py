@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from planwatch.catalog import Catalog
 from planwatch.domain.assessment import assess
-from planwatch.domain.assessment_model import Assessment, Observation
+from planwatch.domain.assessment_model import Assessment
 from planwatch.domain.events import AssessmentEvent, Status, StatusChange, SubmissionEvent
 from planwatch.domain.model import CatalogEntry, Frequency
 from planwatch.domain.periods import parse_period
@@ -40,6 +40,12 @@ STATUS_CODE = {
     Status.NO_DATA: -1,
     Status.OVERDUE: -2,
 }
+
+
+class _Obs(NamedTuple):
+    period: str
+    value: float
+    vintage: int
 
 
 def new_state() -> dict[str, Any]:
@@ -138,12 +144,11 @@ def evaluate(
     known = state["obs"].get(label)
     if known is None or event.vintage >= known[0]:
         state["obs"][label] = [event.vintage, event.value]
-    observations = [
-        Observation.model_construct(period=p, value=v, vintage=vin)
-        for p, (vin, v) in state["obs"].items()
-    ]
+    # plain tuples with the Observation attributes: building models per event costs more
+    # than the assessment itself on a long monthly history
+    observations = [_Obs(p, v, vin) for p, (vin, v) in state["obs"].items()]
     as_of = event.received_at.date()
-    result = assess(entry, observations, as_of)
+    result = assess(entry, observations, as_of)  # type: ignore[arg-type]
     tags = _tags(entry)
     points = [
         Point.make(

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+from functools import lru_cache
 
 __all__ = ["Period", "PeriodError", "PeriodKind", "parse_period"]
 
@@ -34,6 +35,10 @@ class Period:
 
     @property
     def label(self) -> str:
+        return _label(self.year, self.months, self.kind)
+
+    @property
+    def _label_uncached(self) -> str:
         if self.kind is PeriodKind.YEAR:
             return f"{self.year:04d}"
         if self.kind is PeriodKind.QUARTER:
@@ -70,9 +75,21 @@ class Period:
         return self.label
 
 
+@lru_cache(maxsize=4096)
+def _label(year: int, months: int, kind: PeriodKind) -> str:
+    return Period(year, months, kind)._label_uncached
+
+
 def parse_period(text: str) -> Period:
     """Parse ``YYYY``, ``YYYY-Qn`` or ``YYYY-MM``; raise PeriodError saying what was expected."""
-    match = _PATTERN.match(text.strip()) if isinstance(text, str) else None
+    if not isinstance(text, str):
+        raise PeriodError(f"period {text!r} is not YYYY, YYYY-Qn or YYYY-MM")
+    return _parse(text)
+
+
+@lru_cache(maxsize=8192)
+def _parse(text: str) -> Period:
+    match = _PATTERN.match(text.strip())
     if not match:
         raise PeriodError(f"period {text!r} is not YYYY, YYYY-Qn or YYYY-MM")
     year = int(match["year"])

@@ -1,0 +1,135 @@
+"""Evaluator throughput from a pre-loaded topic, against aiokafka reading the same topic."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from typing import Any
+
+import httpx
+import psutil
+
+from bench.common import create_topics, free_port, produce_all, submissions, summary
+
+__all__ = ["bench_evaluator"]
+
+
+def _assessed(port: int) -> float:
+    try:
+        text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=2).text
+    except httpx.HTTPError:
+        return 0.0
+    m = re.search(r'planwatch_evaluator_events_total\{outcome="assessed"\} ([\d.e+]+)', text)
+    return float(m.group(1)) if m else 0.0
+
+
+def _raw_consume(bootstrap: str, topic: str, n: int) -> float:
+    from aiokafka import AIOKafkaConsumer
+
+    async def run() -> float:
+        consumer = AIOKafkaConsumer(
+            topic,
+            bootstrap_servers=bootstrap,
+            fetch_max_wait_ms=10,
+            auto_offset_reset="earliest",
+            max_partition_fetch_bytes=8 << 20,
+        )
+        await consumer.start()
+        got, started = 0, None
+        try:
+            while got < n:
+                batch = await consumer.getmany(timeout_ms=500, max_records=10_000)
+                if started is None and batch:
+                    started = time.perf_counter()
+                got += sum(len(r) for r in batch.values())
+            return n / (time.perf_counter() - (started or time.perf_counter()))
+        finally:
+            await consumer.stop()
+
+    return asyncio.run(run())
+
+
+def bench_evaluator(bootstrap: str, n: int = 200_000, runs: int = 3) -> dict[str, Any]:
+    rates, raw, rss = [], [], []
+    events = submissions(n)
+    messages = [(e.key, e.to_bytes()) for e in events]
+    for _ in range(runs):
+        topic_prefix = uuid.uuid4().hex[:6]
+        # a fresh broker namespace per run: the evaluator reads "submissions", so each run gets
+        # its own consumer group and a drained topic of exactly n records
+        create_topics(
+            bootstrap,
+            {"submissions": 4, "assessments": 4, "status-changes": 4, "submissions-dlq": 1},
+        )
+        with tempfile.TemporaryDirectory() as tmp:
+            before = _topic_size(bootstrap)
+            produce_all(bootstrap, "submissions", messages)
+            raw.append(_raw_consume(bootstrap, "submissions", before + n) * 1.0)
+            port = free_port()
+            env = {
+                **os.environ,
+                "PLANWATCH_KAFKA_BOOTSTRAP": bootstrap,
+                "PLANWATCH_DATA_DIR": tmp,
+                "PLANWATCH_EVALUATOR_WEB_PORT": str(port),
+                "PLANWATCH_EVALUATOR_APP_ID": f"bench-{topic_prefix}",
+                "PLANWATCH_EVALUATOR_SESSION_TIMEOUT_S": "6",
+            }
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "planwatch_evaluator"],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            try:
+                total = before + n
+                first = None
+                deadline = time.monotonic() + 900
+                while time.monotonic() < deadline:
+                    done = _assessed(port)
+                    if done and first is None:
+                        first = (time.perf_counter(), done)
+                    if done >= total:
+                        break
+                    time.sleep(0.05)
+                assert first is not None
+                rates.append((done - first[1]) / (time.perf_counter() - first[0]))
+                rss.append(psutil.Process(proc.pid).memory_info().rss / 2**20)
+            finally:
+                proc.terminate()
+                proc.wait(30)
+    return {
+        "evaluator_events_per_s": summary(rates),
+        "raw_consume_records_per_s": summary(raw),
+        "evaluator_rss_mb": summary(rss, 1),
+        "evaluator_events": n,
+    }
+
+
+def _topic_size(bootstrap: str) -> int:
+    """Records already on ``submissions`` (earlier runs), read from the fetch high watermark."""
+    from aiokafka import AIOKafkaConsumer
+    from aiokafka.structs import TopicPartition
+
+    async def run() -> int:
+        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, fetch_max_wait_ms=10)
+        await consumer.start()
+        try:
+            parts = [TopicPartition("submissions", p) for p in range(4)]
+            consumer.assign(parts)
+            await consumer.seek_to_beginning(*parts)
+            total = 0
+            while True:
+                batch = await consumer.getmany(timeout_ms=300, max_records=50_000)
+                if not batch:
+                    return total
+                total += sum(len(r) for r in batch.values())
+        finally:
+            await consumer.stop()
+
+    return asyncio.run(run())
