@@ -97,3 +97,23 @@ def test_the_grafana_datasource_is_provisioned_with_the_pinned_uid() -> None:
     grafana_env = _compose()["services"]["grafana"]["environment"]
     for var in VAR.findall(path.read_text(encoding="utf-8")):
         assert var in grafana_env, f"provisioning uses ${{{var}}} but grafana does not get it"
+
+
+@pytest.mark.parametrize(
+    ("module", "prefix"),
+    [
+        ("planwatch_ingest.settings", "PLANWATCH_INGEST_"),
+        ("planwatch_evaluator.settings", "PLANWATCH_EVALUATOR_"),
+        ("planwatch_alerts.settings", "PLANWATCH_ALERTS_"),
+        ("planwatch_board.settings", "PLANWATCH_BOARD_"),
+        ("planwatch.settings", "PLANWATCH_"),
+    ],
+)
+def test_every_setting_is_listed_in_env_example(module: str, prefix: str) -> None:
+    import importlib
+
+    mod = importlib.import_module(module)
+    cls = mod.Settings if hasattr(mod, "Settings") else mod.CommonSettings
+    names = {prefix + name.upper() for name in cls.model_fields if name != "common"}
+    missing = names - _documented()
+    assert not missing, f"add to .env.example: {sorted(missing)}"
