@@ -1,8 +1,11 @@
 """The embedded time-series store: SQLite on disk, one row per point.
 
 A point is identified by measurement, tag set and time, as in InfluxDB: writing it again (a
-revision) replaces its fields instead of adding a point. WAL mode lets the board read while the
-evaluator writes.
+revision, or a batch rewritten after a failed attempt) replaces its fields instead of adding a
+point. WAL mode lets the board read while the evaluator writes.
+
+Reading: ``query`` (all points of a measurement, filtered by tags and time, oldest first) and
+``latest`` (the newest one); each row is ``{"time": datetime, "tags": {...}, **fields}``.
 """
 
 from __future__ import annotations
@@ -12,8 +15,11 @@ import sqlite3
 import threading
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from planwatch.tsstore.point import Point
 
@@ -24,7 +30,7 @@ Row = dict[str, Any]  # {"time": datetime, "tags": {...}, **fields}
 _SCHEMA = """
 create table if not exists points (
     measurement text not null,
-    series text not null,         -- the tag set, as sorted JSON
+    series text not null,         -- the tag set: JSON list of sorted [key, value] pairs
     time_ns integer not null,
     fields text not null,         -- JSON object
     primary key (measurement, series, time_ns)
@@ -32,16 +38,35 @@ create table if not exists points (
 """
 
 
+@lru_cache(maxsize=65536)
+def _series(tags: tuple[tuple[str, str], ...]) -> str:
+    # a few hundred series repeat across millions of points: serialise each once
+    return json.dumps(tags, ensure_ascii=False)
+
+
+def _tag_needle(key: str, value: str) -> str:
+    """The exact text of one [key, value] pair inside a serialised series.
+
+    JSON escaping makes this unambiguous: a quote inside a value is written ``\\"``, so the
+    needle cannot match across pairs. It narrows the scan in SQL; rows are still checked.
+    """
+    return json.dumps([key, value], ensure_ascii=False)
+
+
+def _ns(when: datetime) -> int:
+    return int(when.timestamp()) * 1_000_000_000 + when.microsecond * 1000
+
+
 class EmbeddedSeriesStore:
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
-        with self._conn() as conn:
-            conn.executescript(_SCHEMA)
+        self._conn().executescript(_SCHEMA)
 
     def _conn(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
+        # one connection per thread: the evaluator writes from a worker thread, readers elsewhere
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
             conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
             conn.execute("pragma journal_mode=wal")
@@ -54,12 +79,7 @@ class EmbeddedSeriesStore:
         if not points:
             return
         rows = [
-            (
-                p.measurement,
-                json.dumps(p.tags, ensure_ascii=False),
-                p.time_ns,
-                json.dumps(p.fields, ensure_ascii=False),
-            )
+            (p.measurement, _series(p.tags), p.time_ns, orjson.dumps(p.fields).decode())
             for p in points
         ]
         conn = self._conn()
@@ -71,32 +91,82 @@ class EmbeddedSeriesStore:
             conn.execute("rollback")
             raise
 
+    def _select(
+        self,
+        measurement: str,
+        where_tags: dict[str, str] | None,
+        since: datetime | None,
+        until: datetime | None,
+        newest_first: bool,
+        limit: int | None,
+    ) -> Iterable[tuple[str, int, str]]:
+        sql = "select series, time_ns, fields from points where measurement = ?"
+        args: list[Any] = [measurement]
+        for key, value in (where_tags or {}).items():
+            sql += " and instr(series, ?) > 0"
+            args.append(_tag_needle(key, value))
+        if since is not None:
+            sql += " and time_ns >= ?"
+            args.append(_ns(since))
+        if until is not None:
+            sql += " and time_ns <= ?"
+            args.append(_ns(until))
+        sql += " order by time_ns desc" if newest_first else " order by time_ns"
+        if limit is not None:
+            sql += f" limit {int(limit)}"
+        return self._conn().execute(sql, args)
+
+    @staticmethod
+    def _row(series: str, time_ns: int, fields: str, wanted: Sequence[str] | None) -> Row:
+        row: Row = {
+            "time": datetime.fromtimestamp(time_ns / 1e9, UTC),
+            "tags": dict(json.loads(series)),
+        }
+        values = json.loads(fields)
+        if wanted is None:
+            row.update(values)
+        else:
+            row.update({name: values.get(name) for name in wanted})
+        return row
+
     def query(
         self,
         measurement: str,
         where_tags: dict[str, str] | None = None,
+        fields: Sequence[str] | None = None,
         since: datetime | None = None,
+        until: datetime | None = None,
     ) -> list[Row]:
-        """All points of a measurement whose tags include ``where_tags``, oldest first."""
-        sql = "select series, time_ns, fields from points where measurement = ?"
-        args: list[Any] = [measurement]
-        if since is not None:
-            sql += " and time_ns >= ?"
-            args.append(int(since.timestamp() * 1e9))
-        sql += " order by time_ns"
+        """Points of a measurement whose tags include ``where_tags``, oldest first.
+
+        ``fields`` picks fields (a missing one reads as None); ``since``/``until`` bound the
+        point time, both inclusive.
+        """
         wanted = (where_tags or {}).items()
         out: list[Row] = []
-        for series, time_ns, fields in self._conn().execute(sql, args):
-            tags = dict(json.loads(series))
-            if all(tags.get(k) == v for k, v in wanted):
-                row: Row = {"time": datetime.fromtimestamp(time_ns / 1e9, UTC), "tags": tags}
-                row.update(json.loads(fields))
+        for series, time_ns, values in self._select(
+            measurement, where_tags, since, until, newest_first=False, limit=None
+        ):
+            row = self._row(series, time_ns, values, fields)
+            if all(row["tags"].get(k) == v for k, v in wanted):
                 out.append(row)
         return out
 
-    def latest(self, measurement: str, where_tags: dict[str, str] | None = None) -> Row | None:
-        rows = self.query(measurement, where_tags)
-        return rows[-1] if rows else None
+    def latest(
+        self,
+        measurement: str,
+        where_tags: dict[str, str] | None = None,
+        fields: Sequence[str] | None = None,
+    ) -> Row | None:
+        """The newest point of a measurement whose tags include ``where_tags`` (None if none)."""
+        wanted = (where_tags or {}).items()
+        for series, time_ns, values in self._select(
+            measurement, where_tags, None, None, newest_first=True, limit=None
+        ):
+            row = self._row(series, time_ns, values, fields)
+            if all(row["tags"].get(k) == v for k, v in wanted):
+                return row
+        return None
 
     def latest_by(self, measurement: str, tag_keys: Iterable[str]) -> dict[tuple[str, ...], Row]:
         """The newest point of each series grouped by ``tag_keys`` (e.g. per indicator)."""
@@ -105,6 +175,10 @@ class EmbeddedSeriesStore:
         for row in self.query(measurement):
             out[tuple(row["tags"].get(k, "") for k in keys)] = row
         return out
+
+    def measurements(self) -> list[str]:
+        rows = self._conn().execute("select distinct measurement from points order by 1")
+        return [name for (name,) in rows]
 
     def count(self, measurement: str) -> int:
         (n,) = (

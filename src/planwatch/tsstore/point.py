@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -33,7 +34,12 @@ class Point:
     def make(
         cls, measurement: str, tags: dict[str, str], fields: dict[str, object], time: datetime
     ) -> Point:
-        clean = {k: v for k, v in fields.items() if v is not None}
+        # None and non-finite numbers are left out: line protocol has no null, NaN or infinity
+        clean = {
+            k: v
+            for k, v in fields.items()
+            if v is not None and not (isinstance(v, float) and not math.isfinite(v))
+        }
         return cls(measurement, tuple(sorted(tags.items())), clean, time)  # type: ignore[arg-type]
 
     @property

@@ -1,0 +1,93 @@
+"""The embedded series store and the point model: identity, overwrite, reads, line protocol."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from planwatch.tsstore import EmbeddedSeriesStore, Point
+
+T1 = datetime(2024, 12, 31, tzinfo=UTC)
+T2 = datetime(2025, 12, 31, tzinfo=UTC)
+
+
+def obs(indicator: str, when: datetime, value: float, vintage: int = 1, **tags: str) -> Point:
+    return Point.make(
+        "observation",
+        {"indicator_id": indicator, "jurisdiction": "甘肃省", **tags},
+        {"value": value, "vintage": vintage},
+        when,
+    )
+
+
+def test_a_point_written_again_replaces_the_old_one(tmp_path: Path) -> None:
+    store = EmbeddedSeriesStore(tmp_path / "ts.db")
+    store.write([obs("rd", T1, 150.0), obs("rd", T2, 160.0)])
+    store.write([obs("rd", T2, 181.0, vintage=2)])  # a revision of 2025
+    store.write([obs("rd", T2, 181.0, vintage=2)])  # the same batch again (a retried write)
+    rows = store.query("observation", {"indicator_id": "rd"})
+    assert [(r["time"], r["value"], r["vintage"]) for r in rows] == [
+        (T1, 150.0, 1),
+        (T2, 181.0, 2),
+    ]
+    assert store.count("observation") == 2
+
+
+def test_query_filters_by_tags_fields_and_time(tmp_path: Path) -> None:
+    store = EmbeddedSeriesStore(tmp_path / "ts.db")
+    store.write([obs("rd", T1, 1.0), obs("rd", T2, 2.0), obs("rd-share", T2, 3.0)])
+    assert [r["value"] for r in store.query("observation", {"indicator_id": "rd"})] == [1.0, 2.0]
+    [row] = store.query("observation", {"indicator_id": "rd"}, fields=["value"], since=T2)
+    assert row == {
+        "time": T2,
+        "tags": {"indicator_id": "rd", "jurisdiction": "甘肃省"},
+        "value": 2.0,
+    }
+    assert [r["value"] for r in store.query("observation", until=T1)] == [1.0]
+    assert store.query("observation", {"jurisdiction": "青海省"}) == []
+    assert store.query("assessment") == []
+
+
+def test_tag_values_that_look_like_other_tags_do_not_match(tmp_path: Path) -> None:
+    store = EmbeddedSeriesStore(tmp_path / "ts.db")
+    tricky = 'x", "jurisdiction'
+    store.write([obs(tricky, T1, 1.0), obs("plain", T1, 2.0, plan='"quoted", plan')])
+    assert [r["value"] for r in store.query("observation", {"indicator_id": tricky})] == [1.0]
+    assert store.query("observation", {"indicator_id": "x"}) == []
+    assert store.latest("observation", {"plan": '"quoted", plan'})["value"] == 2.0
+
+
+def test_latest_and_latest_by(tmp_path: Path) -> None:
+    store = EmbeddedSeriesStore(tmp_path / "ts.db")
+    assert store.latest("observation") is None
+    store.write([obs("a", T1, 1.0), obs("a", T2, 2.0), obs("b", T1, 3.0)])
+    assert store.latest("observation", {"indicator_id": "a"}, fields=["vintage"]) == {
+        "time": T2,
+        "tags": {"indicator_id": "a", "jurisdiction": "甘肃省"},
+        "vintage": 1,
+    }
+    by = store.latest_by("observation", ["indicator_id"])
+    assert {k: r["value"] for k, r in by.items()} == {("a",): 2.0, ("b",): 3.0}
+    assert store.measurements() == ["observation"]
+
+
+def test_a_reader_in_another_connection_sees_committed_points(tmp_path: Path) -> None:
+    writer, reader = (
+        EmbeddedSeriesStore(tmp_path / "ts.db"),
+        EmbeddedSeriesStore(tmp_path / "ts.db"),
+    )
+    writer.write([obs("a", T1, 1.0)])
+    assert reader.latest("observation")["value"] == 1.0
+
+
+def test_line_protocol_escapes_and_skips_what_influx_cannot_store() -> None:
+    point = Point.make(
+        "assessment",
+        {"indicator_id": "a b,c=d", "tier": ""},
+        {"status": 'say "hi"', "gap": None, "ratio": float("nan"), "code": 3, "ok": True},
+        T1,
+    )
+    assert point.to_line_protocol() == (
+        r'assessment,indicator_id=a\ b\,c\=d status="say \"hi\"",code=3i,ok=true '
+        "1735603200000000000"
+    )
