@@ -1,4 +1,5 @@
-"""``smtp_server``: a real aiosmtpd server on loopback for each test (see support.smtp)."""
+"""``smtp_server``: a real aiosmtpd server on 127.0.0.1 for each test (see support.smtp for
+the faults it can inject: refusals with a 4xx/5xx reply, a slow reply)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""``webhook_receiver``: a real local HTTP receiver recording requests (see support.webhook)."""
+"""``webhook_receiver``: a real HTTP receiver on 127.0.0.1 recording requests for each test
+(see support.webhook; ``fail_with`` makes it answer an error status)."""
 
 from __future__ import annotations
 

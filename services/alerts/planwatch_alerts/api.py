@@ -1,13 +1,18 @@
-"""The lifecycle API: list and filter alerts, acknowledge, silence, notification history."""
+"""The lifecycle API: list and filter alerts, acknowledge, silence, notification history.
+
+Every route needs ``Authorization: Bearer <key>`` from the shared key store with the read or
+admin role; a key reads and changes only the alerts of the jurisdictions it covers (403 else).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from planwatch.security import Principal, Role
 from planwatch_alerts.store import alerts, notifications
@@ -20,15 +25,17 @@ router = APIRouter()
 class NotificationOut(BaseModel):
     id: int
     receiver: str
+    channel: str  # email | apprise
     to: list[str]
     cc: list[str]
     kind: str
     subject: str
-    state: str  # pending | sent | failed
+    state: str  # pending | sending | sent | failed
     attempts: int
     last_error: str | None
     created_at: datetime
     sent_at: datetime | None
+    alert_ids: list[int]
 
 
 class AlertOut(BaseModel):
@@ -49,17 +56,23 @@ class AlertOut(BaseModel):
     acknowledged_at: datetime | None
     ack_comment: str | None
     silenced_until: datetime | None
+    silenced_by: str | None
     silence_reason: str | None
+    escalated_at: datetime | None
     notifications: list[NotificationOut]
 
 
 class AckIn(BaseModel):
-    by: str = Field(min_length=1, max_length=200)
-    comment: str | None = Field(None, max_length=2000)
+    model_config = ConfigDict(extra="forbid")
+
+    by: str = Field(min_length=1, max_length=200, description="who acknowledges")
+    comment: str | None = Field(None, max_length=2000, description="what is being done")
 
 
 class SilenceIn(BaseModel):
-    until: AwareDatetime
+    model_config = ConfigDict(extra="forbid")
+
+    until: AwareDatetime = Field(description="no notifications before this time")
     reason: str = Field(min_length=1, max_length=2000)
     by: str = Field(min_length=1, max_length=200)
 
@@ -82,7 +95,7 @@ def _principal(request: Request) -> Principal:
 Caller = Annotated[Principal, Depends(_principal)]
 
 
-def _out(row: Any, sent: list[Any]) -> AlertOut:
+def _out(row: Any, sent: Sequence[Any]) -> AlertOut:
     return AlertOut(
         id=row.id,
         indicator_id=row.indicator_id,
@@ -101,7 +114,9 @@ def _out(row: Any, sent: list[Any]) -> AlertOut:
         acknowledged_at=row.acked_at,
         ack_comment=row.ack_comment,
         silenced_until=row.silenced_until,
+        silenced_by=row.silenced_by,
         silence_reason=row.silence_reason,
+        escalated_at=row.escalated_at,
         notifications=[
             NotificationOut.model_validate(n, from_attributes=True)
             for n in sent
@@ -126,11 +141,13 @@ def _load(request: Request, where: list[Any]) -> list[AlertOut]:
 def list_alerts(
     request: Request,
     caller: Caller,
-    state: str | None = Query(None, description="open, acknowledged, silenced or resolved"),
-    severity: str | None = None,
+    state: Literal["open", "acknowledged", "silenced", "resolved"] | None = None,
+    severity: Literal["warning", "minor", "major", "critical"] | None = None,
     jurisdiction: str | None = None,
     indicator_id: str | None = None,
-    agency: str | None = None,
+    plan: str | None = Query(None, description="plan code"),
+    type: Literal["offtrack", "overdue"] | None = None,
+    agency: str | None = Query(None, description="addressed or copied agency name"),
 ) -> list[AlertOut]:
     """Alerts, newest first; a key sees the jurisdictions it covers."""
     where: list[Any] = []
@@ -144,6 +161,8 @@ def list_alerts(
         (alerts.c.state, state),
         (alerts.c.severity, severity),
         (alerts.c.indicator_id, indicator_id),
+        (alerts.c.plan_code, plan),
+        (alerts.c.type, type),
     ):
         if value is not None:
             where.append(column == value)
@@ -205,7 +224,8 @@ def silence(request: Request, caller: Caller, alert_id: int, body: SilenceIn) ->
             .values(
                 state="silenced",
                 silenced_until=body.until,
-                silence_reason=f"{body.reason} ({body.by})",
+                silenced_by=body.by,
+                silence_reason=body.reason,
                 updated_at=now,
             )
         )
@@ -213,10 +233,27 @@ def silence(request: Request, caller: Caller, alert_id: int, body: SilenceIn) ->
 
 
 @router.get("/v1/notifications", response_model=list[NotificationOut])
-def notification_history(request: Request, caller: Caller) -> list[NotificationOut]:
-    """Every notification, newest first (all jurisdictions: keys with '*' only)."""
-    if not caller.all_jurisdictions:
-        raise HTTPException(403, "the full notification history needs a key for every jurisdiction")
-    with request.app.state.db.connect() as c:
-        rows = c.execute(sa.select(notifications).order_by(notifications.c.id.desc())).all()
-    return [NotificationOut.model_validate(r, from_attributes=True) for r in rows]
+def notification_history(
+    request: Request,
+    caller: Caller,
+    state: str | None = Query(None, description="pending, sending, sent or failed"),
+    limit: int = Query(500, ge=1, le=10_000),
+) -> list[NotificationOut]:
+    """Every notification about the caller's alerts, newest first."""
+    db: sa.Engine = request.app.state.db
+    query = sa.select(notifications).order_by(notifications.c.id.desc())
+    if state is not None:
+        query = query.where(notifications.c.state == state)
+    with db.connect() as c:
+        mine = None
+        if not caller.all_jurisdictions:
+            mine = set(
+                c.execute(
+                    sa.select(alerts.c.id).where(
+                        alerts.c.jurisdiction.in_(sorted(caller.jurisdictions))
+                    )
+                ).scalars()
+            )
+        rows = c.execute(query).all()
+    found = [r for r in rows if mine is None or any(a in mine for a in r.alert_ids)]
+    return [NotificationOut.model_validate(r, from_attributes=True) for r in found[:limit]]

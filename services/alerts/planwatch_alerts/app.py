@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -22,7 +22,8 @@ from planwatch.catalog import Catalog, default_catalog
 from planwatch.security import KeyStore
 from planwatch_alerts.api import router
 from planwatch_alerts.consumer import consume
-from planwatch_alerts.engine import AlertEngine
+from planwatch_alerts.engine import SEVERITIES, AlertEngine
+from planwatch_alerts.ports import Channel
 from planwatch_alerts.routing import load_routing
 from planwatch_alerts.settings import Settings
 from planwatch_alerts.store import alerts, make_engine
@@ -37,16 +38,19 @@ def create_app(
     catalog: Catalog | None = None,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     run_dispatcher: bool = True,
+    channels: Mapping[str, Channel] | None = None,
 ) -> FastAPI:
+    """The app; nothing connects before the lifespan starts. A bad routing file fails here."""
+    routing = load_routing(settings.routes_file)
     registry = CollectorRegistry()
-    sent = Counter(
-        "planwatch_alerts_notifications_total",
-        "notification deliveries",
-        ["result"],
+    results = Counter(
+        "planwatch_alerts_notifications",
+        "notification delivery attempts by channel and result (sent, retry, failed)",
+        ["channel", "result"],
         registry=registry,
     )
     open_alerts = Gauge(
-        "planwatch_alerts_open", "alerts not resolved", ["severity"], registry=registry
+        "planwatch_alerts_open", "alerts not resolved, by severity", ["severity"], registry=registry
     )
 
     @contextlib.asynccontextmanager
@@ -54,19 +58,26 @@ def create_app(
         db = make_engine(settings.database_url())
         keys = KeyStore(settings.common.keys_url(), demo_key=settings.common.demo_key)
         engine = AlertEngine(
-            db, load_routing(settings.routes_file), catalog or default_catalog(), settings, clock
+            db, routing, catalog or default_catalog(), settings, clock, channels=channels
         )
-        engine.on_delivered = lambda receiver, result: sent.labels(result).inc()
+        engine.deliverer.on_result = lambda channel, result: results.labels(channel, result).inc()
         app.state.db, app.state.keys, app.state.engine, app.state.clock = db, keys, engine, clock
-        stopping = asyncio.Event()
+        stopping, woken = asyncio.Event(), asyncio.Event()
+        loop = asyncio.get_running_loop()
+
+        def wake() -> None:  # called from the consumer's worker thread
+            loop.call_soon_threadsafe(woken.set)
+
+        engine.wake = wake
         tasks = []
         if run_dispatcher:
-            tasks.append(asyncio.create_task(_dispatch(engine, settings.tick_s, stopping)))
+            tasks.append(asyncio.create_task(_dispatch(engine, settings.tick_s, stopping, woken)))
         if settings.consume:
             tasks.append(
                 asyncio.create_task(
                     consume(
                         settings.common.kafka_bootstrap,
+                        settings.topic,
                         settings.group_id,
                         settings.session_timeout_s,
                         engine.handle,
@@ -78,6 +89,7 @@ def create_app(
             yield
         finally:
             stopping.set()
+            woken.set()
             for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await asyncio.wait_for(task, timeout=10)
@@ -101,18 +113,22 @@ def create_app(
                     .group_by(alerts.c.severity)
                 ).all()
             )
-        for severity in ("warning", "minor", "major", "critical"):
+        for severity in SEVERITIES:
             open_alerts.labels(severity).set(counts.get(severity, 0))
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
     return app
 
 
-async def _dispatch(engine: AlertEngine, every: float, stopping: asyncio.Event) -> None:
+async def _dispatch(
+    engine: AlertEngine, every: float, stopping: asyncio.Event, woken: asyncio.Event
+) -> None:
+    """Timed work every ``every`` seconds, and at once after a stored change."""
     while not stopping.is_set():
+        woken.clear()
         try:
             await asyncio.to_thread(engine.tick)
         except Exception:  # keep dispatching; the next tick retries what failed
             log.exception("dispatcher tick failed")
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stopping.wait(), timeout=every)
+            await asyncio.wait_for(woken.wait(), timeout=every)

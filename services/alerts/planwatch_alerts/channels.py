@@ -1,97 +1,65 @@
 """Delivery channels: e-mail over SMTP, and chat robots / webhooks through apprise.
 
-``deliver`` raises ``DeliveryError`` saying whether a retry may help (Alertmanager's notifier
-does the same): an SMTP 4xx or a connection failure is retryable, a 5xx refusal is not.
+apprise speaks DingTalk (``dingtalk://``), WeCom robots (``wecombot://``), generic JSON webhooks
+(``json://`` / ``jsons://``) and many more, so no chat client is written here.
 """
 
 from __future__ import annotations
 
 import smtplib
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import formatdate
 
-__all__ = ["DeliveryError", "deliver"]
+from planwatch_alerts.ports import Delivery, DeliveryError
 
-
-class DeliveryError(Exception):
-    def __init__(self, message: str, retryable: bool) -> None:
-        super().__init__(message)
-        self.retryable = retryable
+__all__ = ["AppriseChannel", "EmailChannel", "channel_for"]
 
 
-def _send_mail(
-    host: str,
-    port: int,
-    sender: str,
-    to: list[str],
-    cc: list[str],
-    subject: str,
-    body: str,
-    message_id: str,
-    timeout: float,
-) -> None:
-    msg = EmailMessage()
-    msg["From"], msg["To"], msg["Subject"] = sender, ", ".join(to), subject
-    if cc:
-        msg["Cc"] = ", ".join(cc)
-    msg["Date"] = formatdate(localtime=False)
-    # A stable Message-ID per notification lets a receiving server drop a resend.
-    msg["Message-ID"] = make_msgid(idstring=message_id, domain="planwatch")
-    msg.set_content(body, charset="utf-8")
-    try:
-        with smtplib.SMTP(host, port, timeout=timeout) as smtp:
-            smtp.send_message(msg, to_addrs=to + cc)
-    except smtplib.SMTPResponseException as exc:
-        raise DeliveryError(
-            f"SMTP {exc.smtp_code}: {exc.smtp_error!r}", exc.smtp_code < 500
-        ) from exc
-    except smtplib.SMTPRecipientsRefused as exc:
-        codes = [code for code, _ in exc.recipients.values()]
-        raise DeliveryError(
-            f"recipients refused: {exc.recipients}", all(c < 500 for c in codes)
-        ) from exc
-    except (OSError, smtplib.SMTPException) as exc:
-        raise DeliveryError(f"SMTP: {exc}", True) from exc
+class EmailChannel:
+    def __init__(self, host: str, port: int, sender: str, timeout: float = 10.0) -> None:
+        self.host, self.port, self.sender, self.timeout = host, port, sender, timeout
+
+    def message(self, d: Delivery) -> EmailMessage:
+        msg = EmailMessage()
+        msg["From"], msg["Subject"] = self.sender, d.subject
+        msg["To"] = ", ".join(d.to or d.cc)
+        if d.to and d.cc:
+            msg["Cc"] = ", ".join(d.cc)
+        msg["Date"] = formatdate(localtime=False)
+        # The same Message-ID on a resend lets the receiving side drop the copy.
+        msg["Message-ID"] = d.message_id
+        msg.set_content(d.body, charset="utf-8")
+        return msg
+
+    def send(self, d: Delivery) -> None:
+        try:
+            with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
+                smtp.send_message(self.message(d), to_addrs=d.to + d.cc)
+        except smtplib.SMTPRecipientsRefused as exc:
+            codes = [code for code, _ in exc.recipients.values()]
+            raise DeliveryError(
+                f"SMTP recipients refused: {exc.recipients}", all(c < 500 for c in codes)
+            ) from exc
+        except smtplib.SMTPResponseException as exc:
+            error = exc.smtp_error
+            text = error.decode(errors="replace") if isinstance(error, bytes) else str(error)
+            raise DeliveryError(f"SMTP {exc.smtp_code}: {text}", exc.smtp_code < 500) from exc
+        except (OSError, smtplib.SMTPException) as exc:
+            raise DeliveryError(f"SMTP {self.host}:{self.port}: {exc}", True) from exc
 
 
-def _send_apprise(urls: list[str], subject: str, body: str) -> None:
-    import apprise
+class AppriseChannel:
+    def send(self, d: Delivery) -> None:
+        import apprise  # large; loaded on the first chat or webhook delivery
 
-    sender = apprise.Apprise()
-    for url in urls:
-        if not sender.add(url):
-            raise DeliveryError(f"not a valid apprise URL: {url}", False)
-    if not sender.notify(title=subject, body=body):
-        raise DeliveryError("apprise: delivery failed", True)
+        sender = apprise.Apprise()
+        for url in d.to:
+            if not sender.add(url):
+                raise DeliveryError(f"not an apprise URL: {url}", False)
+        if not sender.notify(title=d.subject, body=d.body):
+            raise DeliveryError(f"apprise could not deliver to {', '.join(d.to)}", True)
 
 
-def deliver(
-    *,
-    smtp_host: str,
-    smtp_port: int,
-    smtp_from: str,
-    to: list[str],
-    cc: list[str],
-    subject: str,
-    body: str,
-    message_id: str,
-    timeout: float = 10.0,
-) -> None:
-    """Send one notification to its e-mail addresses and apprise URLs."""
-    mail_to = [a for a in to if "://" not in a]
-    mail_cc = [a for a in cc if "://" not in a]
-    urls = [a for a in to + cc if "://" in a]
-    if mail_to or mail_cc:
-        _send_mail(
-            smtp_host,
-            smtp_port,
-            smtp_from,
-            mail_to or mail_cc,
-            mail_cc if mail_to else [],
-            subject,
-            body,
-            message_id,
-            timeout,
-        )
-    if urls:
-        _send_apprise(urls, subject, body)
+def channel_for(address: str) -> str:
+    """``apprise`` for a URL (``scheme://…``), ``email`` for an address."""
+    return "apprise" if "://" in address else "email"

@@ -1,4 +1,4 @@
-"""Consume ``status-changes``; commit an offset only after its events are stored."""
+"""Consume status changes; commit an offset only after its events are stored."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from aiokafka import AIOKafkaConsumer
 from aiokafka.errors import KafkaError
 from pydantic import ValidationError
 
-from planwatch.domain.events import StatusChange, Topics
+from planwatch.domain.events import StatusChange
 
 __all__ = ["consume"]
 
@@ -19,20 +19,25 @@ log = logging.getLogger("planwatch.alerts.consumer")
 
 async def consume(
     bootstrap: str,
+    topic: str,
     group_id: str,
     session_timeout_s: float,
-    handle: Callable[[StatusChange], None],
+    handle: Callable[[StatusChange], object],
     stopping: asyncio.Event,
 ) -> None:
-    """Run until ``stopping`` is set; reconnect with a pause when the broker is away."""
+    """Run until ``stopping`` is set; reconnect with a pause when the broker is away.
+
+    Redelivery after a crash or a rebalance is expected (offsets are committed after the
+    batch is stored): ``handle`` ignores an event id it has seen.
+    """
     while not stopping.is_set():
         consumer = AIOKafkaConsumer(
-            str(Topics.STATUS_CHANGES),
+            topic,
             bootstrap_servers=bootstrap,
             group_id=group_id,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
-            fetch_max_wait_ms=10,  # the broker answers only when the wait expires
+            fetch_max_wait_ms=10,  # Tansu answers a fetch only when this wait expires
             session_timeout_ms=int(session_timeout_s * 1000),
             heartbeat_interval_ms=int(session_timeout_s * 250),
         )
@@ -45,13 +50,19 @@ async def consume(
                         try:
                             change = StatusChange.from_bytes(record.value or b"")
                         except ValidationError as exc:
-                            log.warning("skipping a malformed status change: %s", exc)
+                            log.warning(
+                                "skipping a malformed status change at %s/%s: %s",
+                                record.partition, record.offset, exc,
+                            )  # fmt: skip
                             continue
                         await asyncio.to_thread(handle, change)
                 if batch:
                     await consumer.commit()
         except KafkaError as exc:
             log.warning("broker unavailable (%s); retrying in 2 s", exc)
+            await asyncio.sleep(2)
+        except Exception:  # e.g. the database away: the batch is not committed, so it comes back
+            log.exception("handling status changes failed; resuming from the last commit in 2 s")
             await asyncio.sleep(2)
         finally:
             await consumer.stop()

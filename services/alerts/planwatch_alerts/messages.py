@@ -44,6 +44,10 @@ def _num(value: Any) -> str:
     return f"{float(value):,.2f}".rstrip("0").rstrip(".")
 
 
+def _pct(value: Any) -> str:
+    return "" if value is None else f" ({float(value):+.1f}%)"
+
+
 def _item(alert: dict[str, Any], kind: str, lang: str, board_url: str) -> str:
     snap = alert["snapshot"]
     target = snap.get("target") or {}
@@ -74,19 +78,24 @@ def _item(alert: dict[str, Any], kind: str, lang: str, board_url: str) -> str:
             lines += [
                 f"  {a.get('target_year')}年{tier[0]}：{_num(a.get('target_value'))}{unit}",
                 f"  最新值（{a.get('latest_period')}）：{_num(a.get('latest_value'))}{unit}；"
-                f"规划路径应为 {_num(a.get('planned'))}{unit}；差距 {_num(a.get('gap'))}{unit}",
+                f"规划路径应为 {_num(a.get('planned'))}{unit}；差距 {_num(a.get('gap'))}{unit}"
+                + _pct(a.get("gap_pct")),
                 f"  按近期趋势 {a.get('target_year')} 年预计：{_num(a.get('projected'))}{unit}",
             ]
         else:
             lines += [
                 f"  {tier[1]} for {a.get('target_year')}: {_num(a.get('target_value'))} {unit}",
                 f"  latest ({a.get('latest_period')}): {_num(a.get('latest_value'))} {unit}; "
-                f"planned {_num(a.get('planned'))} {unit}; gap {_num(a.get('gap'))} {unit}",
+                f"planned {_num(a.get('planned'))} {unit}; gap {_num(a.get('gap'))} {unit}"
+                + _pct(a.get("gap_pct")),
                 f"  projected for {a.get('target_year')}: {_num(a.get('projected'))} {unit}",
             ]
+    explanation = a.get(f"explanation_{lang}")
+    if explanation and alert["type"] != "overdue":
+        lines.append(f"  {explanation}")
     quote = target.get("source_quote")
     if quote:
-        lines.append(f"  {'规划原文' if lang == 'zh' else 'plan text'}：「{quote}」")
+        lines.append(f"  规划原文：「{quote}」" if lang == "zh" else f"  plan text: “{quote}”")
     lines.append(f"  {'看板' if lang == 'zh' else 'board'}: {link}")
     return "\n".join(lines)
 

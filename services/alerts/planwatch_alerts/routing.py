@@ -5,25 +5,45 @@ and names a receiver; children inherit ``group_by``, ``group_wait``, ``group_int
 ``repeat_interval`` from their parent; the first matching child wins unless it says
 ``continue: true``. The receiver ``lead-agency`` is resolved per alert: the lead agency
 addressed, the co-responsible agencies copied, as the catalog says. Contacts are configuration.
+``deploy/alerts/routes.example.yml`` documents every field.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-__all__ = ["Contact", "Inhibition", "Receiver", "Route", "Routing", "RoutingConfig", "load_routing"]
+__all__ = [
+    "LABELS",
+    "LEAD_AGENCY",
+    "Contact",
+    "Decision",
+    "Escalation",
+    "Inhibition",
+    "Receiver",
+    "Route",
+    "Routing",
+    "RoutingConfig",
+    "RoutingError",
+    "load_routing",
+    "parse_duration",
+]
 
 LEAD_AGENCY = "lead-agency"
+LABELS = ("plan", "jurisdiction", "agency", "indicator", "severity", "type")
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h|d)$")
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+class RoutingError(ValueError):
+    """The routing file is wrong; the message names the file, the field and the problem."""
 
 
 def parse_duration(text: str | float | int) -> timedelta:
@@ -35,6 +55,15 @@ def parse_duration(text: str | float | int) -> timedelta:
     return timedelta(seconds=float(match[1]) * _UNITS[match[2]])
 
 
+def _check_apprise(urls: list[str]) -> list[str]:
+    import apprise  # only when a file is loaded: the library is large
+
+    for url in urls:
+        if apprise.Apprise.instantiate(url) is None:
+            raise ValueError(f"{url!r} is not an apprise URL apprise can send to")
+    return urls
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -43,16 +72,27 @@ class Contact(_Model):
     email: list[str] = Field(default_factory=list)
     apprise: list[str] = Field(default_factory=list)  # json://, dingtalk://, wecombot://, …
 
+    @field_validator("apprise")
+    @classmethod
+    def _sendable(cls, value: list[str]) -> list[str]:
+        return _check_apprise(value)
 
-class Receiver(_Model):
+
+class Receiver(Contact):
     name: str
-    email: list[str] = Field(default_factory=list)
-    apprise: list[str] = Field(default_factory=list)
+
+
+def _labels_known(value: Mapping[str, Any]) -> Mapping[str, Any]:
+    unknown = sorted(set(value) - set(LABELS))
+    if unknown:
+        raise ValueError(f"unknown label(s) {unknown}; labels are {list(LABELS)}")
+    return value
 
 
 class Route(_Model):
     receiver: str | None = None
     match: dict[str, str | list[str]] = Field(default_factory=dict)
+    match_re: dict[str, str] = Field(default_factory=dict)
     group_by: list[str] | None = None
     group_wait: str | None = None
     group_interval: str | None = None
@@ -60,17 +100,57 @@ class Route(_Model):
     continue_: bool = Field(False, alias="continue")
     routes: list[Route] = Field(default_factory=list)
 
+    @field_validator("match", "match_re")
+    @classmethod
+    def _known(cls, value: dict[str, Any]) -> dict[str, Any]:
+        return dict(_labels_known(value))
+
+    @field_validator("match_re")
+    @classmethod
+    def _compiles(cls, value: dict[str, str]) -> dict[str, str]:
+        for key, pattern in value.items():
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"{key}: {pattern!r} is not a regular expression ({exc})") from exc
+        return value
+
+    @field_validator("group_by")
+    @classmethod
+    def _group_labels(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None:
+            _labels_known(dict.fromkeys(value))
+        return value
+
+    @field_validator("group_wait", "group_interval", "repeat_interval")
+    @classmethod
+    def _duration(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_duration(value)
+        return value
+
 
 class Inhibition(_Model):
     source_match: dict[str, str] = Field(default_factory=dict)
     target_match: dict[str, str] = Field(default_factory=dict)
     equal: list[str] = Field(default_factory=list)
 
+    @field_validator("source_match", "target_match")
+    @classmethod
+    def _known(cls, value: dict[str, str]) -> dict[str, str]:
+        return dict(_labels_known(value))
+
 
 class Escalation(_Model):
     after: str = "72h"
     severities: list[str] = Field(default_factory=lambda: ["critical"])
     receiver: str
+
+    @field_validator("after")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        parse_duration(value)
+        return value
 
 
 class RoutingConfig(_Model):
@@ -86,17 +166,29 @@ class RoutingConfig(_Model):
 class Decision:
     receiver: str
     group_by: tuple[str, ...]
-    group_wait: timedelta
-    group_interval: timedelta
-    repeat_interval: timedelta
+    group_wait_s: float
+    group_interval_s: float
+    repeat_interval_s: float
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Decision:
+        return cls(**{**data, "group_by": tuple(data["group_by"])})
 
 
-def _matches(route: Route, labels: Mapping[str, Any]) -> bool:
-    for key, wanted in route.match.items():
+def matches(match: Mapping[str, Any], labels: Mapping[str, Any], regex: bool = False) -> bool:
+    """Every key matches; a list label (agency) matches when one of its values does."""
+    for key, wanted in match.items():
         have = labels.get(key)
-        options = wanted if isinstance(wanted, list) else [wanted]
         values = have if isinstance(have, list | tuple) else [have]
-        if not any(str(v) in options for v in values):
+        if regex:
+            ok = any(re.fullmatch(wanted, str(v)) for v in values)
+        else:
+            options = wanted if isinstance(wanted, list) else [wanted]
+            ok = any(str(v) in options for v in values)
+        if not ok:
             return False
     return True
 
@@ -107,16 +199,23 @@ class Routing:
         self.receivers = {r.name: r for r in config.receivers}
         root = config.route
         if root.receiver is None:
-            raise ValueError("route.receiver: the root route needs a receiver")
+            raise RoutingError("route.receiver: the root route needs a receiver")
+        if root.match or root.match_re:
+            raise RoutingError("route.match: the root route matches every alert; match nothing")
         self._defaults = {
             "group_by": root.group_by or ["agency"],
             "group_wait": root.group_wait or "30s",
             "group_interval": root.group_interval or "5m",
             "repeat_interval": root.repeat_interval or "24h",
         }
-        for name in self._receiver_names(root):
+        names = list(self._receiver_names(root))
+        if config.escalation is not None:
+            names.append(config.escalation.receiver)
+        for name in names:
             if name != LEAD_AGENCY and name not in self.receivers:
-                raise ValueError(f"route.receiver: unknown receiver {name!r}")
+                raise RoutingError(
+                    f"receiver: unknown receiver {name!r}; define it under receivers"
+                )
 
     def _receiver_names(self, route: Route) -> Iterator[str]:
         if route.receiver:
@@ -142,7 +241,7 @@ class Routing:
         receiver = route.receiver or receiver
         found: list[Decision] = []
         for child in route.routes:
-            if _matches(child, labels):
+            if matches(child.match, labels) and matches(child.match_re, labels, regex=True):
                 found += self._walk(child, labels, settings, receiver)
                 if not child.continue_:
                     break
@@ -152,9 +251,9 @@ class Routing:
             Decision(
                 receiver=receiver or LEAD_AGENCY,
                 group_by=tuple(settings["group_by"]),
-                group_wait=parse_duration(settings["group_wait"]),
-                group_interval=parse_duration(settings["group_interval"]),
-                repeat_interval=parse_duration(settings["repeat_interval"]),
+                group_wait_s=parse_duration(settings["group_wait"]).total_seconds(),
+                group_interval_s=parse_duration(settings["group_interval"]).total_seconds(),
+                repeat_interval_s=parse_duration(settings["repeat_interval"]).total_seconds(),
             )
         ]
 
@@ -165,7 +264,25 @@ class Routing:
         pattern = self.config.default_email
         return Contact(email=[pattern.format(agency_id=agency_id)] if pattern else [])
 
+    def inhibitors(self, labels: Mapping[str, Any]) -> list[Inhibition]:
+        """The inhibition rules whose target side this alert matches."""
+        return [r for r in self.config.inhibit_rules if matches(r.target_match, labels)]
+
+
+def _where(loc: tuple[int | str, ...]) -> str:
+    return ".".join(str(p) for p in loc if p not in ("function-after", "str"))
+
 
 def load_routing(path: Path) -> Routing:
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return Routing(RoutingConfig.model_validate(data))
+    """Read and check a routing file; a mistake raises ``RoutingError`` naming the field."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise RoutingError(f"{path}: cannot read the routing file: {exc}") from exc
+    try:
+        return Routing(RoutingConfig.model_validate(data))
+    except ValidationError as exc:
+        problems = "; ".join(f"{_where(e['loc'])}: {e['msg']}" for e in exc.errors())
+        raise RoutingError(f"{path}: {problems}") from exc
+    except RoutingError as exc:
+        raise RoutingError(f"{path}: {exc}") from exc

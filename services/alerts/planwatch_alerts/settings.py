@@ -1,15 +1,17 @@
-"""Alerts settings (prefix ``PLANWATCH_ALERTS_``), built in the entrypoint."""
+"""Alerts settings (prefix ``PLANWATCH_ALERTS_``), built in the entrypoint and passed down."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from planwatch.domain.events import Topics
 from planwatch.settings import CommonSettings
 
-__all__ = ["Settings"]
+__all__ = ["DEFAULT_ROUTES", "Settings"]
 
 DEFAULT_ROUTES = Path(__file__).resolve().parents[3] / "deploy" / "alerts" / "routes.yml"
 
@@ -19,22 +21,33 @@ class Settings(BaseSettings):
         env_prefix="PLANWATCH_ALERTS_", env_file=".env", extra="ignore"
     )
 
-    host: str = "127.0.0.1"
-    port: int = 8082
-    db_url: str | None = None  # SQLAlchemy URL; default SQLite in the data dir
-    routes_file: Path = DEFAULT_ROUTES
-    smtp_host: str = "127.0.0.1"
-    smtp_port: int = 2525
-    smtp_from: str = "planwatch@localhost"
-    smtp_timeout_s: float = 10.0
-    language: str = "zh"  # zh | en
-    group_id: str = "planwatch-alerts"
-    session_timeout_s: float = 6.0
-    tick_s: float = 0.1  # how often the dispatcher looks for due notifications
-    max_attempts: int = 5  # delivery tries before a notification is recorded as failed
-    retry_base_s: float = 1.0  # backoff: base · 2^(attempt−1), capped at retry_max_s
-    retry_max_s: float = 60.0
-    consume: bool = True  # consume status-changes (off in tests that feed events directly)
+    host: str = Field(default="127.0.0.1", description="address the API listens on")
+    port: int = Field(default=8082, description="port of the API")
+    db_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL (postgresql+psycopg://…); default SQLite in data_dir",
+    )
+    routes_file: Path = Field(default=DEFAULT_ROUTES, description="routing YAML")
+    smtp_host: str = Field(default="127.0.0.1", description="SMTP server for e-mail receivers")
+    smtp_port: int = Field(default=2525, description="SMTP port")
+    smtp_from: str = Field(
+        default="planwatch@localhost", description="From address of alert e-mail"
+    )
+    smtp_timeout_s: float = Field(default=10.0, gt=0, description="SMTP connect and reply timeout")
+    language: Literal["zh", "en"] = Field(default="zh", description="language of the messages")
+    topic: str = Field(default=str(Topics.STATUS_CHANGES), description="topic of status changes")
+    group_id: str = Field(default="planwatch-alerts", description="consumer group")
+    # Tansu (and Kafka) take about half the session timeout to let a consumer join its group.
+    session_timeout_s: float = Field(default=6.0, gt=0, description="consumer session timeout")
+    tick_s: float = Field(default=0.1, gt=0, description="how often timed work is looked at")
+    max_attempts: int = Field(
+        default=5, ge=1, description="delivery tries before recorded as failed"
+    )
+    retry_base_s: float = Field(default=1.0, ge=0, description="backoff: base · 2^(try−1) seconds")
+    retry_max_s: float = Field(default=60.0, ge=0, description="longest wait between two tries")
+    consume: bool = Field(
+        default=True, description="consume status changes (off: API and timers only)"
+    )
     common: CommonSettings = Field(default_factory=CommonSettings)
 
     def database_url(self) -> str:

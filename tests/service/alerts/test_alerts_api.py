@@ -19,7 +19,7 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 
-def _change(indicator: str, jurisdiction: str, to: Status) -> StatusChange:
+def _change(indicator: str, jurisdiction: str, to: Status, lead: str = "省科技厅") -> StatusChange:
     return StatusChange(
         catalog_version="v",
         indicator_id=indicator,
@@ -30,8 +30,8 @@ def _change(indicator: str, jurisdiction: str, to: Status) -> StatusChange:
         tier=None,
         assessment={"status": to.value},
         target={"id": indicator},
-        lead_agencies=("省科技厅",),
-        responsible_agencies=("省科技厅",),
+        lead_agencies=(lead,),
+        responsible_agencies=(lead,),
     )
 
 
@@ -54,7 +54,7 @@ def api(tmp_path: Path, smtp_server):
     with TestClient(app) as client:
         engine = app.state.engine
         engine.handle(_change("gsbase-a", "甘肃省", Status.LIMITED_PROGRESS))
-        engine.handle(_change("qinghai-b", "青海省", Status.DETERIORATION))
+        engine.handle(_change("qinghai-b", "青海省", Status.DETERIORATION, "青海省科技厅"))
         engine.tick()
         yield client, {"gansu": gansu, "qinghai": qinghai, "writer": writer, "demo": "demo-key"}
 
@@ -97,10 +97,47 @@ def test_interface_fields_newest_first_with_notifications(api) -> None:
         "agencies",
         "notifications",
     } <= set(first)
-    assert first["state"] == "open" and first["agencies"] == ["省科技厅"]
+    assert first["state"] == "open" and first["agencies"] == ["青海省科技厅"]
     assert first["severity"] == "critical" and first["status"] == "deterioration"
     [sent] = first["notifications"]
-    assert sent["state"] == "sent" and sent["to"] == ["gs-kjt@agencies.invalid"]
+    assert sent["state"] == "sent" and sent["to"][0].startswith("agency-")  # not in the registry
+    assert sent["channel"] == "email" and sent["sent_at"] and sent["attempts"] == 1
+
+
+def test_a_failed_delivery_is_visible(api, smtp_server) -> None:
+    client, keys = api
+    smtp_server.refuse_with = "554 5.7.1 rejected"
+    engine = client.app.state.engine
+    engine.handle(_change("gsbase-c", "甘肃省", Status.NEEDS_ACCELERATION, "省工信厅"))
+    engine.tick()
+    [alert] = client.get("/v1/alerts?indicator_id=gsbase-c", headers=auth(keys["gansu"])).json()
+    [failed] = alert["notifications"]
+    assert failed["state"] == "failed" and "554" in failed["last_error"]
+    history = client.get("/v1/notifications?state=failed", headers=auth(keys["gansu"])).json()
+    assert [n["id"] for n in history] == [failed["id"]]
+    metrics = client.get("/metrics").text
+    assert 'planwatch_alerts_notifications_total{channel="email",result="failed"} 1.0' in metrics
+    assert 'planwatch_alerts_notifications_total{channel="email",result="sent"} 2.0' in metrics
+    assert 'planwatch_alerts_open{severity="critical"} 1.0' in metrics
+
+
+def test_notification_history_is_scoped_to_the_key(api) -> None:
+    client, keys = api
+    gansu = client.get("/v1/notifications", headers=auth(keys["gansu"])).json()
+    everything = client.get("/v1/notifications", headers=auth(keys["demo"])).json()
+    assert len(gansu) == 1 and len(everything) == 2
+    assert gansu[0]["to"] == ["gs-kjt@agencies.invalid"]
+
+
+def test_filters_are_checked(api) -> None:
+    client, keys = api
+    bad = client.get("/v1/alerts?state=closed", headers=auth(keys["demo"]))
+    assert bad.status_code == 422 and "state" in bad.text
+    found = client.get("/v1/alerts?severity=critical", headers=auth(keys["demo"])).json()
+    assert [a["indicator_id"] for a in found] == ["qinghai-b"]
+    assert client.get("/v1/alerts?agency=省科技厅", headers=auth(keys["gansu"])).json()
+    assert client.get("/v1/alerts?agency=省财政厅", headers=auth(keys["gansu"])).json() == []
+    assert client.get("/v1/alerts/9999", headers=auth(keys["demo"])).status_code == 404
 
 
 def test_acknowledge_and_silence(api) -> None:
@@ -112,6 +149,7 @@ def test_acknowledge_and_silence(api) -> None:
         json={"by": "张三", "comment": "已安排专项调度"},
     ).json()
     assert acked["state"] == "acknowledged" and acked["acknowledged_by"] == "张三"
+    assert acked["ack_comment"] == "已安排专项调度" and acked["acknowledged_at"]
     until = (datetime.now(UTC) + timedelta(days=7)).isoformat()
     silenced = client.post(
         f"/v1/alerts/{alert['id']}/silence",
@@ -119,6 +157,8 @@ def test_acknowledge_and_silence(api) -> None:
         json={"until": until, "reason": "统计口径调整", "by": "李四"},
     )
     assert silenced.status_code == 200 and silenced.json()["state"] == "silenced"
+    assert silenced.json()["silenced_by"] == "李四"
+    assert silenced.json()["silence_reason"] == "统计口径调整"
     bad = client.post(
         f"/v1/alerts/{alert['id']}/silence",
         headers=auth(keys["gansu"]),

@@ -1,325 +1,297 @@
-"""Alerts against a real SMTP server and a real webhook receiver, with an injected clock."""
+"""The alert lifecycle against a real SMTP server (aiosmtpd), with an injected clock.
+
+The engine is driven directly (no broker): ``handle`` is what the consumer calls for each
+status change, ``tick`` what the dispatcher runs; the clock only moves when the test says so.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
-import yaml
 
 from planwatch.catalog import default_catalog
-from planwatch.domain.events import Status, StatusChange
+from planwatch.domain.events import Status
 from planwatch.settings import CommonSettings
-from planwatch_alerts.engine import AlertEngine, severity_of
+from planwatch_alerts.engine import AlertEngine
 from planwatch_alerts.routing import load_routing
 from planwatch_alerts.settings import Settings
 from planwatch_alerts.store import alerts, make_engine, notifications
+from support.alert_events import Clock, status_change, write_routes
 from support.smtp import SmtpServer
 
-T0 = datetime(2026, 4, 1, 9, 0, tzinfo=UTC)
-ROUTES = {
-    "route": {
-        "receiver": "lead-agency",
-        "group_by": ["agency"],
-        "group_wait": "30s",
-        "group_interval": "5m",
-        "repeat_interval": "24h",
-    },
-    "default_email": "{agency_id}@agencies.invalid",
-    "inhibit_rules": [
-        {
-            "source_match": {"type": "overdue"},
-            "target_match": {"type": "offtrack"},
-            "equal": ["indicator", "jurisdiction"],
-        }
-    ],
-    "escalation": {"after": "72h", "severities": ["critical"], "receiver": "supervisor"},
-    "receivers": [{"name": "supervisor", "email": ["duchaban@agencies.invalid"]}],
-}
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **kw: float) -> None:
-        self.now += timedelta(**kw)
-
-
-def change(
-    to: Status,
-    indicator: str = "gsbase-rd-expenditure",
-    tier: str | None = "binding",
-    reason: str = "assessment",
-    **kw,
-) -> StatusChange:
-    values = dict(
-        catalog_version="v",
-        indicator_id=indicator,
-        jurisdiction="甘肃省",
-        plan_code="gsbase",
-        from_status=None,
-        to_status=to,
-        tier=tier,
-        reason=reason,
-        assessment={
-            "status": to.value,
-            "target_year": 2025,
-            "target_value": 180.0,
-            "latest_period": "2025",
-            "latest_value": 150.0,
-            "planned": 180.0,
-            "gap": -30.0,
-            "projected": 150.0,
-            "tier": tier,
-        },
-        target={
-            "id": indicator,
-            "indicator": "全社会研究与试验发展(R&D)经费投入",
-            "indicator_en": "Gross domestic expenditure on R&D",
-            "unit": "亿元",
-            "source_quote": "全社会研究与试验发展(R&D)经费投入达到180亿元",
-        },
-        lead_agencies=("省科技厅",),
-        responsible_agencies=("省科技厅", "省财政厅", "省统计局"),
-    )
-    values.update(kw)
-    return StatusChange(**values)
+Build = Callable[..., AlertEngine]
 
 
 @pytest.fixture
-def setup(tmp_path: Path, smtp_server: SmtpServer):
-    routes = tmp_path / "routes.yml"
-    routes.write_text(yaml.safe_dump(ROUTES, allow_unicode=True), encoding="utf-8")
-    settings = Settings(
-        db_url=f"sqlite:///{tmp_path / 'alerts.db'}",
-        routes_file=routes,
-        smtp_port=smtp_server.port,
-        max_attempts=3,
-        retry_base_s=10,
-        consume=False,
-        common=CommonSettings(data_dir=tmp_path, board_url="http://board.test"),
-    )
+def build(tmp_path: Path, smtp_server: SmtpServer) -> Build:
     clock = Clock()
 
-    def build() -> AlertEngine:
-        return AlertEngine(
-            make_engine(settings.database_url()),
-            load_routing(routes),
-            default_catalog(),
-            settings,
-            clock,
+    def make(language: str = "zh", **routes: Any) -> AlertEngine:
+        path = write_routes(tmp_path / "routes.yml", **routes)
+        settings = Settings(
+            db_url=f"sqlite:///{tmp_path / 'alerts.db'}",
+            routes_file=path,
+            smtp_port=smtp_server.port,
+            max_attempts=3,
+            retry_base_s=10,
+            consume=False,
+            language=language,
+            common=CommonSettings(data_dir=tmp_path, board_url="http://board.test"),
         )
+        engine = AlertEngine(
+            make_engine(settings.database_url()), load_routing(path), default_catalog(),
+            settings, clock,
+        )  # fmt: skip
+        engine.test_clock = clock  # type: ignore[attr-defined]
+        return engine
 
-    return build(), clock, smtp_server, build
+    return make
 
 
-def rows(engine: AlertEngine, table):
+def rows(engine: AlertEngine, table: Any) -> list[Any]:
     with engine.db.connect() as c:
-        return c.execute(table.select().order_by(table.c.id)).all()
+        return list(c.execute(table.select().order_by(table.c.id)).all())
 
 
-def test_severity_is_higher_for_binding_targets_and_deterioration() -> None:
-    assert severity_of("needs_acceleration", None) == "minor"
-    assert severity_of("needs_acceleration", "binding") == "major"
-    assert severity_of("deterioration", None) == "critical"
-    assert severity_of("deterioration", "binding") == "critical"
-
-
-def test_lead_agency_gets_one_digest_with_the_copied_agencies(setup) -> None:
-    engine, clock, smtp, _ = setup
-    engine.handle(change(Status.LIMITED_PROGRESS))
+def test_the_lead_agency_gets_one_digest_with_the_copied_agencies(
+    build: Build, smtp_server: SmtpServer
+) -> None:
+    engine = build()
+    clock = engine.test_clock  # type: ignore[attr-defined]
+    engine.handle(status_change(Status.LIMITED_PROGRESS))
     engine.handle(
-        change(
+        status_change(
             Status.NEEDS_ACCELERATION,
-            indicator="gsbase-other",
-            target={"id": "gsbase-other", "indicator": "高新技术企业", "unit": "家"},
+            indicator="gsbase-hitech-firms",
+            target={"id": "gsbase-hitech-firms", "indicator": "高新技术企业", "unit": "家"},
         )
     )
     engine.tick()
-    assert smtp.messages == []  # group_wait: 30 s
+    assert smtp_server.messages == []  # group_wait 30 s: collecting
     clock.advance(seconds=31)
     engine.tick()
-    [mail] = smtp.wait_for(1)
+    [mail] = smtp_server.wait_for(1)
     assert mail.message["To"] == "gs-kjt@agencies.invalid"
-    assert "gs-czt@agencies.invalid" in mail.message["Cc"]
-    assert "省科技厅" in mail.message["Subject"] and "2 项指标预警" in mail.message["Subject"]
+    assert mail.message["Cc"] == "gs-czt@agencies.invalid"
+    assert sorted(mail.rcpt_tos) == ["gs-czt@agencies.invalid", "gs-kjt@agencies.invalid"]
+    assert "省科技厅" in mail.subject and "2 项指标预警" in mail.subject
     body = mail.body
-    assert "全社会研究与试验发展(R&D)经费投入达到180亿元" in body
-    assert "http://board.test/indicators/gsbase-rd-expenditure" in body
-    assert "抄送：" in body and "省财政厅" in body
-    [alert, _] = rows(engine, alerts)
-    assert alert.agencies == ["省科技厅"] and alert.severity == "critical"
+    for text in (
+        "2025年约束值：180亿元",  # target
+        "最新值（2025）：150亿元",  # latest value
+        "规划路径应为 180亿元",  # planned value
+        "差距 -30亿元 (-16.7%)",  # gap
+        "2025 年预计：150亿元",  # projection
+        "「全社会研究与试验发展(R&D)经费投入达到180亿元」",  # the plan's sentence
+        "http://board.test/indicators/gsbase-rd-expenditure",  # the board panel
+        "http://board.test/indicators/gsbase-hitech-firms",
+        "抄送：省财政厅",
+    ):
+        assert text in body, text
+    first, second = rows(engine, alerts)
+    assert first.agencies == ["省科技厅"] and first.copied == ["省财政厅"]
+    # limited progress on a binding target: critical; needs acceleration on one: major
+    assert (first.severity, second.severity) == ("critical", "major")
 
 
-def test_redelivered_event_is_handled_once(setup) -> None:
-    engine, clock, smtp, _ = setup
-    event = change(Status.LIMITED_PROGRESS)
-    engine.handle(event)
-    engine.handle(event)
+def test_english_messages(build: Build, smtp_server: SmtpServer) -> None:
+    engine = build(language="en")
+    engine.handle(status_change(Status.DETERIORATION, tier="expected"))
+    engine.test_clock.advance(seconds=31)  # type: ignore[attr-defined]
+    engine.tick()
+    [mail] = smtp_server.wait_for(1)
+    assert mail.subject == "[planwatch] 省科技厅: 1 indicator(s) behind"
+    assert "Gross domestic expenditure on R&D" in mail.body and "deterioration" in mail.body
+    assert "expected for 2025: 180 亿元" in mail.body and "Copied: 省财政厅" in mail.body
+
+
+def test_a_redelivered_event_is_handled_once(build: Build, smtp_server: SmtpServer) -> None:
+    engine = build()
+    event = status_change(Status.LIMITED_PROGRESS)
+    assert engine.handle(event) is True
+    assert engine.handle(event) is False
+    engine.test_clock.advance(seconds=31)  # type: ignore[attr-defined]
+    engine.tick()
+    engine.test_clock.advance(minutes=10)  # type: ignore[attr-defined]
+    engine.tick()
+    assert len(smtp_server.wait_for(1)) == 1 and len(rows(engine, alerts)) == 1
+
+
+def test_group_interval_then_repeat_interval(build: Build, smtp_server: SmtpServer) -> None:
+    engine = build()
+    clock = engine.test_clock  # type: ignore[attr-defined]
+    engine.handle(status_change(Status.NEEDS_ACCELERATION, tier=None))
     clock.advance(seconds=31)
     engine.tick()
-    clock.advance(minutes=10)
-    engine.tick()
-    assert len(smtp.wait_for(1)) == 1 and len(rows(engine, alerts)) == 1
-
-
-def test_group_interval_and_repeat_interval(setup) -> None:
-    engine, clock, smtp, _ = setup
-    engine.handle(change(Status.NEEDS_ACCELERATION, tier=None))
+    smtp_server.wait_for(1)
+    engine.handle(status_change(Status.DETERIORATION, tier=None))  # worse: tell again …
     clock.advance(seconds=31)
     engine.tick()
-    smtp.wait_for(1)
-    engine.handle(change(Status.DETERIORATION, tier=None))  # worse: notify again …
-    clock.advance(seconds=31)
-    engine.tick()
-    assert len(smtp.messages) == 1  # … but not within group_interval (5 min)
+    assert len(smtp_server.messages) == 1  # … but not within group_interval (5 min)
     clock.advance(minutes=5)
     engine.tick()
-    assert len(smtp.wait_for(2)) == 2
+    assert "出现倒退" in smtp_server.wait_for(2)[1].body
+    engine.handle(status_change(Status.DETERIORATION, tier=None))  # the same again: nothing new
     clock.advance(hours=23)
     engine.tick()
-    assert len(smtp.messages) == 2
-    clock.advance(hours=1, seconds=31)
+    assert len(smtp_server.messages) == 2
+    clock.advance(hours=1, seconds=31)  # 24 h after the last digest: repeat
     engine.tick()
     clock.advance(seconds=31)
     engine.tick()
-    mails = smtp.wait_for(3)
-    assert "仍未改善" in mails[2].body
+    mails = smtp_server.wait_for(3)
+    assert len(mails) == 3 and "仍未改善" in mails[2].body
 
 
-def test_resolve_notice(setup) -> None:
-    engine, clock, smtp, _ = setup
-    engine.handle(change(Status.LIMITED_PROGRESS))
+def test_an_acknowledged_alert_is_not_repeated(build: Build, smtp_server: SmtpServer) -> None:
+    engine = build()
+    clock = engine.test_clock  # type: ignore[attr-defined]
+    engine.handle(status_change(Status.NEEDS_ACCELERATION, tier=None))
     clock.advance(seconds=31)
     engine.tick()
-    engine.handle(change(Status.ON_TRACK))
+    with engine.db.begin() as c:
+        c.execute(alerts.update().values(state="acknowledged", acked_at=clock(), acked_by="张三"))
+    clock.advance(days=3)
+    engine.tick()
+    clock.advance(seconds=31)
+    engine.tick()
+    assert len(smtp_server.messages) == 1
+    engine.handle(status_change(Status.DETERIORATION, tier=None))  # worse: open again, told
     clock.advance(minutes=6)
     engine.tick()
-    mails = smtp.wait_for(2)
-    assert "已恢复" in mails[1].body and "1 项已恢复" in mails[1].message["Subject"]
-    assert rows(engine, alerts)[0].state == "resolved"
+    assert len(smtp_server.wait_for(2)) == 2 and rows(engine, alerts)[0].state == "open"
 
 
-def test_silence_suppresses_until_it_expires(setup) -> None:
-    engine, clock, _smtp, _ = setup
-    engine.handle(change(Status.LIMITED_PROGRESS))
-    with engine.db.begin() as c:
-        c.execute(alerts.update().values(state="silenced", silenced_until=T0 + timedelta(hours=1)))
-    engine.handle(change(Status.DETERIORATION))
+def test_a_resolve_notice_goes_to_who_heard_the_alert(
+    build: Build, smtp_server: SmtpServer
+) -> None:
+    engine = build()
+    clock = engine.test_clock  # type: ignore[attr-defined]
+    engine.handle(status_change(Status.LIMITED_PROGRESS))
     clock.advance(seconds=31)
     engine.tick()
-    # the item queued before the silence still goes; nothing new while silenced
-    assert len(rows(engine, notifications)) == 1
-    clock.advance(hours=2)
+    engine.handle(status_change(Status.ON_TRACK))
+    clock.advance(minutes=6)
     engine.tick()
-    assert rows(engine, alerts)[0].state == "open"
+    mails = smtp_server.wait_for(2)
+    assert "[已恢复]" in mails[1].body and "1 项已恢复" in mails[1].subject
+    assert mails[1].message["To"] == "gs-kjt@agencies.invalid"
+    [alert] = rows(engine, alerts)
+    assert (alert.state, alert.status) == ("resolved", "on_track")
 
 
-def test_overdue_data_inhibits_the_off_track_alert(setup) -> None:
-    engine, clock, smtp, _ = setup
-    engine.handle(
-        change(
-            Status.OVERDUE,
-            reason="overdue",
-            overdue_period="2025",
-            due_date="2026-03-31",
-            reporting_jurisdiction="甘肃省",
-        )
-    )
-    # a revision of an earlier year: the overdue 2025 figure is still missing
-    revision = change(Status.LIMITED_PROGRESS)
-    revision = revision.model_copy(
-        update={"assessment": {**revision.assessment, "latest_period": "2024"}}
-    )
-    engine.handle(revision)
-    clock.advance(seconds=31)
-    engine.tick()
-    [mail] = smtp.wait_for(1)
-    assert mail.message["To"].startswith("bureau-")  # the statistics bureau, no contact configured
-    assert "数据逾期未报" in mail.body and "2026-03-31" in mail.body
-    kinds = {r.type for r in rows(engine, alerts)}
-    assert kinds == {"overdue", "offtrack"}
-    assert len(rows(engine, notifications)) == 1  # the off-track alert was inhibited
-
-
-def test_retries_then_recorded_failure(setup) -> None:
-    engine, clock, smtp, _ = setup
-    smtp.refuse_with = "451 4.3.0 try again later"
-    engine.handle(change(Status.LIMITED_PROGRESS))
-    clock.advance(seconds=31)
-    engine.tick()
-    [n] = rows(engine, notifications)
-    assert (n.state, n.attempts) == ("pending", 1) and "451" in n.last_error
-    clock.advance(seconds=10)
-    engine.tick()
-    clock.advance(seconds=20)
-    engine.tick()
-    [n] = rows(engine, notifications)
-    assert (n.state, n.attempts) == ("failed", 3)
-    assert smtp.refused == 3 and smtp.messages == []
-
-
-def test_a_retry_succeeds_when_the_server_accepts_again(setup) -> None:
-    engine, clock, smtp, _ = setup
-    smtp.refuse_with = "451 busy"
-    engine.handle(change(Status.LIMITED_PROGRESS))
-    clock.advance(seconds=31)
-    engine.tick()
-    smtp.refuse_with = None
-    clock.advance(seconds=10)
-    engine.tick()
-    assert len(smtp.wait_for(1)) == 1
-    assert rows(engine, notifications)[0].state == "sent"
-
-
-def test_a_restart_neither_loses_nor_duplicates_a_pending_notification(setup) -> None:
-    engine, clock, smtp, build = setup
-    smtp.refuse_with = "451 busy"
-    engine.handle(change(Status.LIMITED_PROGRESS))
-    clock.advance(seconds=31)
-    engine.tick()  # stored, delivery failed once: pending
-    engine.db.dispose()
-    smtp.refuse_with = None
-    restarted = build()  # a new process on the same database
-    restarted.handle(change(Status.LIMITED_PROGRESS))  # a new event id: no worse, no new item
-    clock.advance(seconds=10)
-    restarted.tick()
+def test_an_alert_resolved_before_anyone_heard_of_it_stays_quiet(
+    build: Build, smtp_server: SmtpServer
+) -> None:
+    engine = build()
+    clock = engine.test_clock  # type: ignore[attr-defined]
+    engine.handle(status_change(Status.LIMITED_PROGRESS))
+    engine.handle(status_change(Status.ACHIEVED))
     clock.advance(minutes=10)
-    restarted.tick()
-    assert len(smtp.wait_for(1)) == 1
-    assert len(smtp.messages) == 1
+    engine.tick()
+    assert smtp_server.messages == [] and rows(engine, notifications) == []
 
 
-def test_escalation_of_an_unacknowledged_critical_alert(setup) -> None:
-    engine, clock, smtp, _ = setup
-    engine.handle(change(Status.DETERIORATION))
+def test_a_silence_suppresses_until_it_expires(build: Build, smtp_server: SmtpServer) -> None:
+    engine = build()
+    clock = engine.test_clock  # type: ignore[attr-defined]
+    engine.handle(status_change(Status.LIMITED_PROGRESS))
+    with engine.db.begin() as c:
+        c.execute(
+            alerts.update().values(state="silenced", silenced_until=clock.now.replace(hour=12))
+        )
+    engine.handle(status_change(Status.DETERIORATION))
+    for _ in range(3):
+        clock.advance(minutes=30)
+        engine.tick()
+    assert smtp_server.messages == [] and rows(engine, notifications) == []
+    clock.advance(hours=2)  # past 12:00: the silence expired, the alert is told
+    engine.tick()
     clock.advance(seconds=31)
     engine.tick()
-    clock.advance(hours=72)
-    engine.tick()
-    clock.advance(seconds=31)
-    engine.tick()
-    mails = smtp.wait_for(2)
-    assert any(
-        m.message["To"] == "duchaban@agencies.invalid" and "升级提醒" in m.body for m in mails
-    )
+    [mail] = smtp_server.wait_for(1)
+    assert "出现倒退" in mail.body and rows(engine, alerts)[0].state == "open"
 
 
-def test_webhook_receiver_through_apprise(setup, webhook_receiver, tmp_path: Path) -> None:
-    engine, clock, _smtp, _ = setup
-    config = dict(ROUTES)
-    config["contacts"] = {"gs-kjt": {"apprise": [f"json://{webhook_receiver.url}/hook"]}}
-    path = tmp_path / "routes2.yml"
-    path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
-    engine.routing = load_routing(path)
-    engine.handle(change(Status.LIMITED_PROGRESS))
+def test_overdue_data_goes_to_the_bureau_and_inhibits_the_off_track_alert(
+    build: Build, smtp_server: SmtpServer
+) -> None:
+    engine = build()
+    clock = engine.test_clock  # type: ignore[attr-defined]
+    overdue = dict(overdue_period="2025", due_date="2026-03-31", reporting_jurisdiction="甘肃省")
+    engine.handle(status_change(Status.OVERDUE, reason="overdue", **overdue))
+    # a revision of an earlier year: the 2025 figure is still missing
+    engine.handle(status_change(Status.LIMITED_PROGRESS, latest_period="2024"))
     clock.advance(seconds=31)
     engine.tick()
-    [request] = webhook_receiver.requests
-    assert request["path"] == "/hook" and "省科技厅" in request["body"]["title"]
-    assert "180亿元" in request["body"]["message"]
+    [mail] = smtp_server.wait_for(1)
+    assert mail.message["To"] == "tjj@gansu.invalid"  # 甘肃省统计局, a contact by name
+    assert "数据逾期未报" in mail.body and "2026-03-31" in mail.body
+    assert {r.type for r in rows(engine, alerts)} == {"overdue", "offtrack"}
+    clock.advance(hours=1)
+    engine.tick()
+    assert len(rows(engine, notifications)) == 1  # the off-track alert stays inhibited
+    # the 2025 figure arrives, still behind: the overdue alert resolves, the other one is told
+    engine.handle(status_change(Status.LIMITED_PROGRESS, latest_period="2025"))
+    for _ in range(2):  # the resolve notice; then the off-track alert after its group_wait
+        clock.advance(seconds=31)
+        engine.tick()
+    mails = smtp_server.wait_for(3)
+    told = {m.message["To"]: m for m in mails[1:]}
+    assert "[已恢复]" in told["tjj@gansu.invalid"].body
+    assert "[预警]" in told["gs-kjt@agencies.invalid"].body
+
+
+def test_escalation_of_an_unacknowledged_critical_alert(
+    build: Build, smtp_server: SmtpServer
+) -> None:
+    engine = build()
+    clock = engine.test_clock  # type: ignore[attr-defined]
+    engine.handle(status_change(Status.DETERIORATION))  # binding + deterioration: critical
+    clock.advance(seconds=31)
+    engine.tick()
+
+    def supervisor() -> list[Any]:
+        return [m for m in smtp_server.messages if m.message["To"] == "duchaban@agencies.invalid"]
+
+    for _ in range(71):
+        clock.advance(hours=1)
+        engine.tick()
+    assert supervisor() == []  # the agency had its daily repeats, the supervisor nothing
+    clock.advance(hours=1)
+    engine.tick()
+    [escalated] = supervisor()
+    assert "升级提醒" in escalated.body and "全社会研究与试验发展" in escalated.body
+    for _ in range(10):  # once only
+        clock.advance(days=1)
+        engine.tick()
+    assert len(supervisor()) == 1
+
+
+def test_continue_sends_to_a_second_receiver_with_its_own_timing(
+    build: Build, smtp_server: SmtpServer
+) -> None:
+    routes = {
+        "receiver": "lead-agency",
+        "group_wait": "30s",
+        "routes": [
+            {"match": {"severity": "critical"}, "receiver": "leadership",
+             "group_wait": "0s", "continue": True},
+            {"match": {"plan": "gsbase"}, "receiver": "lead-agency"},
+        ],
+    }  # fmt: skip
+    receivers = [
+        {"name": "leadership", "email": ["lingdao@agencies.invalid"]},
+        {"name": "supervisor", "email": ["duchaban@agencies.invalid"]},
+    ]
+    engine = build(route=routes, receivers=receivers)
+    engine.handle(status_change(Status.DETERIORATION))
+    engine.tick()
+    [first] = smtp_server.wait_for(1)
+    assert first.message["To"] == "lingdao@agencies.invalid"
+    engine.test_clock.advance(seconds=31)  # type: ignore[attr-defined]
+    engine.tick()
+    assert smtp_server.wait_for(2)[1].message["To"] == "gs-kjt@agencies.invalid"

@@ -1,0 +1,287 @@
+"""From alerts to notifications: route, suppress, wait, group into digests, repeat, escalate.
+
+An alert to tell about becomes one waiting item per receiver (the routing decisions are frozen
+onto the alert when it opens or worsens). Items of one group wait ``group_wait`` after the first
+arrives and ``group_interval`` after the group's previous digest, then become one digest: one
+outbox row per channel and destination. Silenced and inhibited alerts are dropped when their
+group is sent (as Alertmanager suppresses at notification time).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from planwatch.catalog import Catalog
+from planwatch_alerts.channels import channel_for
+from planwatch_alerts.messages import render_digest
+from planwatch_alerts.routing import LEAD_AGENCY, Decision, Routing, parse_duration
+from planwatch_alerts.store import alerts, items, notifications
+
+__all__ = ["Grouper", "labels_of"]
+
+log = logging.getLogger("planwatch.alerts")
+
+# label → column, for the inhibition query
+_COLUMNS = {
+    "plan": alerts.c.plan_code,
+    "jurisdiction": alerts.c.jurisdiction,
+    "indicator": alerts.c.indicator_id,
+    "severity": alerts.c.severity,
+    "type": alerts.c.type,
+}
+_REPEATED = ("firing", "repeat", "escalation")
+
+
+def labels_of(alert: Any) -> dict[str, Any]:
+    return {
+        "plan": alert.plan_code,
+        "jurisdiction": alert.jurisdiction,
+        "agency": list(alert.agencies),
+        "indicator": alert.indicator_id,
+        "severity": alert.severity,
+        "type": alert.type,
+    }
+
+
+def _digest_id(group_key: str, item_ids: Sequence[int]) -> str:
+    return hashlib.sha256(f"{group_key}|{sorted(item_ids)}".encode()).hexdigest()[:32]
+
+
+class Grouper:
+    def __init__(self, routing: Routing, catalog: Catalog, language: str, board_url: str) -> None:
+        self.routing, self.catalog = routing, catalog
+        self.language, self.board_url = language, board_url
+
+    # ---- routing into waiting items ----
+
+    def freeze_routes(self, c: sa.Connection, alert_id: int, now: datetime) -> None:
+        """Store the alert's routing decisions and escalation deadline as they are now."""
+        alert = c.execute(sa.select(alerts).where(alerts.c.id == alert_id)).one()
+        decisions = self.routing.route(labels_of(alert))
+        values: dict[str, Any] = {"routes": [d.to_json() for d in decisions]}
+        rule = self.routing.config.escalation
+        if (
+            rule is not None
+            and alert.severity in rule.severities
+            and alert.escalate_at is None
+            and alert.escalated_at is None
+        ):
+            values["escalate_at"] = now + parse_duration(rule.after)
+        c.execute(alerts.update().where(alerts.c.id == alert_id).values(**values))
+
+    def inhibited(self, c: sa.Connection, alert: Any) -> bool:
+        labels = labels_of(alert)
+        for rule in self.routing.inhibitors(labels):
+            query = sa.select(alerts).where(alerts.c.state != "resolved", alerts.c.id != alert.id)
+            for key, value in rule.source_match.items():
+                if key in _COLUMNS:
+                    query = query.where(_COLUMNS[key] == value)
+            for key in rule.equal:
+                if key in _COLUMNS:
+                    query = query.where(_COLUMNS[key] == labels.get(key))
+            for source in c.execute(query):
+                s = labels_of(source)
+                if all(str(s.get(k)) == v for k, v in rule.source_match.items()) and all(
+                    s.get(k) == labels.get(k) for k in rule.equal
+                ):
+                    return True
+        return False
+
+    def enqueue(
+        self, c: sa.Connection, alert_id: int, kind: str, now: datetime, receiver: str | None = None
+    ) -> int:
+        """Waiting items for this alert, one per receiver; the number made."""
+        alert = c.execute(sa.select(alerts).where(alerts.c.id == alert_id)).one()
+        decisions = [Decision.from_json(d) for d in alert.routes] or self.routing.route(
+            labels_of(alert)
+        )
+        if receiver is not None:  # escalation: the first route's timing, another receiver
+            decisions = [decisions[0]]
+        labels = labels_of(alert)
+        count = 0
+        for decision in decisions:
+            name = receiver or decision.receiver
+            targets = [f"agency:{a}" for a in alert.agencies] if name == LEAD_AGENCY else [name]
+            for target in targets:
+                parts = [target] + [str(labels.get(k)) for k in decision.group_by if k != "agency"]
+                c.execute(
+                    items.insert().values(
+                        alert_id=alert_id,
+                        kind=kind,
+                        receiver=target,
+                        group_key="|".join(parts),
+                        group_wait_s=0.0 if receiver else decision.group_wait_s,
+                        group_interval_s=decision.group_interval_s,
+                        created_at=now,
+                    )
+                )
+                count += 1
+        return count
+
+    # ---- timed work ----
+
+    def catch_up(self, c: sa.Connection, now: datetime) -> None:
+        """Open alerts nobody was told about (inhibited until now, or silenced until now)."""
+        waiting = sa.select(items.c.alert_id).where(items.c.digest.is_(None))
+        for alert in c.execute(
+            sa.select(alerts).where(
+                alerts.c.state == "open",
+                alerts.c.last_notified_at.is_(None),
+                alerts.c.id.not_in(waiting),
+            )
+        ):
+            if not self.inhibited(c, alert):
+                self.enqueue(c, alert.id, "firing", now)
+
+    def repeat(self, c: sa.Connection, now: datetime) -> None:
+        waiting = sa.select(items.c.alert_id).where(items.c.digest.is_(None))
+        for alert in c.execute(
+            sa.select(alerts).where(
+                alerts.c.state == "open",
+                alerts.c.next_repeat_at <= now,
+                alerts.c.id.not_in(waiting),
+            )
+        ):
+            c.execute(alerts.update().where(alerts.c.id == alert.id).values(next_repeat_at=None))
+            if not self.inhibited(c, alert):
+                self.enqueue(c, alert.id, "repeat", now)
+
+    def escalate(self, c: sa.Connection, now: datetime) -> None:
+        rule = self.routing.config.escalation
+        if rule is None:
+            return
+        for alert in c.execute(
+            sa.select(alerts).where(
+                alerts.c.state == "open",
+                alerts.c.escalated_at.is_(None),
+                alerts.c.escalate_at <= now,
+            )
+        ):
+            self.enqueue(c, alert.id, "escalation", now, receiver=rule.receiver)
+            c.execute(alerts.update().where(alerts.c.id == alert.id).values(escalated_at=now))
+
+    def group(self, c: sa.Connection, now: datetime) -> int:
+        """Turn the groups that are due into digests; the number of outbox rows made."""
+        waiting = c.execute(
+            sa.select(items).where(items.c.digest.is_(None)).order_by(items.c.id)
+        ).all()
+        groups: dict[str, list[Any]] = {}
+        for row in waiting:
+            groups.setdefault(row.group_key, []).append(row)
+        made = 0
+        for group_key, rows in groups.items():
+            first = rows[0]
+            if first.created_at + timedelta(seconds=first.group_wait_s) > now:
+                continue
+            last = c.execute(
+                sa.select(sa.func.max(notifications.c.created_at)).where(
+                    notifications.c.group_key == group_key
+                )
+            ).scalar()
+            if last is not None and last + timedelta(seconds=first.group_interval_s) > now:
+                continue
+            made += self._digest(c, group_key, rows, now)
+        return made
+
+    def _suppressed(self, c: sa.Connection, alert: Any, kind: str) -> bool:
+        if kind not in _REPEATED:
+            return False  # a resolve notice always goes (only to who heard the alert)
+        if alert.state == "resolved":
+            return True  # resolved while its group waited: nobody needs to hear either
+        return alert.state == "silenced" or self.inhibited(c, alert)
+
+    def _digest(self, c: sa.Connection, group_key: str, rows: list[Any], now: datetime) -> int:
+        digest = _digest_id(group_key, [r.id for r in rows])
+        latest: dict[int, str] = {}
+        for row in rows:
+            latest[row.alert_id] = row.kind
+        alert_rows = c.execute(sa.select(alerts).where(alerts.c.id.in_(latest))).all()
+        told = [a for a in alert_rows if not self._suppressed(c, a, latest[a.id])]
+        c.execute(items.update().where(items.c.id.in_([r.id for r in rows])).values(digest=digest))
+        if not told:
+            return 0
+        receiver = rows[0].receiver
+        addressee, to, cc, copied = self._recipients(receiver, told)
+        entries = [(dict(a._mapping), latest[a.id]) for a in told]
+        subject, body = render_digest(entries, addressee, copied, self.language, self.board_url)
+        kinds = {latest[a.id] for a in told}
+        kind = "resolved" if kinds == {"resolved"} else sorted(kinds - {"resolved"})[0]
+        base = {
+            "digest": digest,
+            "group_key": group_key,
+            "receiver": receiver,
+            "subject": subject,
+            "body": body,
+            "alert_ids": sorted(a.id for a in told),
+            "kind": kind,
+            "attempts": 0,
+            "created_at": now,
+            "next_attempt_at": now,
+        }
+        deliveries = self._deliveries(to, cc)
+        if not deliveries:
+            deliveries = [("email", [], [], "no contact configured for this receiver")]
+        for channel, d_to, d_cc, error in deliveries:
+            key = hashlib.sha256(f"{digest}|{channel}|{d_to}".encode()).hexdigest()[:40]
+            c.execute(
+                notifications.insert().values(
+                    **base,
+                    dedup_key=key,
+                    channel=channel,
+                    to=d_to,
+                    cc=d_cc,
+                    state="failed" if error else "pending",
+                    last_error=error,
+                    message_id=f"<{key}@planwatch>",
+                )
+            )
+        for a in told:
+            values: dict[str, Any] = {"last_notified_at": now}
+            if latest[a.id] in ("firing", "repeat"):
+                repeat = min((Decision.from_json(d).repeat_interval_s for d in a.routes), default=0)
+                if repeat > 0:
+                    values["next_repeat_at"] = now + timedelta(seconds=repeat)
+            c.execute(alerts.update().where(alerts.c.id == a.id).values(**values))
+        return len(deliveries)
+
+    @staticmethod
+    def _deliveries(
+        to: list[str], cc: list[str]
+    ) -> list[tuple[str, list[str], list[str], str | None]]:
+        """One e-mail with To and Cc, and one delivery per apprise URL."""
+        mail_to = [a for a in to if channel_for(a) == "email"]
+        mail_cc = [a for a in cc if channel_for(a) == "email" and a not in mail_to]
+        out: list[tuple[str, list[str], list[str], str | None]] = []
+        if mail_to or mail_cc:
+            out.append(("email", mail_to or mail_cc, mail_cc if mail_to else [], None))
+        urls = dict.fromkeys(a for a in to + cc if channel_for(a) == "apprise")
+        out += [("apprise", [url], [], None) for url in urls]
+        return out
+
+    def _recipients(
+        self, receiver: str, told: list[Any]
+    ) -> tuple[str, list[str], list[str], list[str]]:
+        """Addressee name, to and cc destinations, and the copied agency names."""
+        if receiver.startswith("agency:"):
+            name = receiver.removeprefix("agency:")
+            copied = sorted({a for r in told for a in r.copied if a != name})
+            cc = [addr for a in copied for addr in self._contact(a)]
+            return name, self._contact(name), cc, copied
+        configured = self.routing.receivers.get(receiver)
+        if configured is None:  # removed from the file since the alert was routed
+            return receiver, [], [], []
+        return receiver, list(configured.email) + list(configured.apprise), [], []
+
+    def _contact(self, agency_name: str) -> list[str]:
+        agency = self.catalog.agency(agency_name)
+        agency_id = (
+            agency.id if agency else "agency-" + hashlib.sha1(agency_name.encode()).hexdigest()[:8]
+        )
+        contact = self.routing.contact(agency_id, agency_name)
+        return list(contact.email) + list(contact.apprise)

@@ -1,0 +1,158 @@
+"""The alert lifecycle: fold one status change into the alert table.
+
+Off track (needs acceleration, limited progress, deterioration) opens an alert or updates it;
+back on track or achieved resolves it; an ``overdue`` change opens an alert addressed to the
+reporting statistics bureau, resolved when a figure for the missing period arrives. Each step
+returns what must be told, so routing stays out of this module.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from planwatch.domain.events import StatusChange
+from planwatch.domain.periods import parse_period
+from planwatch_alerts.store import alerts
+
+__all__ = ["GOOD", "OFF_TRACK", "SEVERITIES", "Told", "apply_change", "severity_of"]
+
+SEVERITIES = ("warning", "minor", "major", "critical")
+OFF_TRACK = {"needs_acceleration": 1, "limited_progress": 2, "deterioration": 3}
+GOOD = {"on_track", "achieved"}
+
+
+@dataclass(frozen=True)
+class Told:
+    """An alert to notify about: ``kind`` is firing or resolved."""
+
+    alert_id: int
+    kind: str
+    opened: bool = False
+
+
+def severity_of(status: str, tier: str | None) -> str:
+    """Higher for deterioration and for binding (约束性) targets."""
+    level = OFF_TRACK[status] + (1 if tier == "binding" else 0)
+    return SEVERITIES[min(level, len(SEVERITIES) - 1)]
+
+
+def bureau_of(change: StatusChange) -> str:
+    """The statistics bureau that reports the figure (统计局: the data provider)."""
+    return f"{change.reporting_jurisdiction or change.jurisdiction}统计局"
+
+
+def _arrived(overdue_snapshot: dict[str, Any], change: StatusChange) -> bool:
+    """Whether this assessment covers the period whose figure was overdue."""
+    latest = (change.assessment or {}).get("latest_period")
+    missing = overdue_snapshot.get("overdue_period")
+    if not latest or not missing:
+        return False
+    return parse_period(latest).decimal_year >= parse_period(missing).decimal_year
+
+
+def active(c: sa.Connection, key: str) -> Any:
+    return c.execute(
+        sa.select(alerts).where(alerts.c.alert_key == key, alerts.c.state != "resolved")
+    ).first()
+
+
+def apply_change(c: sa.Connection, change: StatusChange, now: datetime) -> list[Told]:
+    """Update the alerts for one status change (in the caller's transaction)."""
+    base = f"{change.indicator_id}|{change.jurisdiction}"
+    snapshot = change.model_dump(mode="json")
+    if change.reason == "overdue":
+        return _open_or_update(
+            c, f"{base}|overdue", "overdue", change, "overdue", "warning",
+            [bureau_of(change)], [], snapshot, now,
+        )  # fmt: skip
+    told: list[Told] = []
+    overdue = active(c, f"{base}|overdue")
+    if overdue is not None and _arrived(overdue.snapshot, change):
+        told += _resolve(c, overdue, snapshot, now)
+    to = change.to_status.value
+    if to in OFF_TRACK:
+        # goals paragraphs name no agency: the jurisdiction's S&T authority is addressed
+        lead = list(change.lead_agencies) or [f"{change.jurisdiction}科技主管部门"]
+        copied = [a for a in change.responsible_agencies if a not in lead]
+        told += _open_or_update(
+            c, f"{base}|offtrack", "offtrack", change, to, severity_of(to, change.tier),
+            lead, copied, snapshot, now,
+        )  # fmt: skip
+    elif to in GOOD:
+        offtrack = active(c, f"{base}|offtrack")
+        if offtrack is not None:
+            told += _resolve(c, offtrack, snapshot, now)
+    return told
+
+
+def _open_or_update(
+    c: sa.Connection,
+    key: str,
+    kind: str,
+    change: StatusChange,
+    status: str,
+    severity: str,
+    lead: list[str],
+    copied: list[str],
+    snapshot: dict[str, Any],
+    now: datetime,
+) -> list[Told]:
+    found = active(c, key)
+    if found is None:
+        alert_id: int = c.execute(
+            alerts.insert().values(
+                alert_key=key,
+                type=kind,
+                indicator_id=change.indicator_id,
+                jurisdiction=change.jurisdiction,
+                plan_code=change.plan_code,
+                status=status,
+                severity=severity,
+                state="open",
+                agencies=lead,
+                copied=copied,
+                snapshot=snapshot,
+                routes=[],
+                opened_at=now,
+                updated_at=now,
+            )
+        ).inserted_primary_key[0]  # type: ignore[index]
+        return [Told(alert_id, "firing", opened=True)]
+    worse = SEVERITIES.index(severity) > SEVERITIES.index(found.severity) or (
+        status in OFF_TRACK
+        and found.status in OFF_TRACK
+        and OFF_TRACK[status] > OFF_TRACK[found.status]
+    )
+    values: dict[str, Any] = {
+        "status": status,
+        "severity": max(severity, found.severity, key=SEVERITIES.index),
+        "snapshot": snapshot,
+        "updated_at": now,
+    }
+    if worse and found.state == "acknowledged":
+        values["state"] = "open"  # a new situation: the acknowledgement was for a milder one
+    c.execute(alerts.update().where(alerts.c.id == found.id).values(**values))
+    return [Told(found.id, "firing")] if worse else []
+
+
+def _resolve(c: sa.Connection, alert: Any, snapshot: dict[str, Any], now: datetime) -> list[Told]:
+    status = snapshot.get("to_status") or alert.status
+    c.execute(
+        alerts.update()
+        .where(alerts.c.id == alert.id)
+        .values(
+            state="resolved",
+            resolved_at=now,
+            updated_at=now,
+            snapshot=snapshot,
+            status=alert.status if status == "overdue" else status,
+            next_repeat_at=None,
+            escalate_at=None,
+        )
+    )
+    # only those who heard "firing" hear "resolved"
+    return [Told(alert.id, "resolved")] if alert.last_notified_at is not None else []
