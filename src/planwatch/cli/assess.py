@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
 from datetime import date
 from typing import Any
@@ -27,6 +28,19 @@ def _where(loc: tuple[int | str, ...]) -> str:
     return out
 
 
+def _non_finite(target: Any) -> list[str]:
+    """Numbers JSON lets through (NaN, Infinity) that no target can hold."""
+    bad = [
+        f"target.targets[{i}].{name}: must be a finite number"
+        for i, t in enumerate(target.targets)
+        for name in ("value", "value_max")
+        if getattr(t, name) is not None and not math.isfinite(getattr(t, name))
+    ]
+    if target.baseline is not None and not math.isfinite(target.baseline.value):
+        bad.append("target.baseline.value: must be a finite number")
+    return bad
+
+
 def run_assess(payload: Any) -> dict[str, Any]:
     """Validate the request and return the assessment as JSON-ready data.
 
@@ -47,13 +61,15 @@ def run_assess(payload: Any) -> dict[str, Any]:
         target = TargetSpec.model_validate(request.target)
     except ValidationError as exc:
         problems += [f"target.{_where(e['loc'])}: {e['msg']}" for e in exc.errors()]
+    else:
+        problems += _non_finite(target)
     observations = []
     for i, raw in enumerate(request.observations):
         try:
             obs = Observation.model_validate(raw)
             parse_period(obs.period)
-            if obs.value != obs.value or obs.value in (float("inf"), float("-inf")):
-                raise ValueError("value must be a finite number")
+            if not math.isfinite(obs.value):
+                raise ValueError("must be a finite number")
             observations.append(obs)
         except ValidationError as exc:
             problems += [f"observations[{i}].{_where(e['loc'])}: {e['msg']}" for e in exc.errors()]
@@ -63,7 +79,7 @@ def run_assess(payload: Any) -> dict[str, Any]:
             problems.append(f"observations[{i}].value: {exc}")
     if problems:
         raise ValueError("\n".join(problems))
-    return assess(target, observations, request.as_of).model_dump(mode="json")
+    return assess(target, observations, request.as_of).to_dict()
 
 
 def assess_command() -> None:

@@ -1,26 +1,15 @@
 """Trajectory assessment: is an indicator on track for its target? Pure functions, no clock.
 
-Methods (docs/methodology.md has the formulas and sources):
-- progress ratio (Eurostat / Open SDG): observed compound annual growth since the baseline
-  divided by the growth required to reach the target by its year; the linear equivalent
-  (average change per year) where a growth rate is undefined (zero or negative values);
-- planned trajectory (delivery units): the value expected at the latest period on the straight
-  (or compound) path from the baseline to the target; the gap to it;
-- projection (UN ESCAP anticipated progress): the recent trend carried to the target year.
-
-Each way a plan states a goal (``Kind``) is first turned into a *measured series* that is
-compared with a level target, so one set of formulas serves every kind.
+``assess(target, observations, as_of, config)`` judges one (indicator, jurisdiction). Each way
+a plan states a goal (``Kind``) is compiled once into a method family and a measured series
+(``trajectory.plan``), so one set of formulas (``trajectory.methods``) serves every kind.
+docs/methodology.md states the formulas, their sources and the thresholds.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
-
-from pydantic import BaseModel, ConfigDict, Field
 
 from planwatch.domain.assessment_model import (
     Assessment,
@@ -30,8 +19,34 @@ from planwatch.domain.assessment_model import (
     YearResult,
 )
 from planwatch.domain.events import Status
-from planwatch.domain.model import Baseline, CatalogEntry, Direction, Kind, Target
-from planwatch.domain.periods import Period, parse_period
+from planwatch.domain.model import CatalogEntry
+from planwatch.domain.trajectory.explain import explain, explain_no_data
+from planwatch.domain.trajectory.methods import (
+    EPS,
+    band,
+    baseline_only,
+    level,
+    missing,
+    pace,
+    projection,
+)
+from planwatch.domain.trajectory.plan import (
+    BAND,
+    LEVEL,
+    PACE,
+    PLACES_GAINED,
+    Goal,
+    Plan,
+    prepare,
+)
+from planwatch.domain.trajectory.series import (
+    ObservationLike,
+    Row,
+    known_rows,
+    measured,
+    row_for_year,
+)
+from planwatch.domain.trajectory.spec import TargetSpec
 
 __all__ = ["DEFAULT_CONFIG", "STATUS_ORDER", "TargetSpec", "assess"]
 
@@ -46,317 +61,17 @@ STATUS_ORDER = {
     Status.ON_TRACK: 3,
     Status.ACHIEVED: 4,
 }
-_EPS = 1e-9
+
+_NOTE_FIRST_BASE = "no baseline in the plan: the first observation is the baseline"
+_NOTE_LINEAR = "growth rate undefined (zero or negative value): linear method used"
+_NOTE_COUNTED = "counted from zero at the plan start: growth rate undefined, linear method used"
+_NOTE_ONE_MORE = "the first observation is the baseline; one more is needed for a verdict"
+_NOTE_NONE = ("尚无观测值", "no observation yet")
 
 
-class TargetSpec(BaseModel):
-    """The looser target shape of ``planwatch assess``: what a catalog entry says of a goal."""
-
-    model_config = ConfigDict(frozen=True, extra="ignore")
-    id: str | None = None
-    kind: Kind
-    direction: Direction
-    unit: str = ""
-    baseline: Baseline | None = None
-    targets: tuple[Target, ...] = Field(min_length=1)
-    start_year: int | None = None
-    tolerance_pct: float | None = None
-
-    @property
-    def target_years(self) -> tuple[int, ...]:
-        return tuple(sorted({t.year for t in self.targets}))
-
-
-@lru_cache(maxsize=4096)
-def _period(text: str) -> Period:
-    return parse_period(text)
-
-
-@dataclass(frozen=True, slots=True)
-class _Point:
-    t: float  # decimal year: 2024.0 is the end of 2024
-    value: float
-    period: str
-
-
-def _latest_vintages(
-    observations: Sequence[Observation], as_of: date
-) -> list[tuple[Period, float]]:
-    """One value per period (the highest vintage), known by ``as_of``, in time order."""
-    best: dict[str, tuple[int, Period, float]] = {}
-    for obs in observations:
-        period = _period(obs.period)
-        if period.year > as_of.year:
-            continue  # a figure for a period that had not begun by as_of
-        known = best.get(period.label)
-        if known is None or obs.vintage >= known[0]:
-            best[period.label] = (obs.vintage, period, obs.value)
-    return sorted(((p, v) for _, p, v in best.values()), key=lambda pv: pv[0].decimal_year)
-
-
-def _start_year(target: CatalogEntry | TargetSpec) -> int:
-    start = getattr(target, "start_year", None)
-    if start is not None:
-        return int(start)
-    if target.baseline is not None:
-        return target.baseline.year
-    return min(target.target_years) - 1
-
-
-def _measured(
-    target: CatalogEntry | TargetSpec, values: list[tuple[Period, float]]
-) -> tuple[list[_Point], tuple[float, float] | None]:
-    """The series compared with the targets, and its baseline (year, value) if the kind fixes it."""
-    kind, start = target.kind, _start_year(target)
-    if kind is Kind.CUMULATIVE:
-        # Observations are flows (a year, or a year to date); the running total is compared.
-        full_years: dict[int, float] = {}
-        points: list[_Point] = []
-        for period, value in values:
-            if period.is_full_year:
-                full_years[period.year] = value
-            earlier = sum(v for y, v in full_years.items() if y < period.year)
-            points.append(_Point(period.decimal_year, earlier + value, period.label))
-        return points, (float(start), 0.0)
-    if kind is Kind.RANKING_CHANGE:
-        # Observations are ranks; the measure is places gained since the plan start.
-        if target.baseline is not None:
-            base_rank, base_year = target.baseline.value, float(target.baseline.year)
-        elif values:
-            base_rank, base_year = values[0][1], values[0][0].decimal_year
-        else:
-            return [], None
-        points = [_Point(p.decimal_year, base_rank - v, p.label) for p, v in values]
-        return points, (base_year, 0.0)
-    points = [_Point(p.decimal_year, v, p.label) for p, v in values]
-    if kind in (Kind.NEW_ITEMS, Kind.BUILD_COUNT) and target.baseline is None:
-        return points, (float(start), 0.0)  # counted from the plan start
-    if target.baseline is not None and kind not in (Kind.YEARLY_FLOW, Kind.GROWTH_RATE):
-        return points, (float(target.baseline.year), target.baseline.value)
-    return points, None
-
-
-def _direction(target: CatalogEntry | TargetSpec) -> Direction:
-    if target.kind is Kind.RANKING_CHANGE:
-        return Direction.HIGHER  # places gained: more is better
-    if target.kind is Kind.MAINTAIN:
-        return Direction.AROUND
-    return target.direction
-
-
-def _meets(x: float, goal: float, direction: Direction) -> bool:
-    return x >= goal - _EPS if direction is not Direction.LOWER else x <= goal + _EPS
-
-
-def _status_from_ratio(ratio: float, config: AssessmentConfig) -> Status:
-    if ratio >= config.on_track:
-        return Status.ON_TRACK
-    if ratio >= config.needs_acceleration:
-        return Status.NEEDS_ACCELERATION
-    if ratio >= config.limited_progress:
-        return Status.LIMITED_PROGRESS
-    return Status.DETERIORATION
-
-
-def _rate(b: float, x: float, years: float) -> float | None:
-    if b <= 0 or x <= 0 or years <= 0:
-        return None
-    return (x / b) ** (1.0 / years) - 1.0
-
-
-def _projection(points: list[_Point], year: int, window: int) -> float | None:
-    """The recent trend carried to ``year``: compound where defined, else linear."""
-    recent = points[-window:] if len(points) > 1 else points
-    if len(recent) < 2:
-        return None
-    first, last = recent[0], recent[-1]
-    span = last.t - first.t
-    if span <= 0:
-        return None
-    ahead = year - last.t
-    rate = _rate(first.value, last.value, span)
-    if rate is not None:
-        return last.value * (1.0 + rate) ** ahead
-    return last.value + (last.value - first.value) / span * ahead
-
-
-@dataclass(frozen=True, slots=True)
-class _Goal:
-    year: int
-    value: float  # the floor (lower bound of a range)
-    value_max: float | None
-    tier: str | None
-
-
-def _level(
-    goal: _Goal,
-    points: list[_Point],
-    base: tuple[float, float],
-    direction: Direction,
-    config: AssessmentConfig,
-    compound: bool,
-) -> TierResult:
-    """Level-type verdict: reach ``goal.value`` by ``goal.year`` from ``base``."""
-    y0, b = base
-    last = points[-1]
-    t, x, target_v, year = last.t, last.value, goal.value, goal.year
-    span = max(year - y0, _EPS)
-    elapsed = max(min(t, year) - y0, 0.0)
-    if compound and b > 0 and target_v > 0:
-        planned = b * (target_v / b) ** (elapsed / span)
-    else:
-        planned = b + (target_v - b) * elapsed / span
-    sign = -1.0 if direction is Direction.LOWER else 1.0
-    gap = sign * (x - planned)
-    gap_pct = gap / abs(planned) * 100 if abs(planned) > _EPS else None
-    projected = _projection(points, year, config.projection_window)
-    remaining = target_v - x
-    share = (projected - x) / remaining if projected is not None and abs(remaining) > _EPS else None
-
-    ratio: float | None = None
-    method = "linear_ratio"
-    observed_rate = _rate(b, x, t - y0)
-    required_rate = _rate(b, target_v, span)
-    if t - y0 > _EPS:
-        if observed_rate is not None and required_rate is not None and abs(required_rate) > _EPS:
-            ratio, method = observed_rate / required_rate, "cagr_ratio"
-        elif abs(target_v - b) > _EPS:
-            ratio = ((x - b) / (t - y0)) / ((target_v - b) / span)
-    if _meets(x, target_v, direction):
-        status = Status.ACHIEVED
-    elif ratio is None:
-        status = Status.NO_DATA if abs(target_v - b) > _EPS else Status.DETERIORATION
-    else:
-        status = _status_from_ratio(ratio, config)
-    return TierResult.model_construct(
-        year=year,
-        tier=goal.tier,
-        target=target_v,
-        target_max=goal.value_max,
-        status=status,
-        progress_ratio=ratio,
-        planned=planned,
-        gap=gap,
-        gap_pct=gap_pct,
-        projected=projected,
-        projected_share=share,
-        method=method,
-    )
-
-
-def _pace(
-    goal: _Goal,
-    period_fraction: float,
-    x: float,
-    direction: Direction,
-    config: AssessmentConfig,
-    method: str,
-) -> TierResult:
-    """A value compared with the target itself (yearly flows, growth rates): ratio = x / planned."""
-    planned = goal.value * period_fraction
-    sign = -1.0 if direction is Direction.LOWER else 1.0
-    gap = sign * (x - planned)
-    ratio: float | None = None
-    if abs(planned) > _EPS:
-        ratio = x / planned if direction is not Direction.LOWER else (planned / x if x else None)
-    if period_fraction >= 1.0 and _meets(x, goal.value, direction):
-        status = Status.ACHIEVED
-    elif ratio is None:
-        status = Status.ON_TRACK if _meets(x, planned, direction) else Status.DETERIORATION
-    else:
-        status = _status_from_ratio(ratio, config)
-    return TierResult.model_construct(
-        year=goal.year,
-        tier=goal.tier,
-        target=goal.value,
-        target_max=goal.value_max,
-        status=status,
-        progress_ratio=ratio,
-        planned=planned,
-        gap=gap,
-        gap_pct=gap / abs(planned) * 100 if abs(planned) > _EPS else None,
-        projected=x / period_fraction if period_fraction > 0 else None,
-        projected_share=None,
-        method=method,
-    )
-
-
-def _band(goal: _Goal, points: list[_Point], tolerance_pct: float) -> TierResult:
-    """保持在…左右: inside the band is on track; too high is off as much as too low."""
-    x = points[-1].value
-    half = abs(goal.value) * tolerance_pct / 100
-    low, high = (goal.value - half, goal.value + half)
-    if goal.value_max is not None:
-        low, high = goal.value, goal.value_max
-    distance = max(low - x, x - high, 0.0)
-    width = max(high - low, _EPS)
-    if distance <= 0:
-        status = Status.ON_TRACK
-    elif len(points) > 1 and abs(x - goal.value) > abs(points[-2].value - goal.value) + _EPS:
-        status = Status.DETERIORATION  # outside the band and moving away
-    elif distance <= width:
-        status = Status.NEEDS_ACCELERATION
-    else:
-        status = Status.LIMITED_PROGRESS
-    return TierResult.model_construct(
-        year=goal.year,
-        tier=goal.tier,
-        target=goal.value,
-        target_max=goal.value_max,
-        status=status,
-        progress_ratio=None,
-        planned=goal.value,
-        gap=-distance,
-        gap_pct=-distance / abs(goal.value) * 100 if abs(goal.value) > _EPS else None,
-        projected=None,
-        projected_share=None,
-        method="band",
-    )
-
-
-def _goals(target: CatalogEntry | TargetSpec, year: int) -> list[_Goal]:
-    return [
-        _Goal(t.year, t.value, t.value_max, t.tier.value if t.tier else None)
-        for t in target.targets
-        if t.year == year
-    ]
-
-
-def _judge(
-    target: CatalogEntry | TargetSpec,
-    goal: _Goal,
-    points: list[_Point],
-    base: tuple[float, float] | None,
-    last_period: Period,
-    config: AssessmentConfig,
-) -> TierResult:
-    kind, direction = target.kind, _direction(target)
-    if kind is Kind.MAINTAIN:
-        tol = target.tolerance_pct if target.tolerance_pct is not None else None
-        return _band(goal, points, tol if tol is not None else config.maintain_tolerance_pct)
-    if kind is Kind.YEARLY_FLOW:
-        # each year's flow (or the year to date) against the yearly target (or its share)
-        return _pace(
-            goal, last_period.fraction_of_year, points[-1].value, direction, config, "yearly_pace"
-        )
-    if kind is Kind.GROWTH_RATE:
-        return _pace(goal, 1.0, points[-1].value, direction, config, "rate_ratio")
-    if base is None:
-        first = points[0]
-        base = (first.t, first.value)
-    compound = config.planned_path == "compound" and kind is Kind.LEVEL
-    return _level(goal, points, base, direction, config, compound)
-
-
-def _headline_tier(results: dict[str, TierResult]) -> TierResult:
-    return results.get("binding") or results.get("none") or next(iter(results.values()))
-
-
-def _no_data(
-    target: CatalogEntry | TargetSpec, note: str, latest: _Point | None = None
-) -> Assessment:
-    years = target.target_years
-    return Assessment.model_construct(
+def _no_data(plan: Plan, note: tuple[str, str], latest: Row | None = None) -> Assessment:
+    zh, en = explain_no_data(*note)
+    return Assessment(
         status=Status.NO_DATA,
         progress_ratio=None,
         planned=None,
@@ -365,69 +80,116 @@ def _no_data(
         projected=None,
         projected_share=None,
         method="none",
-        target_year=years[0] if years else None,
+        target_year=plan.years[0][0] if plan.years else None,
         target_value=None,
         tier=None,
-        latest_period=latest.period if latest else None,
-        latest_value=latest.value if latest else None,
+        latest_period=latest[4] if latest else None,
+        latest_value=latest[1] if latest else None,
         baseline_year=None,
         baseline_value=None,
-        tiers={},
-        years=[],
-        explanation_zh=f"暂无足够数据：{note}",
-        explanation_en=f"Not enough data: {note}",
-        notes=[note],
+        explanation_zh=zh,
+        explanation_en=en,
+        notes=[note[1]],
     )
+
+
+def _year_tiers(
+    plan: Plan,
+    year: int,
+    goals: tuple[Goal, ...],
+    points: list[Row],
+    base: tuple[float, float] | None,
+    config: AssessmentConfig,
+) -> dict[str, TierResult]:
+    last = points[-1]
+    tiers: dict[str, TierResult] = {}
+    family = plan.family
+    if family == LEVEL:
+        if base is None:
+            for g in goals:
+                tiers[g.key] = baseline_only(g, last[1], plan.sign)
+            return tiers
+        projected = projection(points, year, config.projection_window, plan.compound_trend)
+        compound = config.planned_path == "compound" and plan.compound_trend
+        for g in goals:
+            tiers[g.key] = level(g, last[1], last[0], base, plan.sign, projected, compound, config)
+    elif family == BAND:
+        tolerance = (
+            plan.tolerance_pct if plan.tolerance_pct is not None else config.maintain_tolerance_pct
+        )
+        projected = projection(points, year, config.projection_window, plan.compound_trend)
+        for g in goals:
+            approach = None
+            if base is not None and last[0] < year:
+                low = g.value if g.value_max is not None else g.value * (1 - tolerance / 100)
+                edge = Goal(g.year, low, g.value_max, g.tier, g.key)
+                approach = level(edge, last[1], last[0], base, 1.0, projected, False, config)
+                approach.target, approach.method = g.value, "band_path"
+            tiers[g.key] = band(g, points, tolerance, approach)
+    else:
+        row = row_for_year(points, year)
+        for g in goals:
+            if row is None:
+                tiers[g.key] = missing(g)
+            elif family == PACE:
+                tiers[g.key] = pace(g, row, plan.sign, config, "yearly_pace", row[3])
+            else:
+                tiers[g.key] = pace(g, row, plan.sign, config, "rate_ratio", 1.0)
+    return tiers
+
+
+def _headline(tiers: dict[str, TierResult]) -> TierResult:
+    return tiers.get("binding") or tiers.get("none") or next(iter(tiers.values()))
 
 
 def assess(
     target: CatalogEntry | TargetSpec,
-    observations: Sequence[Observation],
+    observations: Sequence[Observation] | Sequence[ObservationLike],
     as_of: date,
     config: AssessmentConfig = DEFAULT_CONFIG,
 ) -> Assessment:
-    """The verdict on one (indicator, jurisdiction) from its observations known by ``as_of``."""
-    values = _latest_vintages(observations, as_of)
-    if not values:
-        return _no_data(target, "no observation yet")
-    points, base = _measured(target, values)
+    """The verdict on one (indicator, jurisdiction) from its observations known by ``as_of``.
+
+    ``observations`` may hold several vintages of a period (the highest wins) and periods after
+    ``as_of`` (ignored); any objects with ``period``, ``value`` and ``vintage`` will do.
+    """
+    plan = prepare(target)
+    points = measured(plan, known_rows(observations, as_of.year))
     if not points:
-        return _no_data(target, "no observation yet")
-    last_period = values[-1][0]
-    needs_two = base is None and target.kind not in (
-        Kind.MAINTAIN,
-        Kind.YEARLY_FLOW,
-        Kind.GROWTH_RATE,
-    )
-    if needs_two and len(points) < 2:
-        return _no_data(
-            target, "the first observation is the baseline; one more is needed", points[-1]
-        )
+        return _no_data(plan, _NOTE_NONE)
+    last = points[-1]
+    notes: list[str] = []
+    base = plan.base
+    if plan.measure == PLACES_GAINED:
+        base = (plan.rank_base[0], 0.0) if plan.rank_base else (points[0][0], 0.0)
+    elif base is None and plan.family in (LEVEL, BAND):
+        notes.append(_NOTE_FIRST_BASE)
+        if len(points) > 1:
+            base = (points[0][0], points[0][1])
 
     years: list[YearResult] = []
-    for year in target.target_years:
-        tiers = {
-            (g.tier or "none"): _judge(target, g, points, base, last_period, config)
-            for g in _goals(target, year)
-        }
-        years.append(
-            YearResult.model_construct(
-                year=year,
-                status=_headline_tier(tiers).status,
-                tiers=tiers,
-            )
+    head_year: YearResult | None = None
+    latest_t = last[0] - EPS
+    for year, goals in plan.years:
+        tiers = _year_tiers(plan, year, goals, points, base, config)
+        result = YearResult(year=year, status=_headline(tiers).status, tiers=tiers)
+        years.append(result)
+        if head_year is None and year >= latest_t:
+            head_year = result
+    if head_year is None:
+        head_year = years[-1]  # every target year has passed: the last one
+    head = _headline(head_year.tiers)
+
+    if head.method == "linear_ratio":
+        notes.append(_NOTE_COUNTED if plan.counted else _NOTE_LINEAR)
+    elif head.method == "yearly_pace" and last[3] < 1.0:
+        notes.append(
+            f"year-to-date figure ({last[4]}) compared with {last[3]:.0%} of the yearly target"
         )
-    latest_t = points[-1].t
-    pending = [y for y in years if y.year >= latest_t - _EPS]
-    head_year = pending[0] if pending else years[-1]
-    head = _headline_tier(head_year.tiers)
-    notes = []
-    if head.method == "linear_ratio" and target.kind in (Kind.LEVEL, Kind.RANKING):
-        notes.append("growth rate undefined (zero or negative value): linear method used")
-    if base is None and target.kind not in (Kind.MAINTAIN, Kind.YEARLY_FLOW, Kind.GROWTH_RATE):
-        notes.append("no baseline in the plan: the first observation is the baseline")
-    baseline = base if base is not None else (points[0].t, points[0].value)
-    result = Assessment.model_construct(
+    if head.status is Status.NO_DATA and head.method == "none" and plan.family == LEVEL:
+        notes.append(_NOTE_ONE_MORE)
+    zh, en = explain(head, plan.unit, last[4], last[1])
+    return Assessment(
         status=head.status,
         progress_ratio=head.progress_ratio,
         planned=head.planned,
@@ -439,56 +201,13 @@ def assess(
         target_year=head.year,
         target_value=head.target,
         tier=head.tier,
-        latest_period=points[-1].period,
-        latest_value=points[-1].value,
-        baseline_year=baseline[0],
-        baseline_value=baseline[1],
+        latest_period=last[4],
+        latest_value=last[1],
+        baseline_year=base[0] if base is not None else None,
+        baseline_value=base[1] if base is not None else None,
         tiers=head_year.tiers,
         years=years,
-        explanation_zh="",
-        explanation_en="",
+        explanation_zh=zh,
+        explanation_en=en,
         notes=notes,
     )
-    zh, en = _explain(target, result)
-    return result.model_copy(update={"explanation_zh": zh, "explanation_en": en})
-
-
-_STATUS_ZH = {
-    Status.ACHIEVED: "已达标",
-    Status.ON_TRACK: "进度正常",
-    Status.NEEDS_ACCELERATION: "需加快进度",
-    Status.LIMITED_PROGRESS: "进展有限",
-    Status.DETERIORATION: "出现倒退",
-    Status.NO_DATA: "暂无数据",
-}
-
-
-def _num(value: float | None) -> str:
-    if value is None or math.isnan(value):
-        return "—"
-    return f"{value:,.2f}".rstrip("0").rstrip(".")
-
-
-def _explain(target: CatalogEntry | TargetSpec, a: Assessment) -> tuple[str, str]:
-    unit = target.unit
-    tier_zh = {"binding": "约束值", "expected": "预期值"}.get(a.tier or "", "目标")
-    tier_en = {"binding": "binding target", "expected": "expected target"}.get(
-        a.tier or "", "target"
-    )
-    zh = (
-        f"{_STATUS_ZH[a.status]}：{a.target_year}年{tier_zh}{_num(a.target_value)}{unit}，"
-        f"最新值（{a.latest_period}）{_num(a.latest_value)}{unit}，"
-        f"按规划路径应为{_num(a.planned)}{unit}，差距{_num(a.gap)}{unit}"
-    )
-    en = (
-        f"{a.status.value.replace('_', ' ')}: {tier_en} {_num(a.target_value)} {unit} by "
-        f"{a.target_year}; latest ({a.latest_period}) {_num(a.latest_value)} {unit}; planned "
-        f"{_num(a.planned)} {unit}; gap {_num(a.gap)} {unit}"
-    )
-    if a.projected is not None:
-        zh += f"；按近期趋势{a.target_year}年预计{_num(a.projected)}{unit}"
-        en += f"; on the recent trend {_num(a.projected)} {unit} by {a.target_year}"
-    if a.progress_ratio is not None:
-        zh += f"（进度比{a.progress_ratio:.2f}）"
-        en += f" (progress ratio {a.progress_ratio:.2f})"
-    return zh + "。", en + "."

@@ -1,8 +1,18 @@
-"""Inputs and outputs of the trajectory assessment (the maths lives in ``assessment``)."""
+"""Inputs and outputs of the trajectory assessment (the maths lives in ``assessment``).
+
+The inputs are pydantic models (they validate what arrives from outside). The results are
+slotted dataclasses: an evaluator builds tens of thousands per second, and validation of values
+the assessment itself computed would only cost time. ``to_dict()`` gives the JSON-ready form
+(the same keys and values ``pydantic``'s ``model_dump(mode="json")`` gave), ``from_dict()``
+reads it back.
+"""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
 
 from planwatch.domain.events import Status
 
@@ -10,7 +20,11 @@ __all__ = ["Assessment", "AssessmentConfig", "Observation", "TierResult", "YearR
 
 
 class Observation(BaseModel):
-    """One reported figure. A later ``vintage`` of the same period replaces an earlier one."""
+    """One reported figure. A later ``vintage`` of the same period replaces an earlier one.
+
+    ``assess`` reads only the three attributes, so any object that has them (a named tuple)
+    will do where building models would cost more than the assessment.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
     period: str  # YYYY, YYYY-Qn or YYYY-MM (year to date)
@@ -30,10 +44,14 @@ class AssessmentConfig(BaseModel):
     planned_path: str = "linear"  # "linear" or "compound": the planned path of level targets
 
 
-class TierResult(BaseModel):
+def _opt_float(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+@dataclass(slots=True, kw_only=True)
+class TierResult:
     """The verdict against one target value (one tier of one target year)."""
 
-    model_config = ConfigDict(frozen=True)
     year: int
     tier: str | None
     target: float
@@ -47,18 +65,66 @@ class TierResult(BaseModel):
     projected_share: float | None  # share of the remaining distance the projection covers
     method: str
 
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "year": self.year,
+            "tier": self.tier,
+            "target": self.target,
+            "target_max": self.target_max,
+            "status": self.status.value,
+            "progress_ratio": self.progress_ratio,
+            "planned": self.planned,
+            "gap": self.gap,
+            "gap_pct": self.gap_pct,
+            "projected": self.projected,
+            "projected_share": self.projected_share,
+            "method": self.method,
+        }
 
-class YearResult(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TierResult:
+        return cls(
+            year=int(data["year"]),
+            tier=data.get("tier"),
+            target=float(data["target"]),
+            target_max=_opt_float(data.get("target_max")),
+            status=Status(data["status"]),
+            progress_ratio=_opt_float(data.get("progress_ratio")),
+            planned=_opt_float(data.get("planned")),
+            gap=_opt_float(data.get("gap")),
+            gap_pct=_opt_float(data.get("gap_pct")),
+            projected=_opt_float(data.get("projected")),
+            projected_share=_opt_float(data.get("projected_share")),
+            method=str(data["method"]),
+        )
+
+
+@dataclass(slots=True, kw_only=True)
+class YearResult:
     year: int
     status: Status
-    tiers: dict[str, TierResult] = Field(default_factory=dict)  # key: tier or "none"
+    tiers: dict[str, TierResult] = field(default_factory=dict)  # key: tier or "none"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "year": self.year,
+            "status": self.status.value,
+            "tiers": {k: t.to_dict() for k, t in self.tiers.items()},
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> YearResult:
+        return cls(
+            year=int(data["year"]),
+            status=Status(data["status"]),
+            tiers={k: TierResult.from_dict(v) for k, v in (data.get("tiers") or {}).items()},
+        )
 
 
-class Assessment(BaseModel):
+@dataclass(slots=True, kw_only=True)
+class Assessment:
     """Headline verdict for one (indicator, jurisdiction), plus per-tier and per-year results."""
 
-    model_config = ConfigDict(frozen=True)
     status: Status
     progress_ratio: float | None
     planned: float | None
@@ -66,7 +132,7 @@ class Assessment(BaseModel):
     gap_pct: float | None
     projected: float | None
     projected_share: float | None
-    method: str  # which formula: "cagr_ratio", "linear_ratio", "cumulative", "band", …
+    method: str  # which formula: "cagr_ratio", "linear_ratio", "yearly_pace", "band", …
     target_year: int | None
     target_value: float | None
     tier: str | None  # the tier of the headline status
@@ -74,8 +140,62 @@ class Assessment(BaseModel):
     latest_value: float | None
     baseline_year: float | None
     baseline_value: float | None
-    tiers: dict[str, TierResult] = Field(default_factory=dict)  # headline year, by tier
-    years: list[YearResult] = Field(default_factory=list)  # every target year
+    tiers: dict[str, TierResult] = field(default_factory=dict)  # headline year, by tier
+    years: list[YearResult] = field(default_factory=list)  # every target year
     explanation_zh: str = ""
     explanation_en: str = ""
-    notes: list[str] = Field(default_factory=list)  # e.g. "base is zero: linear method used"
+    notes: list[str] = field(default_factory=list)  # e.g. "base is zero: linear method used"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "status": self.status.value,
+            "progress_ratio": self.progress_ratio,
+            "planned": self.planned,
+            "gap": self.gap,
+            "gap_pct": self.gap_pct,
+            "projected": self.projected,
+            "projected_share": self.projected_share,
+            "method": self.method,
+            "target_year": self.target_year,
+            "target_value": self.target_value,
+            "tier": self.tier,
+            "latest_period": self.latest_period,
+            "latest_value": self.latest_value,
+            "baseline_year": self.baseline_year,
+            "baseline_value": self.baseline_value,
+            "tiers": {k: t.to_dict() for k, t in self.tiers.items()},
+            "years": [y.to_dict() for y in self.years],
+            "explanation_zh": self.explanation_zh,
+            "explanation_en": self.explanation_en,
+            "notes": list(self.notes),
+        }
+
+    def model_dump(self, mode: str = "json") -> dict[str, Any]:
+        """The former pydantic spelling of ``to_dict``, kept for callers written against it."""
+        return self.to_dict()
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Assessment:
+        year = data.get("target_year")
+        return cls(
+            status=Status(data["status"]),
+            progress_ratio=_opt_float(data.get("progress_ratio")),
+            planned=_opt_float(data.get("planned")),
+            gap=_opt_float(data.get("gap")),
+            gap_pct=_opt_float(data.get("gap_pct")),
+            projected=_opt_float(data.get("projected")),
+            projected_share=_opt_float(data.get("projected_share")),
+            method=str(data["method"]),
+            target_year=None if year is None else int(year),
+            target_value=_opt_float(data.get("target_value")),
+            tier=data.get("tier"),
+            latest_period=data.get("latest_period"),
+            latest_value=_opt_float(data.get("latest_value")),
+            baseline_year=_opt_float(data.get("baseline_year")),
+            baseline_value=_opt_float(data.get("baseline_value")),
+            tiers={k: TierResult.from_dict(v) for k, v in (data.get("tiers") or {}).items()},
+            years=[YearResult.from_dict(y) for y in data.get("years") or ()],
+            explanation_zh=str(data.get("explanation_zh", "")),
+            explanation_en=str(data.get("explanation_en", "")),
+            notes=[str(n) for n in data.get("notes") or ()],
+        )

@@ -1,0 +1,72 @@
+"""The sentence a leader reads: status, target, latest value, planned value, gap, projection."""
+
+from __future__ import annotations
+
+from planwatch.domain.assessment_model import TierResult
+from planwatch.domain.events import Status
+
+__all__ = ["explain", "explain_no_data"]
+
+_STATUS_ZH = {
+    Status.ACHIEVED: "已达标",
+    Status.ON_TRACK: "进度正常",
+    Status.NEEDS_ACCELERATION: "需加快进度",
+    Status.LIMITED_PROGRESS: "进展有限",
+    Status.DETERIORATION: "出现倒退",
+    Status.NO_DATA: "暂无足够数据",
+}
+_STATUS_EN = {s: s.value.replace("_", " ").capitalize() for s in _STATUS_ZH}
+_TIER_ZH = {"binding": "约束值", "expected": "预期值"}
+_TIER_EN = {"binding": "binding target", "expected": "expected target"}
+
+
+def _num(value: float) -> str:
+    text = f"{value:,.2f}"
+    if text.endswith("0"):
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
+
+
+def _unit_en(unit: str) -> str:
+    return unit if unit in ("%", "") else " " + unit
+
+
+def explain(head: TierResult, unit: str, period: str, x: float) -> tuple[str, str]:
+    """Chinese and English sentences for the headline result."""
+    ue = _unit_en(unit)
+    target = _num(head.target)
+    if head.target_max is not None:
+        target = f"{target}–{_num(head.target_max)}"
+    zh = (
+        f"{_STATUS_ZH[head.status]}：{head.year}年{_TIER_ZH.get(head.tier or '', '目标')}"
+        f"{target}{unit}，最新值（{period}）{_num(x)}{unit}"
+    )
+    en = (
+        f"{_STATUS_EN[head.status]}: {_TIER_EN.get(head.tier or '', 'target')} {target}{ue} "
+        f"by {head.year}; latest ({period}) {_num(x)}{ue}"
+    )
+    if head.planned is not None:
+        zh += f"，按规划路径应为{_num(head.planned)}{unit}"
+        en += f", planned {_num(head.planned)}{ue}"
+    gap = head.gap
+    if gap is not None and abs(gap) > 1e-9:
+        if head.method == "band":
+            zh += f"，偏离合理区间{_num(-gap)}{unit}"
+            en += f", {_num(-gap)}{ue} outside the band"
+        elif gap < 0:
+            zh += f"，落后{_num(-gap)}{unit}"
+            en += f", {_num(-gap)}{ue} behind"
+        else:
+            zh += f"，超前{_num(gap)}{unit}"
+            en += f", {_num(gap)}{ue} ahead"
+    if head.projected is not None:
+        zh += f"；按近期趋势{head.year}年预计{_num(head.projected)}{unit}"
+        en += f"; on the recent trend {_num(head.projected)}{ue} by {head.year}"
+    if head.progress_ratio is not None:
+        zh += f"（进度比{head.progress_ratio:.2f}）"
+        en += f" (progress ratio {head.progress_ratio:.2f})"
+    return zh + "。", en + "."
+
+
+def explain_no_data(note_zh: str, note_en: str) -> tuple[str, str]:
+    return f"暂无足够数据：{note_zh}。", f"Not enough data: {note_en}."

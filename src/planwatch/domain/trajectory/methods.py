@@ -1,0 +1,263 @@
+"""The formulas; docs/methodology.md states each with its source.
+
+- progress ratio (Eurostat SDG / Open SDG): observed compound annual growth since the baseline
+  over the growth required to reach the target by its year; the linear equivalent (average
+  change per year) where a growth rate is undefined (a zero or negative value);
+- planned trajectory (delivery units): the value expected now on the straight (or compound)
+  path from the baseline to the target, and the gap to it;
+- projection (UN ESCAP anticipated progress): the recent trend carried to the target year.
+"""
+
+from __future__ import annotations
+
+from math import isfinite
+
+from planwatch.domain.assessment_model import AssessmentConfig, TierResult
+from planwatch.domain.events import Status
+from planwatch.domain.trajectory.plan import Goal
+from planwatch.domain.trajectory.series import Row
+
+__all__ = ["EPS", "band", "baseline_only", "level", "meets", "missing", "pace", "projection"]
+
+EPS = 1e-9
+_REL = 1e-9  # relative tolerance of comparisons: float noise, at any scale of the indicator
+_ACHIEVED, _ON_TRACK = Status.ACHIEVED, Status.ON_TRACK
+_NEEDS, _LIMITED = Status.NEEDS_ACCELERATION, Status.LIMITED_PROGRESS
+_DETERIORATION, _NO_DATA = Status.DETERIORATION, Status.NO_DATA
+
+
+def meets(x: float, v: float, sign: float) -> bool:
+    return (x - v) * sign >= -_REL * abs(v)
+
+
+def _differ(a: float, b: float) -> bool:
+    return abs(a - b) > _REL * max(abs(a), abs(b))
+
+
+def from_ratio(ratio: float, config: AssessmentConfig) -> Status:
+    if ratio >= config.on_track:
+        return _ON_TRACK
+    if ratio >= config.needs_acceleration:
+        return _NEEDS
+    if ratio >= config.limited_progress:
+        return _LIMITED
+    return _DETERIORATION
+
+
+def projection(points: list[Row], year: int, window: int, compound: bool) -> float | None:
+    """The value at the end of ``year`` if the trend of the last ``window`` figures goes on."""
+    n = len(points)
+    if n < 2:
+        return None
+    first, last = points[-window] if n > window else points[0], points[-1]
+    span, ahead = last[0] - first[0], year - last[0]
+    if span <= EPS or ahead < -EPS:
+        return None  # one point in time, or a target year already passed
+    a, b = first[1], last[1]
+    if compound and a > 0 and b > 0:
+        try:
+            return b * (b / a) ** (ahead / span)
+        except OverflowError:
+            return None  # a trend beyond floats projects nothing useful
+    return b + (b - a) / span * ahead
+
+
+def level(
+    goal: Goal,
+    x: float,
+    t: float,
+    base: tuple[float, float],
+    sign: float,
+    projected: float | None,
+    compound_path: bool,
+    config: AssessmentConfig,
+) -> TierResult:
+    """Reach ``goal.value`` by the end of ``goal.year`` from ``base``; ``x`` observed at ``t``."""
+    y0, b = base
+    v, year = goal.value, goal.year
+    span = max(year - y0, EPS)
+    n = t - y0
+    share = min(max(n, 0.0), span) / span
+    growth = b > 0 and v > 0
+    if compound_path and growth:
+        planned = b * (v / b) ** share
+    else:
+        planned = b + (v - b) * share
+    ratio = None
+    method = "linear_ratio"
+    if growth and x > 0:
+        method = "cagr_ratio"
+        if n > EPS and _differ(v, b):
+            try:
+                required = (v / b) ** (1.0 / span) - 1.0
+                if required:  # zero only where the difference is lost to rounding
+                    ratio = ((x / b) ** (1.0 / n) - 1.0) / required
+            except OverflowError:
+                ratio = None
+            if ratio is not None and not isfinite(ratio):
+                ratio = None
+            if ratio is None:
+                method = "linear_ratio"  # growth beyond floats: the linear equivalent holds
+    if method == "linear_ratio":
+        if n > EPS and _differ(v, b):
+            required = (v - b) / span
+            if required:
+                ratio = (x - b) / n / required
+                if not isfinite(ratio):
+                    ratio = None
+    if meets(x, v, sign):
+        status = _ACHIEVED
+    elif (v - b) * sign <= 0 or not _differ(v, b):
+        # the target does not lie ahead of the baseline (a floor the baseline met) and the
+        # figure fell below it: a step backwards, whatever the ratio of two falls says
+        status, ratio = _DETERIORATION, None
+    elif ratio is None:
+        status = _NO_DATA
+    else:
+        status = from_ratio(ratio, config)
+    gap = (x - planned) * sign
+    remaining = v - x
+    return TierResult(
+        year=year,
+        tier=goal.tier,
+        target=v,
+        target_max=goal.value_max,
+        status=status,
+        progress_ratio=ratio,
+        planned=planned,
+        gap=gap,
+        gap_pct=gap / abs(planned) * 100 if planned else None,
+        projected=projected,
+        projected_share=(
+            (projected - x) / remaining if projected is not None and _differ(v, x) else None
+        ),
+        method=method,
+    )
+
+
+def pace(
+    goal: Goal,
+    row: Row,
+    sign: float,
+    config: AssessmentConfig,
+    method: str,
+    fraction: float,
+) -> TierResult:
+    """A figure against the target itself (a yearly flow, a growth rate): ratio = x / planned.
+
+    ``fraction`` is the share of the year the figure covers for flows (year to date), 1 for
+    rates. A figure of an earlier year shows the pace but cannot achieve a later year's target.
+    """
+    x, in_year = row[1], row[2] == goal.year
+    v = goal.value
+    planned = v * fraction
+    ratio = None
+    if sign > 0:
+        if planned > 0:
+            ratio = x / planned
+    elif planned > 0 and x > 0:
+        ratio = planned / x
+    met_year = meets(x, v, sign) and (sign > 0 or fraction >= 1.0)
+    if in_year and met_year:
+        status = _ACHIEVED
+    elif ratio is None:
+        status = _ON_TRACK if meets(x, planned, sign) else _DETERIORATION
+    else:
+        status = from_ratio(ratio, config)
+    gap = (x - planned) * sign
+    return TierResult(
+        year=goal.year,
+        tier=goal.tier,
+        target=v,
+        target_max=goal.value_max,
+        status=status,
+        progress_ratio=ratio,
+        planned=planned,
+        gap=gap,
+        gap_pct=gap / abs(planned) * 100 if planned else None,
+        projected=x / fraction if fraction > 0 else None,
+        projected_share=None,
+        method=method,
+    )
+
+
+def band(
+    goal: Goal,
+    points: list[Row],
+    tolerance_pct: float,
+    approach: TierResult | None,
+) -> TierResult:
+    """保持在…左右: inside the band is on track (achieved once the target year is reached);
+    too high is off as much as too low. Below the band before the target year, ``approach``
+    (the level method towards the band's lower edge) judges the way there."""
+    x, t = points[-1][1], points[-1][0]
+    v = goal.value
+    if goal.value_max is not None:
+        low, high = v, goal.value_max
+    else:
+        half = abs(v) * tolerance_pct / 100
+        low, high = v - half, v + half
+    distance = max(low - x, x - high, 0.0)
+    reached = t >= goal.year - EPS
+    if distance <= _REL * abs(v):
+        status = _ACHIEVED if reached else _ON_TRACK
+    elif approach is not None and x < low and not reached:
+        return approach
+    elif len(points) > 1 and abs(x - v) > abs(points[-2][1] - v) * (1 + _REL):
+        status = _DETERIORATION  # outside the band and moving away
+    elif distance <= high - low:
+        status = _NEEDS
+    else:
+        status = _LIMITED
+    return TierResult(
+        year=goal.year,
+        tier=goal.tier,
+        target=v,
+        target_max=goal.value_max,
+        status=status,
+        progress_ratio=None,
+        planned=v,
+        gap=-distance,
+        gap_pct=-distance / abs(v) * 100 if v else None,
+        projected=None,
+        projected_share=None,
+        method="band",
+    )
+
+
+def baseline_only(goal: Goal, x: float, sign: float) -> TierResult:
+    """One figure and no baseline in the plan: the figure is the baseline. Only a target it
+    already meets can be judged."""
+    met = meets(x, goal.value, sign)
+    return TierResult(
+        year=goal.year,
+        tier=goal.tier,
+        target=goal.value,
+        target_max=goal.value_max,
+        status=_ACHIEVED if met else _NO_DATA,
+        progress_ratio=None,
+        planned=None,
+        gap=None,
+        gap_pct=None,
+        projected=None,
+        projected_share=None,
+        method="none",
+    )
+
+
+def missing(goal: Goal) -> TierResult:
+    """A yearly target whose year passed without a figure."""
+    return TierResult(
+        year=goal.year,
+        tier=goal.tier,
+        target=goal.value,
+        target_max=goal.value_max,
+        status=_NO_DATA,
+        progress_ratio=None,
+        planned=None,
+        gap=None,
+        gap_pct=None,
+        projected=None,
+        projected_share=None,
+        method="none",
+    )
