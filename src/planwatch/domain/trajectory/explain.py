@@ -32,39 +32,46 @@ def _unit_en(unit: str) -> str:
 
 
 def explain(head: TierResult, unit: str, period: str, x: float) -> tuple[str, str]:
-    """Chinese and English sentences for the headline result."""
+    """Chinese and English sentences for the headline result (each number formatted once)."""
     ue = _unit_en(unit)
+    year = head.year
     target = _num(head.target)
     if head.target_max is not None:
         target = f"{target}–{_num(head.target_max)}"
+    latest = _num(x)
     zh = (
-        f"{_STATUS_ZH[head.status]}：{head.year}年{_TIER_ZH.get(head.tier or '', '目标')}"
-        f"{target}{unit}，最新值（{period}）{_num(x)}{unit}"
+        f"{_STATUS_ZH[head.status]}：{year}年{_TIER_ZH.get(head.tier or '', '目标')}"
+        f"{target}{unit}，最新值（{period}）{latest}{unit}"
     )
     en = (
         f"{_STATUS_EN[head.status]}: {_TIER_EN.get(head.tier or '', 'target')} {target}{ue} "
-        f"by {head.year}; latest ({period}) {_num(x)}{ue}"
+        f"by {year}; latest ({period}) {latest}{ue}"
     )
     if head.planned is not None:
-        zh += f"，按规划路径应为{_num(head.planned)}{unit}"
-        en += f", planned {_num(head.planned)}{ue}"
+        planned = _num(head.planned)
+        zh += f"，按规划路径应为{planned}{unit}"
+        en += f", planned {planned}{ue}"
     gap = head.gap
-    if gap is not None and abs(gap) > 1e-9:
-        if head.method == "band":
-            zh += f"，偏离合理区间{_num(-gap)}{unit}"
-            en += f", {_num(-gap)}{ue} outside the band"
-        elif gap < 0:
-            zh += f"，落后{_num(-gap)}{unit}"
-            en += f", {_num(-gap)}{ue} behind"
-        else:
-            zh += f"，超前{_num(gap)}{unit}"
-            en += f", {_num(gap)}{ue} ahead"
+    if gap is not None and gap != 0:
+        size = _num(abs(gap))
+        if size != "0":
+            if head.method == "band":
+                zh += f"，偏离合理区间{size}{unit}"
+                en += f", {size}{ue} outside the band"
+            elif gap < 0:
+                zh += f"，落后{size}{unit}"
+                en += f", {size}{ue} behind"
+            else:
+                zh += f"，超前{size}{unit}"
+                en += f", {size}{ue} ahead"
     if head.projected is not None:
-        zh += f"；按近期趋势{head.year}年预计{_num(head.projected)}{unit}"
-        en += f"; on the recent trend {_num(head.projected)}{ue} by {head.year}"
+        projected = _num(head.projected)
+        zh += f"；按近期趋势{year}年预计{projected}{unit}"
+        en += f"; on the recent trend {projected}{ue} by {year}"
     if head.progress_ratio is not None:
-        zh += f"（进度比{head.progress_ratio:.2f}）"
-        en += f" (progress ratio {head.progress_ratio:.2f})"
+        ratio = f"{head.progress_ratio:.2f}"
+        zh += f"（进度比{ratio}）"
+        en += f" (progress ratio {ratio})"
     return zh + "。", en + "."
 
 
