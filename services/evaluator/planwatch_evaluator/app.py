@@ -1,9 +1,16 @@
 """The faust worker: submissions in; time series, assessments and status changes out.
 
 Events are taken in batches (``take_events``): one sink write and one burst of sends per batch
-instead of per event. The state table is written with ``use_partitioner=True`` so each key's
-changelog record lands on the partition of its submissions (same key, same partitioner),
-whichever event of the batch is current.
+instead of per event. Each batch is committed in an order that loses nothing on a crash:
+
+1. the points are stored (retried with backoff; a rewrite replaces, so a retry never duplicates);
+2. the assessments and status changes are published and acknowledged;
+3. the new state of each key (observations, seen event ids, last status) goes to the table's
+   changelog, on the partition of the key's submissions, and the changelog is sealed.
+
+A crash before 3 redelivers the batch: its points are rewritten in place and its events are sent
+again with the same event ids (``core.derived_id``), which consumers dedupe. After 3, a
+redelivered event is recognised by its id in the state and dropped.
 """
 
 from __future__ import annotations
@@ -17,7 +24,6 @@ from typing import Any
 
 import faust
 import orjson
-from aiokafka.partitioner import murmur2
 from prometheus_client import generate_latest
 from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
 
@@ -26,32 +32,28 @@ from planwatch.domain.events import DeadLetter, SubmissionEvent, Topics
 from planwatch.domain.model import Frequency
 from planwatch.tsstore import Point
 from planwatch_evaluator import transport
+from planwatch_evaluator.adapters.kafka import FaustPublisher
 from planwatch_evaluator.core import evaluate, lookup, new_state, overdue_change
 from planwatch_evaluator.metrics import Metrics
-from planwatch_evaluator.ports import SeriesSink
+from planwatch_evaluator.ports import Publisher, SeriesSink
 from planwatch_evaluator.settings import Settings
 
 __all__ = ["MARKER_PREFIX", "Evaluator"]
 
 MARKER_PREFIX = b"\x00changelog-end-"
 
-
-def _marker_keys(partitions: int) -> list[bytes]:
-    """One marker key per partition: the key the default partitioner sends to it."""
-    keys: dict[int, bytes] = {}
-    n = 0
-    while len(keys) < partitions:
-        key = MARKER_PREFIX + str(n).encode()
-        keys.setdefault((murmur2(key) & 0x7FFFFFFF) % partitions, key)
-        n += 1
-    return [keys[p] for p in range(partitions)]
-
-
 log = logging.getLogger("planwatch.evaluator")
+
+Send = tuple[str, bytes | None, bytes]  # topic, key, value
+Staged = dict[bytes, tuple[int | None, dict[str, Any]]]  # key → (partition, state)
 
 
 class Evaluator:
-    """The faust app and its wiring; ``app`` is what the worker runs."""
+    """The faust app and its wiring; ``app`` is what the worker runs.
+
+    ``publisher`` defaults to the app's own producer; ``clock`` gives the date the overdue
+    check runs for.
+    """
 
     def __init__(
         self,
@@ -59,6 +61,7 @@ class Evaluator:
         catalog: Catalog,
         sink: SeriesSink,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        publisher: Publisher | None = None,
     ) -> None:
         self.settings, self.catalog, self.sink, self.clock = settings, catalog, sink, clock
         self.metrics = Metrics()
@@ -68,10 +71,12 @@ class Evaluator:
         app = faust.App(
             settings.app_id,
             broker=f"{transport.SCHEME}://{settings.common.kafka_bootstrap}",
-            store="memory://",
+            store="memory://",  # the state is rebuilt from the changelog topic on start
+            datadir=str(settings.common.data_dir / "faust"),
             autodiscover=False,
             topic_partitions=settings.topic_partitions,
             topic_replication_factor=1,
+            # a group join takes about half the session timeout (faust's default is 60 s)
             broker_session_timeout=session,
             broker_heartbeat_interval=max(session / 4, 0.5),
             broker_request_timeout=max(session * 3, 30.0),
@@ -90,9 +95,8 @@ class Evaluator:
         raw: dict[str, Any] = {"key_type": bytes, "value_type": bytes}
         raw.update(key_serializer="raw", value_serializer="raw")
         self.submissions = app.topic(str(Topics.SUBMISSIONS), **raw)
-        self.assessments = app.topic(str(Topics.ASSESSMENTS), **raw)
-        self.changes = app.topic(str(Topics.STATUS_CHANGES), **raw)
-        self.dead = app.topic(str(Topics.DEAD_LETTER), **raw)
+        outputs = [str(t) for t in (Topics.ASSESSMENTS, Topics.STATUS_CHANGES, Topics.DEAD_LETTER)]
+        self.publisher = publisher or FaustPublisher(app, outputs)
         self.state = app.Table(
             "state",
             default=None,
@@ -101,13 +105,12 @@ class Evaluator:
             partitions=settings.topic_partitions,
             use_partitioner=True,
         )
-        self._markers = _marker_keys(settings.topic_partitions)
         self.due_days = {
             Frequency.ANNUAL: settings.annual_due_days,
             Frequency.QUARTERLY: settings.quarterly_due_days,
             Frequency.MONTHLY: settings.monthly_due_days,
         }
-        app.agent(self.submissions, name="evaluate")(self._consume)
+        self.agent = app.agent(self.submissions, name="evaluate")(self._consume)
         app.timer(settings.overdue_check_s, name="overdue")(self._check_overdue)
         app.page("/healthz")(self._healthz)
         app.page("/metrics")(self._metrics)
@@ -121,40 +124,64 @@ class Evaluator:
         ):
             await self.process(events)
 
+    def _load(self, key: bytes, staged: Staged) -> dict[str, Any]:
+        if key in staged:
+            return staged[key][1]
+        stored = self.state.get(key)
+        return orjson.loads(stored) if stored else new_state()
+
     async def process(self, events: list[Any]) -> None:
+        """Assess a batch of submission events (faust events: ``.value``, ``.message``)."""
         points: list[Point] = []
-        out: list[tuple[bytes, bytes, bytes | None, float]] = []
+        sends: list[Send] = []
+        staged: Staged = {}
+        received: list[float] = []
         for ev in events:
-            raw = ev.value
             try:
-                event = SubmissionEvent.from_bytes(raw)
+                event = SubmissionEvent.from_bytes(ev.value)
                 entry = lookup(self.catalog, event)
             except Exception as exc:  # malformed or unknown: park it, never stop the stream
-                await self._dead_letter(ev, exc)
+                sends.append(self._dead_letter(ev, exc))
                 continue
             key = event.key
-            stored = self.state.get(key)
-            state = orjson.loads(stored) if stored else new_state()
-            outcome = evaluate(entry, state, event, self.catalog.version)
+            outcome = evaluate(entry, self._load(key, staged), event, self.catalog.version)
             if outcome.duplicate:
                 self.metrics.events.labels("duplicate").inc()
                 continue
-            self.state[key] = orjson.dumps(outcome.state)
+            staged[key] = (ev.message.partition, outcome.state)
             points.extend(outcome.points)
             assert outcome.assessment is not None
-            change = outcome.change.to_bytes() if outcome.change else None
-            out.append((key, outcome.assessment.to_bytes(), change, event.received_at.timestamp()))
+            sends.append((str(Topics.ASSESSMENTS), key, outcome.assessment.to_bytes()))
             if outcome.change:
+                sends.append((str(Topics.STATUS_CHANGES), key, outcome.change.to_bytes()))
                 self.metrics.status_changes.labels(outcome.change.to_status.value).inc()
+            received.append(event.received_at.timestamp())
         await self._write(points)
-        await self._seal_changelog({ev.message.partition for ev in events})
-        now = time.time()
-        for key, assessment, change, received in out:
-            await self.assessments.send(key=key, value=assessment)
-            if change is not None:
-                await self.changes.send(key=key, value=change)
-            self.metrics.latency.observe(max(now - received, 0.0))
-            self.metrics.events.labels("assessed").inc()
+        stored_at = time.time()
+        for at in received:
+            self.metrics.latency.observe(max(stored_at - at, 0.0))
+        await self._commit(sends, staged)
+        self.metrics.events.labels("assessed").inc(len(received))
+
+    async def _commit(self, sends: list[Send], staged: Staged) -> None:
+        """Publish, then save the state (see the module docstring for why in this order)."""
+        for topic, key, value in sends:
+            await self.publisher.send(topic, key, value)
+        if sends:
+            await self.publisher.flush()
+        if not staged:
+            return
+        touched: set[int] = set()
+        for key, (partition, state) in staged.items():
+            value = orjson.dumps({**state, "p": partition})
+            # the partition is given, not hashed: the state of a key sits on the changelog
+            # partition numbered like its submissions partition, whatever partitioner the
+            # producer of the submissions used; faust restores partition n for input n
+            fut = self.state.send_changelog(partition, key, value)
+            self.state.data[key] = value
+            if fut.message.partition is not None:
+                touched.add(fut.message.partition)
+        await self._seal_changelog(touched)
 
     async def _seal_changelog(self, partitions: set[int]) -> None:
         """Close each touched changelog partition with a marker record in a batch of its own.
@@ -164,19 +191,24 @@ class Evaluator:
         last records of a batch would be left out of the restored state after a restart.
         On Apache Kafka the marker is merely one small extra record per partition and batch.
         """
-        if not partitions:
-            return
-        await self.app.producer.flush()
+        await self.publisher.flush()
         for partition in partitions:
-            self.state[self._markers[partition % len(self._markers)]] = b"1"
+            self.state.send_changelog(partition, MARKER_PREFIX + str(partition).encode(), b"1")
 
     async def _write(self, points: list[Point]) -> None:
-        """Store a batch; on failure retry with backoff (a rewrite replaces, never duplicates)."""
+        """Store a batch; on failure retry with backoff (a rewrite replaces, never duplicates).
+
+        The retries never give up: the batch's offsets are not committed while they run, and
+        dropping points would lose figures. The broker session stays alive meanwhile (faust
+        heartbeats from its consumer thread).
+        """
         if not points:
             return
         async for attempt in AsyncRetrying(
             retry=retry_if_exception_type(Exception),
-            wait=wait_exponential(multiplier=0.2, max=5.0),
+            wait=wait_exponential(
+                multiplier=self.settings.retry_initial_s, max=self.settings.retry_max_s
+            ),
             reraise=True,
         ):
             with attempt:
@@ -184,10 +216,14 @@ class Evaluator:
                     await asyncio.to_thread(self.sink.write, points)
                 except Exception:
                     self.metrics.write_errors.inc()
-                    log.warning("time-series write failed; retrying", exc_info=True)
+                    log.warning(
+                        "time-series write failed (attempt %d); retrying",
+                        attempt.retry_state.attempt_number,
+                        exc_info=True,
+                    )
                     raise
 
-    async def _dead_letter(self, ev: Any, exc: Exception) -> None:
+    def _dead_letter(self, ev: Any, exc: Exception) -> Send:
         message = ev.message
         letter = DeadLetter(
             source_topic=message.topic,
@@ -197,7 +233,6 @@ class Evaluator:
             payload=(ev.value or b"").decode("utf-8", "replace")[:100_000],
             reason=f"{type(exc).__name__}: {exc}"[:2000],
         )
-        await self.dead.send(key=message.key, value=letter.to_bytes())
         self.metrics.events.labels("dead_letter").inc()
         log.warning(
             "dead letter at %s[%s]@%s: %s",
@@ -206,6 +241,7 @@ class Evaluator:
             message.offset,
             letter.reason,
         )
+        return str(Topics.DEAD_LETTER), message.key, letter.to_bytes()
 
     # ---- overdue data ----
 
@@ -214,14 +250,15 @@ class Evaluator:
 
     async def check_overdue(self, today: date) -> int:
         """Emit an overdue status change for each local key whose owed figure is missing."""
-        sent = 0
+        sends: list[Send] = []
+        staged: Staged = {}
         points: list[Point] = []
         for key, stored in list(self.state.items()):
-            if key.startswith(MARKER_PREFIX):
+            if key.startswith(MARKER_PREFIX) or not stored:
                 continue
             indicator_id, _, _jurisdiction = key.decode().partition("|")
             entry = self.catalog.get(indicator_id)
-            if entry is None or not stored:
+            if entry is None:
                 continue
             state = orjson.loads(stored)
             new, change, point = overdue_change(
@@ -229,13 +266,14 @@ class Evaluator:
             )
             if change is None:
                 continue
-            self.state[key] = orjson.dumps(new)
-            await self.changes.send(key=key, value=change.to_bytes())
+            staged[key] = (state.get("p"), new)
+            sends.append((str(Topics.STATUS_CHANGES), key, change.to_bytes()))
+            self.metrics.status_changes.labels(change.to_status.value).inc()
             if point is not None:
                 points.append(point)
-            sent += 1
         await self._write(points)
-        return sent
+        await self._commit(sends, staged)
+        return len(sends)
 
     # ---- web ----
 

@@ -9,6 +9,7 @@ State of a key: ``{"obs": {period: [vintage, value]}, "seen": [event ids], "stat
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, NamedTuple
@@ -24,6 +25,7 @@ from planwatch.tsstore import Point
 __all__ = [
     "STATUS_CODE",
     "Outcome",
+    "derived_id",
     "evaluate",
     "new_state",
     "overdue_change",
@@ -46,6 +48,15 @@ class _Obs(NamedTuple):
     period: str
     value: float
     vintage: int
+
+
+_IDS = uuid.UUID("3f6c1f4e-8a52-4d4b-9a43-6d1f0c2b7e10")
+
+
+def derived_id(*parts: str) -> str:
+    """An event id fixed by what caused the event: a re-emission after a crash carries the
+    same id, so consumers that dedupe by ``event_id`` (the alerts service) see it once."""
+    return uuid.uuid5(_IDS, "\x1f".join(parts)).hex
 
 
 def new_state() -> dict[str, Any]:
@@ -162,6 +173,7 @@ def evaluate(
     dumped = result.model_dump(mode="json")
     snapshot = entry.snapshot()
     assessment = AssessmentEvent(
+        event_id=derived_id("assessment", event.event_id),
         catalog_version=catalog_version,
         indicator_id=entry.id,
         jurisdiction=entry.jurisdiction,
@@ -176,6 +188,7 @@ def evaluate(
     previous = state["status"]
     if result.status is not Status.NO_DATA and result.status.value != previous:
         change = StatusChange(
+            event_id=derived_id("change", event.event_id, result.status.value),
             catalog_version=catalog_version,
             indicator_id=entry.id,
             jurisdiction=entry.jurisdiction,
@@ -188,6 +201,8 @@ def evaluate(
             responsible_agencies=entry.responsible_agencies,
             lead_agencies=entry.lead_agencies,
             cause_event_id=event.event_id,
+            # the moment of the figure that caused it: a re-emission is the same change
+            changed_at=event.received_at,
         )
         state["status"] = result.status.value
         points.append(
@@ -254,6 +269,7 @@ def overdue_change(
         return state, None, None
     due = parse_period(owed).end_date + _due_after(entry.frequency, due_days)
     change = StatusChange(
+        event_id=derived_id("overdue", entry.id, entry.jurisdiction, owed),
         catalog_version=catalog_version,
         indicator_id=entry.id,
         jurisdiction=entry.jurisdiction,
@@ -274,7 +290,9 @@ def overdue_change(
         {"period": owed, "days_overdue": (today - due).days},
         datetime(due.year, due.month, due.day, tzinfo=UTC),
     )
-    return {**state, "overdue": owed}, change, point
+    # the headline status becomes overdue, so the figure's arrival is a change of its own
+    # (overdue → its assessed status), which is what resolves the overdue alert downstream
+    return {**state, "overdue": owed, "status": Status.OVERDUE.value}, change, point
 
 
 def lookup(catalog: Catalog, event: SubmissionEvent) -> CatalogEntry:

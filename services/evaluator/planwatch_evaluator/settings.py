@@ -25,6 +25,9 @@ class Settings(BaseSettings):
     session_timeout_s: float = 8.0
     batch_size: int = 500  # sink writes are batched up to this many events …
     batch_within_s: float = 0.02  # … or this long, whichever comes first
+    # A failed sink write is retried after retry_initial_s, doubling up to retry_max_s, forever.
+    retry_initial_s: float = 0.2
+    retry_max_s: float = 5.0
     # InfluxDB 2 (v2 write API); without a URL the embedded store in the data dir is used.
     influx_url: str | None = None
     influx_token: str | None = None
