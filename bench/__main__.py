@@ -37,9 +37,8 @@ def main() -> None:
         results.update(ingest)
         results["raw_produce_records_per_s"] = bench_ingest.raw_produce(address, records=100_000)
         print("ingest done", flush=True)
-    with broker() as address:
-        results.update(bench_evaluator(address, n=30_000))
-        print("evaluator done", flush=True)
+    results.update(bench_evaluator(n=30_000))
+    print("evaluator done", flush=True)
     results.update(bench_latency(rate=1000, seconds=20, runs=3, alert_samples=5))
     results["backfill_1m_s"] = None
     results["backfill_note"] = (

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import psutil
 
-from bench.common import create_topics, free_port, produce_all, submissions, summary
+from bench.common import broker, create_topics, free_port, produce_all, submissions, summary
 
 __all__ = ["bench_evaluator"]
 
@@ -55,54 +55,12 @@ def _raw_consume(bootstrap: str, topic: str, n: int) -> float:
     return asyncio.run(run())
 
 
-def bench_evaluator(bootstrap: str, n: int = 200_000, runs: int = 3) -> dict[str, Any]:
+def bench_evaluator(n: int = 200_000, runs: int = 3) -> dict[str, Any]:
+    """Each run on a broker of its own, so the topic holds exactly ``n`` fresh submissions."""
     rates, raw, rss = [], [], []
-    events = submissions(n)
-    messages = [(e.key, e.to_bytes()) for e in events]
     for _ in range(runs):
-        topic_prefix = uuid.uuid4().hex[:6]
-        # a fresh broker namespace per run: the evaluator reads "submissions", so each run gets
-        # its own consumer group and a drained topic of exactly n records
-        create_topics(
-            bootstrap,
-            {"submissions": 4, "assessments": 4, "status-changes": 4, "submissions-dlq": 1},
-        )
-        with tempfile.TemporaryDirectory() as tmp:
-            before = _topic_size(bootstrap)
-            produce_all(bootstrap, "submissions", messages)
-            raw.append(_raw_consume(bootstrap, "submissions", before + n) * 1.0)
-            port = free_port()
-            env = {
-                **os.environ,
-                "PLANWATCH_KAFKA_BOOTSTRAP": bootstrap,
-                "PLANWATCH_DATA_DIR": tmp,
-                "PLANWATCH_EVALUATOR_WEB_PORT": str(port),
-                "PLANWATCH_EVALUATOR_APP_ID": f"bench-{topic_prefix}",
-                "PLANWATCH_EVALUATOR_SESSION_TIMEOUT_S": "6",
-            }
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "planwatch_evaluator"],
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-            try:
-                total = before + n
-                first = None
-                deadline = time.monotonic() + 900
-                while time.monotonic() < deadline:
-                    done = _assessed(port)
-                    if done and first is None:
-                        first = (time.perf_counter(), done)
-                    if done >= total:
-                        break
-                    time.sleep(0.05)
-                assert first is not None
-                rates.append((done - first[1]) / (time.perf_counter() - first[0]))
-                rss.append(psutil.Process(proc.pid).memory_info().rss / 2**20)
-            finally:
-                proc.terminate()
-                proc.wait(30)
+        with broker() as bootstrap:
+            _one_run(bootstrap, n, rates, raw, rss)
     return {
         "evaluator_events_per_s": summary(rates),
         "raw_consume_records_per_s": summary(raw),
@@ -111,25 +69,52 @@ def bench_evaluator(bootstrap: str, n: int = 200_000, runs: int = 3) -> dict[str
     }
 
 
-def _topic_size(bootstrap: str) -> int:
-    """Records already on ``submissions`` (earlier runs), read from the fetch high watermark."""
-    from aiokafka import AIOKafkaConsumer
-    from aiokafka.structs import TopicPartition
-
-    async def run() -> int:
-        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, fetch_max_wait_ms=10)
-        await consumer.start()
+def _one_run(bootstrap: str, n: int, rates: list, raw: list, rss: list) -> None:
+    messages = [(e.key, e.to_bytes()) for e in submissions(n)]
+    topic_prefix = uuid.uuid4().hex[:6]
+    # a fresh consumer group; the broker is new, so the topic holds exactly these n records
+    create_topics(
+        bootstrap,
+        {"submissions": 4, "assessments": 4, "status-changes": 4, "submissions-dlq": 1},
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        produce_all(bootstrap, "submissions", messages)
+        raw.append(_raw_consume(bootstrap, "submissions", n))
+        port = free_port()
+        env = {
+            **os.environ,
+            "PLANWATCH_KAFKA_BOOTSTRAP": bootstrap,
+            "PLANWATCH_DATA_DIR": tmp,
+            "PLANWATCH_EVALUATOR_WEB_PORT": str(port),
+            "PLANWATCH_EVALUATOR_APP_ID": f"bench-{topic_prefix}",
+            "PLANWATCH_EVALUATOR_SESSION_TIMEOUT_S": "6",
+        }
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "planwatch_evaluator"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         try:
-            parts = [TopicPartition("submissions", p) for p in range(4)]
-            consumer.assign(parts)
-            await consumer.seek_to_beginning(*parts)
-            total = 0
-            while True:
-                batch = await consumer.getmany(timeout_ms=300, max_records=50_000)
-                if not batch:
-                    return total
-                total += sum(len(r) for r in batch.values())
+            total = n
+            first = None
+            deadline = time.monotonic() + 900
+            while time.monotonic() < deadline:
+                done = _assessed(port)
+                if done and first is None:
+                    first = (time.perf_counter(), done)
+                if done >= total:
+                    break
+                time.sleep(0.05)
+            assert first is not None
+            rates.append((done - first[1]) / (time.perf_counter() - first[0]))
+            rss.append(psutil.Process(proc.pid).memory_info().rss / 2**20)
         finally:
-            await consumer.stop()
-
-    return asyncio.run(run())
+            proc.terminate()
+            proc.wait(30)
+    return {
+        "evaluator_events_per_s": summary(rates),
+        "raw_consume_records_per_s": summary(raw),
+        "evaluator_rss_mb": summary(rss, 1),
+        "evaluator_events": n,
+    }
