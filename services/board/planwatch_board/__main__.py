@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import uvicorn
 
-from planwatch_board.app import create_app
+from planwatch_board.app import create_app, reader_from
 from planwatch_board.settings import Settings
 
 
 def main() -> None:
     settings = Settings()
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    app = create_app(reader_from(settings))
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
 
 
 if __name__ == "__main__":

@@ -1,90 +1,118 @@
-"""Server-side SVG chart: observed values, the planned path, targets and the projection."""
+"""Server-side SVG chart of one indicator: observed, planned per tier, targets, projection."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from html import escape
 
-from planwatch.domain.model import CatalogEntry
+from planwatch_board.views import IndicatorPage
 
-__all__ = ["trajectory_svg"]
+__all__ = ["COLOURS", "trajectory_svg"]
 
-W, H, PAD = 720, 320, 48
+W, H, LEFT, RIGHT, TOP, BOTTOM = 760, 340, 64, 24, 40, 40
+COLOURS = {
+    "observed": "#24292f",
+    "binding": "#cf222e",
+    "expected": "#0969da",
+    "none": "#bf3989",
+    "projection": "#8250df",
+    "axis": "#57606a",
+    "grid": "#eaeef2",
+}
+TIER_ZH = {"binding": "约束值", "expected": "预期值", "none": "目标"}
 
 
-def trajectory_svg(
-    entry: CatalogEntry,
-    observations: list[tuple[datetime, float]],
-    projected: float | None,
-    projected_year: int | None,
-) -> str:
-    years_obs = [
-        (t.year + (t.timetuple().tm_yday / 366) if t.month != 12 else float(t.year), v)
-        for t, v in observations
-    ]
+def _nice_top(value: float) -> float:
+    """A round upper bound for the value axis (1, 1.5, 2 … 8 × 10^n)."""
+    if value <= 0:
+        return 1.0
+    magnitude = 10 ** len(str(int(value))) / 10 if value >= 1 else 1.0
+    for step in (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10):
+        if step * magnitude >= value:
+            return step * magnitude
+    return value
+
+
+def trajectory_svg(page: IndicatorPage) -> str:
+    entry = page.entry
     targets = [(float(t.year), t.value, t.tier.value if t.tier else "none") for t in entry.targets]
-    base = [(float(entry.baseline.year), entry.baseline.value)] if entry.baseline else []
-    start = base[0] if base else (years_obs[0] if years_obs else None)
-    xs = [x for x, _ in years_obs] + [x for x, _, _ in targets] + [x for x, _ in base]
-    ys = [y for _, y in years_obs] + [y for _, y, _ in targets] + [y for _, y in base]
-    if projected is not None and projected_year is not None:
-        xs.append(float(projected_year))
-        ys.append(projected)
-    if not xs:
-        return "<svg></svg>"
+    points = [*page.observed, *(p for path in page.planned.values() for p in path)]
+    points += [(x, y) for x, y, _ in targets]
+    if page.projection:
+        points.append(page.projection[1])
+    xs, ys = [x for x, _ in points], [y for _, y in points]
     x0, x1 = min(xs) - 0.5, max(xs) + 0.5
-    y0, y1 = min(0.0, min(ys)), max(ys) * 1.1 or 1.0
+    y0 = min(0.0, min(ys))
+    y1 = _nice_top(max(ys) * 1.05)
 
     def px(x: float) -> float:
-        return PAD + (x - x0) / (x1 - x0) * (W - 2 * PAD)
+        return LEFT + (x - x0) / (x1 - x0) * (W - LEFT - RIGHT)
 
     def py(y: float) -> float:
-        return H - PAD - (y - y0) / (y1 - y0) * (H - 2 * PAD)
+        return H - BOTTOM - (y - y0) / (y1 - y0) * (H - TOP - BOTTOM)
 
-    parts = [
+    label = escape(f"{entry.indicator_simplified} ({entry.unit})")
+    out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {H}" width="{W}" '
-        f'height="{H}" role="img" aria-label="{escape(entry.indicator_simplified)}">',
+        f'height="{H}" role="img" aria-label="{label}">',
         f'<rect width="{W}" height="{H}" fill="#ffffff"/>',
-        f'<line x1="{PAD}" y1="{H - PAD}" x2="{W - PAD}" y2="{H - PAD}" stroke="#57606a"/>',
-        f'<line x1="{PAD}" y1="{PAD}" x2="{PAD}" y2="{H - PAD}" stroke="#57606a"/>',
     ]
+    for i in range(5):  # value grid and labels
+        value = y0 + (y1 - y0) * i / 4
+        out.append(
+            f'<line x1="{LEFT}" y1="{py(value):.1f}" x2="{W - RIGHT}" y2="{py(value):.1f}" '
+            f'stroke="{COLOURS["grid"]}"/>'
+            f'<text x="{LEFT - 6}" y="{py(value) + 4:.1f}" font-size="11" text-anchor="end" '
+            f'fill="{COLOURS["axis"]}">{value:,.4g}</text>'
+        )
     for year in range(int(x0 + 0.5), int(x1) + 1):
-        parts.append(
-            f'<text x="{px(year):.1f}" y="{H - PAD + 18}" font-size="12" '
-            f'text-anchor="middle" fill="#57606a">{year}</text>'
+        out.append(
+            f'<text x="{px(year):.1f}" y="{H - BOTTOM + 18}" font-size="12" '
+            f'text-anchor="middle" fill="{COLOURS["axis"]}">{year}</text>'
         )
-    for frac in (0, 0.5, 1):
-        value = y0 + (y1 - y0) * frac
-        parts.append(
-            f'<text x="{PAD - 6}" y="{py(value) + 4:.1f}" font-size="11" '
-            f'text-anchor="end" fill="#57606a">{value:,.4g}</text>'
+    out.append(
+        f'<line x1="{LEFT}" y1="{H - BOTTOM}" x2="{W - RIGHT}" y2="{H - BOTTOM}" '
+        f'stroke="{COLOURS["axis"]}"/>'
+    )
+    for tier, path in page.planned.items():
+        line = " ".join(f"{px(x):.1f},{py(y):.1f}" for x, y in path)
+        out.append(
+            f'<polyline class="planned {tier}" points="{line}" fill="none" '
+            f'stroke="{COLOURS[tier]}" stroke-dasharray="6 4" stroke-width="2"/>'
         )
-    colours = {"binding": "#cf222e", "expected": "#0969da", "none": "#cf222e"}
     for x, y, tier in targets:
-        if start is not None:  # the planned path from the baseline to each target
-            parts.append(
-                f'<line class="planned" x1="{px(start[0]):.1f}" y1="{py(start[1]):.1f}" '
-                f'x2="{px(x):.1f}" y2="{py(y):.1f}" stroke="{colours[tier]}" '
-                f'stroke-dasharray="6 4" stroke-width="2"/>'
-            )
-        parts.append(
-            f'<circle class="target" cx="{px(x):.1f}" cy="{py(y):.1f}" r="7" '
-            f'fill="none" stroke="{colours[tier]}" stroke-width="3"/>'
+        out.append(
+            f'<circle class="target {tier}" cx="{px(x):.1f}" cy="{py(y):.1f}" r="7" fill="none" '
+            f'stroke="{COLOURS[tier]}" stroke-width="3"><title>{x:.0f} {TIER_ZH[tier]} '
+            f"{y:g}</title></circle>"
         )
-    if len(years_obs) > 1:
-        path = " ".join(f"{px(x):.1f},{py(y):.1f}" for x, y in years_obs)
-        parts.append(
-            f'<polyline class="observed" points="{path}" fill="none" stroke="#24292f" '
+    if page.projection:
+        (ax, ay), (bx, by) = page.projection
+        out.append(
+            f'<line class="projection" x1="{px(ax):.1f}" y1="{py(ay):.1f}" x2="{px(bx):.1f}" '
+            f'y2="{py(by):.1f}" stroke="{COLOURS["projection"]}" stroke-dasharray="2 4" '
             f'stroke-width="3"/>'
         )
-    for x, y in years_obs:
-        parts.append(f'<circle cx="{px(x):.1f}" cy="{py(y):.1f}" r="4" fill="#24292f"/>')
-    if projected is not None and projected_year is not None and years_obs:
-        lx, ly = years_obs[-1]
-        parts.append(
-            f'<line class="projected" x1="{px(lx):.1f}" y1="{py(ly):.1f}" '
-            f'x2="{px(projected_year):.1f}" y2="{py(projected):.1f}" stroke="#8250df" '
-            f'stroke-dasharray="2 4" stroke-width="3"/>'
+    if len(page.observed) > 1:
+        line = " ".join(f"{px(x):.1f},{py(y):.1f}" for x, y in page.observed)
+        out.append(
+            f'<polyline class="observed" points="{line}" fill="none" '
+            f'stroke="{COLOURS["observed"]}" stroke-width="3"/>'
         )
-    parts.append("</svg>")
-    return "".join(parts)
+    for x, y in page.observed:
+        out.append(
+            f'<circle class="observation" cx="{px(x):.1f}" cy="{py(y):.1f}" r="4.5" '
+            f'fill="{COLOURS["observed"]}"><title>{y:g}</title></circle>'
+        )
+    legend = [("observed", "实际值", "")]
+    legend += [(tier, f"规划路径（{TIER_ZH[tier]}）", "6 4") for tier in page.planned]
+    if page.projection:
+        legend.append(("projection", "趋势预测", "2 4"))
+    for i, (key, text, dash) in enumerate(legend):
+        x = LEFT + i * 150
+        out.append(
+            f'<line x1="{x}" y1="18" x2="{x + 24}" y2="18" stroke="{COLOURS[key]}" '
+            f'stroke-width="3" stroke-dasharray="{dash}"/>'
+            f'<text x="{x + 30}" y="22" font-size="12" fill="{COLOURS["axis"]}">{text}</text>'
+        )
+    out.append("</svg>")
+    return "".join(out)

@@ -1,0 +1,1 @@
+"""Readers of the time series, named by technology."""

@@ -1,0 +1,195 @@
+"""What the pages show, built from the catalog, the time series and the shared assessment.
+
+Pure functions of their inputs: the verdicts come from the evaluator's points, the planned
+path from ``planwatch.domain.assessment.assess``, so the board draws the same trajectory the
+evaluator judges against.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from planwatch.catalog import Catalog
+from planwatch.domain.assessment import assess
+from planwatch.domain.assessment_model import Observation
+from planwatch.domain.model import CatalogEntry, Frequency, Plan
+from planwatch.domain.periods import parse_period
+from planwatch_board.ports import Row, SeriesReader
+
+__all__ = [
+    "STATUS_COLOURS",
+    "STATUS_ZH",
+    "IndicatorPage",
+    "IndicatorStatus",
+    "Overview",
+    "indicator_page",
+    "measured_series",
+    "overview",
+    "planned_path",
+]
+
+# one colour per status, shared by the overview badges and the chart (colour-blind-safe order:
+# green → yellow → orange → red, grey for no data, purple for a missing figure)
+STATUS_COLOURS = {
+    "achieved": "#1a7f37",
+    "on_track": "#2da44e",
+    "needs_acceleration": "#d4a72c",
+    "limited_progress": "#e16f24",
+    "deterioration": "#cf222e",
+    "no_data": "#8c959f",
+    "overdue": "#8250df",
+}
+STATUS_ZH = {
+    "achieved": "已达标",
+    "on_track": "进度正常",
+    "needs_acceleration": "需加快",
+    "limited_progress": "进展有限",
+    "deterioration": "倒退",
+    "no_data": "暂无数据",
+    "overdue": "数据逾期",
+}
+
+Point2 = tuple[float, float]  # (decimal year, value)
+
+
+@dataclass
+class IndicatorStatus:
+    entry: CatalogEntry
+    status: str = "no_data"
+    latest: Row | None = None
+    overdue_period: str | None = None  # a figure owed and still missing
+
+
+@dataclass
+class Overview:
+    plans: list[tuple[Plan, list[tuple[str, list[IndicatorStatus]]]]]
+    counts: list[tuple[str, int]]
+
+
+@dataclass
+class IndicatorPage:
+    entry: CatalogEntry
+    status: IndicatorStatus
+    observed: list[Point2] = field(default_factory=list)
+    planned: dict[str, list[Point2]] = field(default_factory=dict)  # by tier
+    projection: tuple[Point2, Point2] | None = None  # from the last observation to target year
+
+
+def _still_missing(overdue: Row | None, latest: Row | None) -> str | None:
+    """The overdue period, unless a figure for it (or a later one) has since been assessed."""
+    if overdue is None or not overdue.get("period"):
+        return None
+    owed = parse_period(str(overdue["period"])).end_date
+    if latest is not None and latest["time"].date() >= owed:
+        return None
+    return str(overdue["period"])
+
+
+def _status(
+    entry: CatalogEntry, latest: dict[str, Row], overdue: dict[str, Row]
+) -> IndicatorStatus:
+    row = latest.get(entry.id)
+    status = str(row["status"]) if row and row.get("status") else "no_data"
+    return IndicatorStatus(entry, status, row, _still_missing(overdue.get(entry.id), row))
+
+
+def overview(catalog: Catalog, reader: SeriesReader) -> Overview:
+    latest, overdue = reader.latest("assessment"), reader.latest("overdue")
+    statuses = [_status(entry, latest, overdue) for entry in catalog]
+    plans = []
+    for code, plan in catalog.plans.items():
+        groups: dict[str, list[IndicatorStatus]] = {}
+        for s in statuses:
+            if s.entry.plan_code == code:
+                groups.setdefault(s.entry.jurisdiction, []).append(s)
+        plans.append((plan, sorted(groups.items())))
+    counts = Counter(s.status for s in statuses)
+    counts.update("overdue" for s in statuses if s.overdue_period)
+    return Overview(plans, [(s, counts[s]) for s in STATUS_COLOURS if counts[s]])
+
+
+def _label(entry: CatalogEntry, when: date) -> str:
+    """The period label of a point the evaluator stamped at the end of that period."""
+    if entry.frequency is Frequency.QUARTERLY:
+        return f"{when.year:04d}-Q{(when.month + 2) // 3}"
+    if entry.frequency is Frequency.MONTHLY:
+        return f"{when.year:04d}-{when.month:02d}"
+    return f"{when.year:04d}"
+
+
+def _year_end_label(entry: CatalogEntry, year: int) -> str:
+    return {Frequency.QUARTERLY: f"{year:04d}-Q4", Frequency.MONTHLY: f"{year:04d}-12"}.get(
+        entry.frequency, f"{year:04d}"
+    )
+
+
+def measured_series(entry: CatalogEntry, history: list[Observation]) -> list[Point2]:
+    """The observed series as the assessment compares it with the targets.
+
+    That is the reported figure for a level, and the running total (累计), the count since the
+    plan start (新增) or the places gained (提升 N 位) for other kinds: ``assess`` of each
+    prefix of the history gives it as ``latest_value``.
+    """
+    ordered = sorted(history, key=lambda o: parse_period(o.period))
+    out = []
+    for i, obs in enumerate(ordered):
+        period = parse_period(obs.period)
+        result = assess(entry, ordered[: i + 1], _due(period.end_date))
+        value = result.latest_value if result.latest_value is not None else obs.value
+        out.append((period.decimal_year, value))
+    return out
+
+
+def _due(end: date) -> date:
+    # a figure is known by the end of the year after its period: judge it then, not earlier
+    return date(end.year + 1, 12, 31)
+
+
+def planned_path(entry: CatalogEntry, history: list[Observation]) -> dict[str, list[Point2]]:
+    """The planned value at the end of each year, per tier, as ``assess`` computes it.
+
+    The planned value at a year depends on the baseline and the year, not on the figure of
+    that year: ``assess`` is asked about a stand-in figure at each year end, with the real
+    earlier history (which supplies the baseline when the plan gives none), and only its
+    ``planned`` values are kept. A path starts at the baseline ``assess`` used, if any.
+    """
+    paths: dict[str, list[Point2]] = {}
+    for year in range(entry.first_year, entry.last_year + 1):
+        earlier = [o for o in history if parse_period(o.period).year < year]
+        stand_in = Observation(period=_year_end_label(entry, year), value=0.0)
+        if not earlier and entry.baseline is None and entry.kind.value == "level":
+            continue  # a level without a baseline takes its first figure as the baseline
+        result = assess(entry, [*earlier, stand_in], _due(date(year, 12, 31)))
+        ahead = [y for y in result.years if y.year >= year]  # the target year governing it
+        if not ahead:
+            continue
+        for tier, tier_result in ahead[0].tiers.items():
+            if tier_result.planned is None:
+                continue
+            path = paths.get(tier)
+            if path is None:
+                path = paths[tier] = []
+                if result.baseline_year is not None and result.baseline_value is not None:
+                    path.append((result.baseline_year, result.baseline_value))
+            path.append((float(year), tier_result.planned))
+    return paths
+
+
+def indicator_page(entry: CatalogEntry, reader: SeriesReader) -> IndicatorPage:
+    latest = reader.latest("assessment").get(entry.id)
+    overdue = reader.latest("overdue").get(entry.id)
+    status = IndicatorStatus(
+        entry,
+        str(latest["status"]) if latest and latest.get("status") else "no_data",
+        latest,
+        _still_missing(overdue, latest),
+    )
+    series: list[tuple[datetime, float]] = reader.observations(entry.id)
+    history = [Observation(period=_label(entry, t.date()), value=v) for t, v in series]
+    observed = measured_series(entry, history)
+    page = IndicatorPage(entry, status, observed, planned_path(entry, history))
+    if latest and observed and latest.get("projected") is not None and latest.get("target_year"):
+        page.projection = (observed[-1], (float(latest["target_year"]), float(latest["projected"])))
+    return page
