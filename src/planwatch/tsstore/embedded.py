@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -175,6 +175,19 @@ class EmbeddedSeriesStore:
         for row in self.query(measurement):
             out[tuple(row["tags"].get(k, "") for k in keys)] = row
         return out
+
+    def points(self, measurement: str | None = None) -> Iterator[Point]:
+        """Every stored point (of one measurement, if given) as a ``Point``: to export or copy."""
+        sql = "select measurement, series, time_ns, fields from points"
+        args: list[Any] = []
+        if measurement is not None:
+            sql += " where measurement = ?"
+            args.append(measurement)
+        for name, series, time_ns, fields in self._conn().execute(sql + " order by 1, 2, 3", args):
+            seconds, nanos = divmod(time_ns, 1_000_000_000)
+            when = datetime.fromtimestamp(seconds, UTC).replace(microsecond=nanos // 1000)
+            tags = tuple((k, v) for k, v in json.loads(series))
+            yield Point(name, tags, json.loads(fields), when)
 
     def measurements(self) -> list[str]:
         rows = self._conn().execute("select distinct measurement from points order by 1")

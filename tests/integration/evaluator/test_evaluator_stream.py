@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 from planwatch.catalog import default_catalog
 from planwatch.domain.events import DeadLetter, StatusChange, SubmissionEvent, Topics
 from planwatch.tsstore import EmbeddedSeriesStore
+from support.influx import InfluxDatabase
 from support.kafka_io import produce, read_topic
 from support.net import free_port
 from support.services import ServiceProcess
@@ -19,6 +21,7 @@ from support.tansu import TansuBroker, create_topics
 pytestmark = pytest.mark.integration
 CATALOG = default_catalog()
 RD = CATALOG.get("gsbase-rd-expenditure")
+DOCS = Path(__file__).resolve().parents[3] / "docs" / "timeseries.md"
 
 
 def event(period: str, value: float, vintage: int = 1) -> SubmissionEvent:
@@ -66,7 +69,10 @@ def evaluator(tansu_broker: TansuBroker, tmp_path: Path) -> Iterator[ServiceProc
 
 
 def test_points_events_redelivery_dead_letters_and_restart(
-    evaluator: ServiceProcess, tansu_broker: TansuBroker, tmp_path: Path
+    evaluator: ServiceProcess,
+    tansu_broker: TansuBroker,
+    tmp_path: Path,
+    influxdb_v1_db: InfluxDatabase,
 ) -> None:
     bootstrap = tansu_broker.bootstrap
     store = EmbeddedSeriesStore(tmp_path / "timeseries.db")
@@ -111,3 +117,15 @@ def test_points_events_redelivery_dead_letters_and_restart(
     ]
     rows = store.query("observation", {"indicator_id": RD.id})
     assert [(r["value"], r["vintage"]) for r in rows] == [(150, 1), (181, 2)]
+
+    # what the running worker stored, loaded into a real InfluxDB: the documented queries work
+    influxdb_v1_db.write("\n".join(p.to_line_protocol() for p in store.points()))
+    queries = re.findall(r"```sql\n(.*?)\n```", DOCS.read_text(encoding="utf-8"), re.S)
+    results = [influxdb_v1_db.query(q) for q in queries]
+    [latest] = [s for s in results[0] if s["tags"]["indicator_id"] == RD.id]
+    assert latest["values"][0][1:] == [4, 181.0]
+    assert [v[1] for v in results[1][0]["values"]] == [150.0, 181.0]
+    assert [row[1:] for row in results[5][0]["values"]] == [
+        ["limited_progress", "achieved"],
+        ["", "limited_progress"],
+    ]

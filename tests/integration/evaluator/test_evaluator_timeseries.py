@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 
 from planwatch.catalog import default_catalog
 from planwatch.domain.events import SubmissionEvent
+from planwatch.domain.model import Frequency
 from planwatch_evaluator.adapters.influx import InfluxSink
-from planwatch_evaluator.core import evaluate, new_state
-from support.influx import InfluxV1, VictoriaMetrics
+from planwatch_evaluator.core import evaluate, new_state, overdue_change
+from support.influx import InfluxDatabase, V2WriteServer
 
 pytestmark = pytest.mark.integration
 CATALOG = default_catalog()
@@ -40,6 +41,14 @@ def evaluator_points(*figures: tuple[str, str, float, int]):
         outcome = evaluate(entry, states.get(indicator_id, new_state()), event, CATALOG.version)
         states[indicator_id] = outcome.state
         points += outcome.points
+    # the timer's output too: the high-tech figure for 2026 is owed and missing by 2027-06
+    entry = CATALOG.get("gsbase-high-tech-enterprises")
+    due = {Frequency.ANNUAL: 90, Frequency.QUARTERLY: 45, Frequency.MONTHLY: 20}
+    _, change, point = overdue_change(
+        entry, states[entry.id], date(2027, 6, 1), due, CATALOG.version
+    )
+    assert change is not None and point is not None
+    points.append(point)
     return points
 
 
@@ -52,46 +61,47 @@ FIGURES = [
 ]
 
 
-def test_points_reach_a_v2_write_api_server(influx_v2_write: VictoriaMetrics) -> None:
-    sink = InfluxSink(influx_v2_write.url, token="unused", org="planwatch", bucket="planwatch")
+def test_points_reach_a_v2_write_api_server(influx_v2_write: V2WriteServer) -> None:
+    server = influx_v2_write
+    sink = InfluxSink(server.url, server.token, server.org, server.bucket)
     try:
         sink.write(evaluator_points(*FIGURES))
     finally:
         sink.close()
-    rows = influx_v2_write.export('{__name__="observation_value"}')
-    by_indicator = {}
-    for row in rows:
-        by_indicator.setdefault(row["metric"]["indicator_id"], []).extend(row["values"])
-    assert sorted(by_indicator) == ["gsbase-high-tech-enterprises", "gsbase-rd-expenditure"]
-    assert 181.0 in by_indicator["gsbase-rd-expenditure"]
+    rd = server.samples("observation", "value", indicator_id="gsbase-rd-expenditure")
+    by_time: dict[int, set[float]] = {}
+    for t, v in rd:
+        by_time.setdefault(t, set()).add(v)
+    # InfluxDB 2 keeps the revision only; VictoriaMetrics keeps both writes of 2025
+    assert by_time[1735603200000] == {150.0}  # 2024-12-31
+    assert 181.0 in by_time[1767139200000] <= {160.0, 181.0}  # 2025-12-31
+    assert len(by_time) == 2
+    status = server.samples("assessment", "status_code", jurisdiction="甘肃省")
+    assert status and all(-2 <= v <= 4 for _, v in status)
 
 
 def _doc_queries() -> list[str]:
     return re.findall(r"```sql\n(.*?)\n```", DOCS.read_text(encoding="utf-8"), re.S)
 
 
-@pytest.fixture(scope="module")
-def loaded(influxdb_v1: InfluxV1) -> InfluxV1:
-    influxdb_v1.create_database("timeseries_doc")
-    influxdb_v1.write(
-        "timeseries_doc", "\n".join(p.to_line_protocol() for p in evaluator_points(*FIGURES))
-    )
-    return influxdb_v1
+@pytest.fixture
+def loaded(influxdb_v1_db: InfluxDatabase) -> InfluxDatabase:
+    influxdb_v1_db.write("\n".join(p.to_line_protocol() for p in evaluator_points(*FIGURES)))
+    return influxdb_v1_db
 
 
-def test_a_revision_overwrites_the_point_of_its_period(loaded: InfluxV1) -> None:
+def test_a_revision_overwrites_the_point_of_its_period(loaded: InfluxDatabase) -> None:
     [series] = loaded.query(
         'SELECT "value", "vintage" FROM "observation" WHERE "indicator_id" = '
-        "'gsbase-rd-expenditure'",
-        db="timeseries_doc",
+        "'gsbase-rd-expenditure'"
     )
     assert [row[1:] for row in series["values"]] == [[150.0, 1], [181.0, 2]]
 
 
-def test_every_query_of_the_docs_runs_and_returns_what_it_says(loaded: InfluxV1) -> None:
+def test_every_query_of_the_docs_runs_and_returns_what_it_says(loaded: InfluxDatabase) -> None:
     queries = _doc_queries()
-    assert len(queries) == 6
-    results = [loaded.query(q, db="timeseries_doc") for q in queries]
+    assert len(queries) == 7
+    results = [loaded.query(q) for q in queries]
     latest = {s["tags"]["indicator_id"]: s["values"][0] for s in results[0]}
     assert latest["gsbase-rd-expenditure"][1:] == [4, 181.0]  # achieved after the revision
     assert [v[1] for v in results[1][0]["values"]] == [150.0, 181.0]
@@ -102,3 +112,6 @@ def test_every_query_of_the_docs_runs_and_returns_what_it_says(loaded: InfluxV1)
     assert behind == {"none": 1}  # high-tech enterprises lag; R&D is achieved
     changes = results[5][0]["values"]
     assert {row[2] for row in changes} >= {"achieved", "limited_progress"}
+    [overdue] = results[6]
+    assert overdue["tags"]["indicator_id"] == "gsbase-high-tech-enterprises"
+    assert overdue["values"][0][1:] == ["2026", 62]  # due 2027-03-31, 62 days by 2027-06-01

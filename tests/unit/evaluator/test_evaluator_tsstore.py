@@ -91,3 +91,14 @@ def test_line_protocol_escapes_and_skips_what_influx_cannot_store() -> None:
         r'assessment,indicator_id=a\ b\,c\=d status="say \"hi\"",code=3i,ok=true '
         "1735603200000000000"
     )
+
+
+def test_points_come_back_as_they_were_written(tmp_path: Path) -> None:
+    store = EmbeddedSeriesStore(tmp_path / "ts.db")
+    written = [obs("b", T1, 1.0), obs("a", T2, 2.5, vintage=2), obs("a", T1, 3.0)]
+    store.write(written)
+    back = list(store.points())
+    assert sorted(p.to_line_protocol() for p in back) == sorted(
+        p.to_line_protocol() for p in written
+    )
+    assert list(store.points("assessment")) == []

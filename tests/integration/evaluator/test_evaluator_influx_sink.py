@@ -1,0 +1,120 @@
+"""The worker writing through the InfluxDB v2 write API of a real server, which goes away."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from planwatch.catalog import default_catalog
+from planwatch.domain.events import StatusChange, SubmissionEvent, Topics
+from support.influx import V2WriteServer
+from support.kafka_io import produce, read_topic
+from support.net import free_port
+from support.services import ServiceProcess
+from support.tansu import TansuBroker, create_topics
+
+pytestmark = pytest.mark.integration
+CATALOG = default_catalog()
+RD = CATALOG.get("gsbase-rd-expenditure")
+Y2024, Y2025 = 1735603200000, 1767139200000  # period ends, epoch ms
+
+
+def event(period: str, value: float, vintage: int = 1) -> SubmissionEvent:
+    return SubmissionEvent(
+        catalog_version=CATALOG.version,
+        submission_id=f"{period}-{vintage}",
+        indicator_id=RD.id,
+        jurisdiction=RD.jurisdiction,
+        period=period,
+        value=value,
+        unit=RD.unit,
+        vintage=vintage,
+        submitted_by="甘肃省统计局",
+    )
+
+
+def wait_until(predicate: Callable[[], bool], what: str, timeout: float = 45.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out: {what}")
+
+
+def metric(port: int, name: str) -> float:
+    text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+    lines = [line for line in text.splitlines() if line.startswith(name + " ")]
+    return float(lines[0].split()[1]) if lines else 0.0
+
+
+@pytest.fixture
+def worker(
+    tansu_broker: TansuBroker, influx_v2_write: V2WriteServer, tmp_path: Path
+) -> Iterator[tuple[ServiceProcess, int]]:
+    create_topics(tansu_broker.bootstrap, [str(t) for t in Topics if t != Topics.DEAD_LETTER])
+    create_topics(tansu_broker.bootstrap, [str(Topics.DEAD_LETTER)], partitions=1)
+    port = free_port()
+    process = ServiceProcess(
+        "evaluator",
+        {
+            "PLANWATCH_KAFKA_BOOTSTRAP": tansu_broker.bootstrap,
+            "PLANWATCH_DATA_DIR": str(tmp_path),
+            "PLANWATCH_EVALUATOR_WEB_PORT": str(port),
+            "PLANWATCH_EVALUATOR_SESSION_TIMEOUT_S": "6",
+            "PLANWATCH_EVALUATOR_INFLUX_URL": influx_v2_write.url,
+            "PLANWATCH_EVALUATOR_INFLUX_TOKEN": influx_v2_write.token,
+            "PLANWATCH_EVALUATOR_INFLUX_ORG": influx_v2_write.org,
+            "PLANWATCH_EVALUATOR_INFLUX_BUCKET": influx_v2_write.bucket,
+            "PLANWATCH_EVALUATOR_RETRY_MAX_S": "1",
+        },
+        health_url=f"http://127.0.0.1:{port}/healthz",
+    ).start()
+    try:
+        yield process, port
+    finally:
+        process.stop()
+
+
+def test_points_reach_influx_and_an_outage_loses_and_duplicates_nothing(
+    worker: tuple[ServiceProcess, int], tansu_broker: TansuBroker, influx_v2_write: V2WriteServer
+) -> None:
+    _, port = worker
+    server, bootstrap = influx_v2_write, tansu_broker.bootstrap
+
+    def observed() -> list[tuple[int, float]]:
+        return server.samples("observation", "value", indicator_id=RD.id)
+
+    produce(bootstrap, "submissions", [(e.key, e.to_bytes()) for e in (event("2024", 150),)])
+    produce(bootstrap, "submissions", [(e.key, e.to_bytes()) for e in (event("2025", 160),)])
+    wait_until(lambda: len(observed()) == 2, "both figures in the v2-write server")
+    assert observed() == [(Y2024, 150.0), (Y2025, 160.0)]
+    status = server.samples("assessment", "status_code", indicator_id=RD.id)[-1]
+    assert status == (Y2025, 1.0)  # limited progress
+
+    server.halt()
+    revision = event("2025", 181, vintage=2)
+    produce(bootstrap, "submissions", [(revision.key, revision.to_bytes())])
+    wait_until(
+        lambda: metric(port, "planwatch_evaluator_write_errors_total") >= 2,
+        "failed writes to be counted while the server is down",
+    )
+    # nothing is published for a batch whose points are not stored yet
+    assert len(read_topic(bootstrap, str(Topics.STATUS_CHANGES), expect=1, settle=0.5)) == 1
+    server.resume()
+    wait_until(lambda: len(observed()) >= 3, "the revision written after the outage")
+    time.sleep(1.0)  # a duplicate write, if any, would land by now
+    assert observed() in (
+        [(Y2024, 150.0), (Y2025, 160.0), (Y2025, 181.0)],
+        [(Y2024, 150.0), (Y2025, 181.0), (Y2025, 160.0)],  # same time: either order
+        [(Y2024, 150.0), (Y2025, 181.0)],  # a server that overwrites (InfluxDB 2)
+    )
+    changes = [
+        StatusChange.from_bytes(v)
+        for v in read_topic(bootstrap, str(Topics.STATUS_CHANGES), expect=2)
+    ]
+    assert [c.to_status.value for c in changes] == ["limited_progress", "achieved"]
