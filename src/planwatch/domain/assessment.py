@@ -169,16 +169,18 @@ def assess(
 
     years: list[YearResult] = []
     head_year: YearResult | None = None
+    head: TierResult | None = None
     latest_t = last[0] - EPS
     for year, goals in plan.years:
         tiers = _year_tiers(plan, year, goals, points, base, config)
-        result = YearResult(year=year, status=_headline(tiers).status, tiers=tiers)
+        lead = _headline(tiers)
+        result = YearResult(year=year, status=lead.status, tiers=tiers)
         years.append(result)
         if head_year is None and year >= latest_t:
-            head_year = result
-    if head_year is None:
+            head_year, head = result, lead
+    if head_year is None or head is None:
         head_year = years[-1]  # every target year has passed: the last one
-    head = _headline(head_year.tiers)
+        head = _headline(head_year.tiers)
 
     if head.method == "linear_ratio":
         notes.append(_NOTE_COUNTED if plan.counted else _NOTE_LINEAR)
@@ -188,7 +190,7 @@ def assess(
         )
     if head.status is Status.NO_DATA and head.method == "none" and plan.family == LEVEL:
         notes.append(_NOTE_ONE_MORE)
-    zh, en = explain(head, plan.unit, last[4], last[1])
+    zh, en = explain(head, plan.unit, last[4], last[1], plan.target_text)
     return Assessment(
         status=head.status,
         progress_ratio=head.progress_ratio,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from planwatch.domain.assessment_model import TierResult
 from planwatch.domain.events import Status
+from planwatch.domain.trajectory.numbers import format_number as _num
+from planwatch.domain.trajectory.numbers import format_target
 
 __all__ = ["explain", "explain_no_data"]
 
@@ -20,24 +22,24 @@ _TIER_ZH = {"binding": "约束值", "expected": "预期值"}
 _TIER_EN = {"binding": "binding target", "expected": "expected target"}
 
 
-def _num(value: float) -> str:
-    text = f"{value:,.2f}"
-    if text.endswith("0"):
-        text = text.rstrip("0").rstrip(".")
-    return "0" if text == "-0" else text
-
-
 def _unit_en(unit: str) -> str:
     return unit if unit in ("%", "") else " " + unit
 
 
-def explain(head: TierResult, unit: str, period: str, x: float) -> tuple[str, str]:
-    """Chinese and English sentences for the headline result (each number formatted once)."""
+def explain(
+    head: TierResult,
+    unit: str,
+    period: str,
+    x: float,
+    target_text: dict[tuple[int, str | None], str] | None = None,
+) -> tuple[str, str]:
+    """Chinese and English sentences for the headline result (each number formatted once;
+    ``target_text`` holds the targets already written out)."""
     ue = _unit_en(unit)
     year = head.year
-    target = _num(head.target)
-    if head.target_max is not None:
-        target = f"{target}–{_num(head.target_max)}"
+    target = (target_text or {}).get((year, head.tier)) or format_target(
+        head.target, head.target_max
+    )
     latest = _num(x)
     zh = (
         f"{_STATUS_ZH[head.status]}：{year}年{_TIER_ZH.get(head.tier or '', '目标')}"

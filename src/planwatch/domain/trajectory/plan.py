@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from planwatch.domain.model import Baseline, Direction, Kind, Target
+from planwatch.domain.trajectory.numbers import format_target
 
 __all__ = [
     "BAND",
@@ -80,6 +81,7 @@ class Plan:
     counted: bool  # counted from zero at the plan start
     tolerance_pct: float | None
     unit: str
+    target_text: dict[tuple[int, str | None], str]  # (year, tier) → the target as written out
 
 
 def _start_year(target: TargetLike) -> int:
@@ -136,6 +138,12 @@ def compile_plan(target: TargetLike) -> Plan:
         counted=kind in _COUNTED or kind is Kind.RANKING_CHANGE,
         tolerance_pct=target.tolerance_pct,
         unit=target.unit,
+        target_text={
+            (t.year, t.tier.value if t.tier is not None else None): format_target(
+                t.value, t.value_max
+            )
+            for t in target.targets
+        },
     )
 
 
