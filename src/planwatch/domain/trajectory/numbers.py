@@ -6,8 +6,9 @@ __all__ = ["format_number", "format_target"]
 
 
 def format_number(value: float) -> str:
-    text = f"{value:,.2f}"
-    if text.endswith("0"):
+    # "%" formatting is the cheaper one; separators only matter from a thousand on
+    text = "%.2f" % value if -999 < value < 999 else f"{value:,.2f}"  # noqa: UP031
+    if text[-1] == "0":
         text = text.rstrip("0").rstrip(".")
     return "0" if text == "-0" else text
 
