@@ -18,8 +18,13 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8084
     influx_url: str | None = Field(
-        None, description="InfluxDB to read with InfluxQL; unset: the embedded store in data_dir"
+        default=None,
+        description="InfluxDB to read with InfluxQL; unset: the embedded store in data_dir",
     )
-    influx_database: str = Field("planwatch", description="database (InfluxDB 2: DBRP-mapped)")
-    influx_token: SecretStr | None = Field(None, description="InfluxDB 2 token (Token auth)")
+    influx_database: str = Field(
+        default="planwatch", description="database (InfluxDB 2: DBRP-mapped)"
+    )
+    influx_token: SecretStr | None = Field(
+        default=None, description="InfluxDB 2 token (Token auth)"
+    )
     common: CommonSettings = Field(default_factory=CommonSettings)

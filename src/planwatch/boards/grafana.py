@@ -1,342 +1,313 @@
-"""The four leadership dashboards, built as plain data (Grafana's dashboard JSON model).
+"""The four leadership dashboards, built as Grafana's dashboard JSON (see ``panels``).
 
-Why no builder library: grafana-foundation-sdk's Python package needs Python 3.12 (this
-project runs on 3.11), and the JSON model of the few panel types used here is small and stable.
 Each panel queries InfluxDB with InfluxQL (``rawQuery``), so the same dashboards work on
-InfluxDB 1.8, 2 (DBRP mapping) and 3. The datasource uid is pinned to the provisioned one.
+InfluxDB 1.8, 2 (DBRP mapping) and 3. Measurement, tag and field names are those of
+docs/timeseries.md. Every board has the variables ``plan``, ``jurisdiction`` and ``agency``
+(the indicator board also ``indicator``), each narrowed by the ones before it.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-__all__ = ["DASHBOARDS", "DATASOURCE_UID", "build_all", "write_all"]
+from planwatch.boards.panels import (
+    DATASOURCE_UID,
+    STATUS_CODES,
+    Json,
+    dashboard,
+    panel,
+    status_field,
+    variable,
+)
 
-DATASOURCE_UID = "planwatch-influxdb"
-DS = {"type": "influxdb", "uid": DATASOURCE_UID}
-STATUS_MAPPINGS = [
-    {
-        "type": "value",
-        "options": {
-            "4": {"text": "已达标 achieved", "color": "dark-green", "index": 0},
-            "3": {"text": "进度正常 on track", "color": "green", "index": 1},
-            "2": {"text": "需加快 needs acceleration", "color": "yellow", "index": 2},
-            "1": {"text": "进展有限 limited progress", "color": "orange", "index": 3},
-            "0": {"text": "倒退 deterioration", "color": "red", "index": 4},
-            "-1": {"text": "暂无数据 no data", "color": "gray", "index": 5},
-            "-2": {"text": "数据逾期 overdue", "color": "purple", "index": 6},
-        },
-    }
-]
-STATUS_COUNTS = [
-    (4, "已达标"),
-    (3, "进度正常"),
-    (2, "需加快"),
-    (1, "进展有限"),
-    (0, "倒退"),
-    (-1, "暂无数据"),
-]
-FILTER = '"plan" =~ /^$plan$/ AND "jurisdiction" =~ /^$jurisdiction$/'
+__all__ = ["DASHBOARDS", "DATASOURCE_UID", "VARIABLE_NAMES", "build_all", "write_all"]
+
+PLAN = '"plan" =~ /^$plan$/'
+JURISDICTION = '"jurisdiction" =~ /^$jurisdiction$/'
+AGENCY = '"lead_agency" =~ /^$agency$/'
+SCOPE = f"{PLAN} AND {JURISDICTION} AND {AGENCY}"
+ONE = "\"indicator_id\" = '$indicator'"
+BY_INDICATOR = 'GROUP BY "indicator_id", "jurisdiction"'
 
 
-def _var(name: str, label: str, query: str, multi: bool = True) -> dict[str, Any]:
-    return {
-        "name": name,
-        "label": label,
-        "type": "query",
-        "datasource": DS,
-        "query": query,
-        "refresh": 2,
-        "includeAll": multi,
-        "multi": multi,
-        "allValue": ".*",
-        "current": {"text": "All", "value": "$__all"} if multi else {},
-    }
+def _tag_values(key: str, where: str | None) -> str:
+    query = f'SHOW TAG VALUES FROM "assessment" WITH KEY = "{key}"'
+    return f"{query} WHERE {where}" if where else query
 
 
-VARIABLES = [
-    _var("plan", "规划 plan", 'SHOW TAG VALUES FROM "assessment" WITH KEY = "plan"'),
-    _var(
-        "jurisdiction",
-        "地区 jurisdiction",
-        'SHOW TAG VALUES FROM "assessment" WITH KEY = "jurisdiction"',
-    ),
-    _var("agency", "牵头单位 agency", 'SHOW TAG VALUES FROM "assessment" WITH KEY = "lead_agency"'),
-]
+def _variables(with_indicator: bool = False) -> list[Json]:
+    found = [
+        variable("plan", "规划 plan", _tag_values("plan", None)),
+        variable("jurisdiction", "地区 jurisdiction", _tag_values("jurisdiction", PLAN)),
+        variable(
+            "agency", "牵头单位 agency", _tag_values("lead_agency", f"{PLAN} AND {JURISDICTION}")
+        ),
+    ]
+    if with_indicator:
+        found.append(
+            variable("indicator", "指标 indicator", _tag_values("indicator_id", SCOPE), multi=False)
+        )
+        # the lead agency of the chosen indicator, for the panel descriptions
+        found.append(
+            variable("lead", "牵头单位", _tag_values("lead_agency", ONE), multi=False, hide=2)
+        )
+    return found
 
 
-def _target(query: str, ref: str = "A", fmt: str = "table") -> dict[str, Any]:
-    return {"refId": ref, "datasource": DS, "query": query, "rawQuery": True, "resultFormat": fmt}
+VARIABLE_NAMES = ("plan", "jurisdiction", "agency")
+# the newest point whole (last() per field would mix points where the newest leaves one out)
+LATEST_STATUS = (
+    'SELECT "status_code" AS "status", "observed", "gap" FROM "assessment" WHERE '
+    f'{SCOPE} GROUP BY "indicator_id", "jurisdiction", "lead_agency" ORDER BY time DESC LIMIT 1'
+)
+# the same with one field, for counting (a subquery must run in the outer query's time order)
+LATEST_CODE = (
+    f'SELECT last("status_code") AS "status" FROM "assessment" WHERE {SCOPE} '
+    'GROUP BY "indicator_id", "jurisdiction", "lead_agency"'
+)
 
 
-def _panel(
-    pid: int,
-    kind: str,
-    title: str,
-    description: str,
-    queries: list[str],
-    grid: tuple[int, int, int, int],
-    fmt: str = "table",
-    **extra: Any,
-) -> dict[str, Any]:
-    x, y, w, h = grid
-    panel = {
-        "id": pid,
-        "type": kind,
-        "title": title,
-        "description": description,
-        "datasource": DS,
-        "gridPos": {"x": x, "y": y, "w": w, "h": h},
-        "targets": [_target(q, chr(ord("A") + i), fmt) for i, q in enumerate(queries)],
-    }
-    panel.update(extra)
-    return panel
-
-
-def _status_field() -> dict[str, Any]:
-    return {
-        "defaults": {
-            "mappings": STATUS_MAPPINGS,
-            "color": {"mode": "thresholds"},
-            "thresholds": {
-                "mode": "absolute",
-                "steps": [
-                    {"color": "purple", "value": None},
-                    {"color": "gray", "value": -1},
-                    {"color": "red", "value": 0},
-                    {"color": "orange", "value": 1},
-                    {"color": "yellow", "value": 2},
-                    {"color": "green", "value": 3},
-                    {"color": "dark-green", "value": 4},
-                ],
-            },
-        },
-        "overrides": [],
-    }
-
-
-def _dashboard(
-    uid: str,
-    title: str,
-    description: str,
-    panels: list[dict[str, Any]],
-    variables: list[dict[str, Any]],
-) -> dict[str, Any]:
-    return {
-        "uid": uid,
-        "title": title,
-        "description": description,
-        "tags": ["planwatch"],
-        "timezone": "Asia/Shanghai",
-        "schemaVersion": 39,
-        "version": 1,
-        "editable": False,
-        "time": {"from": "now-6y", "to": "now+6y"},
-        "refresh": "1m",
-        "templating": {"list": variables},
-        "panels": panels,
-        "annotations": {"list": []},
-        "links": [],
-    }
-
-
-def overview() -> dict[str, Any]:
-    latest = (
-        'SELECT last("status_code") AS "status" FROM "assessment" WHERE '
-        + FILTER
-        + ' GROUP BY "indicator_id", "jurisdiction"'
-    )
-    return _dashboard(
+def overview() -> Json:
+    counts = [
+        f'SELECT count("status") AS "{zh}" FROM ({LATEST_CODE}) WHERE "status" = {code}'
+        for code, (zh, _, _) in STATUS_CODES.items()
+        if code >= -1
+    ]
+    return dashboard(
         "planwatch-overview",
         "规划指标总览",
-        "Every indicator of the plans at a glance.",
+        "Every indicator of the plans at a glance: its latest status in its colour, counts by "
+        "status, binding targets behind plan, and the newest status changes.",
         [
-            _panel(
+            panel(
                 1,
                 "stat",
                 "各状态指标数",
-                "Indicators by status (latest assessment).",
-                [
-                    f'SELECT count("status") AS "{label}" FROM ('
-                    + latest
-                    + f') WHERE "status" = {code}'
-                    for code, label in STATUS_COUNTS
-                ],
+                "Number of indicators in each status (latest assessment of each indicator).",
+                counts,
                 (0, 0, 24, 5),
-                fieldConfig=_status_field(),
+                fieldConfig=status_field(),
+                options={"colorMode": "background", "textMode": "value_and_name"},
             ),
-            _panel(
+            panel(
                 2,
                 "table",
                 "指标状态一览",
-                "Latest status of every indicator; colour per status.",
-                [latest],
+                "Latest status of every indicator, one colour per status; observed value and "
+                "gap to the planned path (negative: behind).",
+                [LATEST_STATUS],
                 (0, 5, 24, 12),
-                fieldConfig=_status_field(),
+                fieldConfig=status_field(),
             ),
-            _panel(
+            panel(
                 3,
                 "table",
                 "约束性指标落后情况",
-                "Binding targets behind their planned path.",
+                "Binding targets whose latest assessment is behind the planned path.",
                 [
-                    'SELECT last("status_code") AS "status", last("gap") AS "gap" '
-                    'FROM "tier_assessment"'
-                    " WHERE \"tier\" = 'binding' AND "
-                    + FILTER
-                    + ' GROUP BY "indicator_id", "jurisdiction"'
+                    'SELECT "status", "gap" FROM (SELECT last("status_code") AS "status", '
+                    'last("gap") AS "gap" FROM "tier_assessment" WHERE "tier" = \'binding\' AND '
+                    f'{SCOPE} {BY_INDICATOR}) WHERE "status" <= 2 {BY_INDICATOR}'
                 ],
                 (0, 17, 12, 10),
-                fieldConfig=_status_field(),
+                fieldConfig=status_field(),
             ),
-            _panel(
+            panel(
                 4,
                 "table",
                 "最新状态变化",
-                "Newest status changes.",
+                "The newest status changes, latest first.",
                 [
-                    'SELECT "indicator_id", "from_status", "to_status" FROM "status_change" WHERE '
-                    + FILTER
-                    + " ORDER BY time DESC LIMIT 20"
+                    'SELECT "indicator_id", "jurisdiction", "from_status", "to_status" FROM '
+                    f'"status_change" WHERE {SCOPE} ORDER BY time DESC LIMIT 20'
                 ],
                 (12, 17, 12, 10),
             ),
         ],
-        VARIABLES[:2],
+        _variables(),
     )
 
 
-def indicator() -> dict[str, Any]:
-    var = _var(
-        "indicator",
-        "指标 indicator",
-        'SHOW TAG VALUES FROM "observation" WITH KEY = "indicator_id"',
-        multi=False,
-    )
-    where = "\"indicator_id\" = '$indicator'"
-    return _dashboard(
+def indicator() -> Json:
+    return dashboard(
         "planwatch-indicator",
         "指标详情",
-        "One indicator: observed, planned, targets, projection.",
+        "One indicator: observed values against the planned path, the targets by tier and the "
+        "projection to the target year.",
         [
-            _panel(
+            panel(
                 1,
                 "timeseries",
                 "实际值与规划路径",
-                "Observed values (line) against the planned value at each assessment and the "
-                "targets (binding and expected) as points; the source sentence and lead agency "
-                "are in the catalog (planwatch catalog show).",
+                "Indicator $indicator (lead agency: $lead). Observed values (line), the planned "
+                "value at each assessment (dashed) and the targets by tier (binding, expected) "
+                "as points at their years. The source sentence of the target is in the catalog: "
+                "`planwatch catalog show $indicator` or the built-in board /indicators/$indicator.",
                 [
-                    f'SELECT "value" AS "实际值 observed" FROM "observation" WHERE {where}',
-                    f'SELECT "planned" AS "规划值 planned", "projected" AS "预测 projected" FROM '
-                    f'"assessment" WHERE {where}',
-                    f'SELECT "value" AS "目标 target" FROM "target" WHERE {where} GROUP BY "tier"',
+                    f'SELECT "value" AS "实际值 observed" FROM "observation" WHERE {ONE}',
+                    f'SELECT "planned" AS "规划值 planned" FROM "assessment" WHERE {ONE}',
+                    f'SELECT "value" AS "目标 target" FROM "target" WHERE {ONE} GROUP BY "tier"',
                 ],
                 (0, 0, 24, 12),
                 fmt="time_series",
+                fieldConfig={
+                    "defaults": {"custom": {"spanNulls": True, "pointSize": 8}},
+                    "overrides": [
+                        {
+                            "matcher": {"id": "byFrameRefID", "options": "C"},
+                            "properties": [
+                                {"id": "custom.drawStyle", "value": "points"},
+                                {"id": "custom.pointSize", "value": 14},
+                                {"id": "color", "value": {"mode": "fixed", "fixedColor": "red"}},
+                            ],
+                        },
+                        {
+                            "matcher": {"id": "byFrameRefID", "options": "B"},
+                            "properties": [
+                                {"id": "custom.lineStyle", "value": {"fill": "dash"}},
+                            ],
+                        },
+                    ],
+                },
             ),
-            _panel(
+            panel(
                 2,
                 "stat",
                 "最新状态",
-                "Latest status of the indicator.",
-                [f'SELECT last("status_code") FROM "assessment" WHERE {where}'],
-                (0, 12, 8, 5),
-                fieldConfig=_status_field(),
+                "Latest status of $indicator (lead agency: $lead).",
+                [f'SELECT last("status_code") FROM "assessment" WHERE {ONE}'],
+                (0, 12, 6, 5),
+                fieldConfig=status_field(),
+                options={"colorMode": "background"},
             ),
-            _panel(
+            panel(
                 3,
                 "stat",
                 "进度比",
-                "Progress ratio (observed ÷ required growth).",
-                [f'SELECT last("progress_ratio") FROM "assessment" WHERE {where}'],
-                (8, 12, 8, 5),
+                "Progress ratio: actual progress over the progress the planned path required "
+                "(1 = on the path).",
+                [f'SELECT last("progress_ratio") FROM "assessment" WHERE {ONE}'],
+                (6, 12, 6, 5),
             ),
-            _panel(
+            panel(
                 4,
                 "stat",
                 "与规划差距",
-                "Gap to the planned value (negative: behind).",
-                [f'SELECT last("gap") FROM "assessment" WHERE {where}'],
-                (16, 12, 8, 5),
+                "Gap to the planned value in the indicator's unit (negative: behind).",
+                [f'SELECT last("gap") FROM "assessment" WHERE {ONE}'],
+                (12, 12, 6, 5),
+            ),
+            panel(
+                5,
+                "table",
+                "目标年趋势预测",
+                "Where the recent trend leads by the target year, against the target.",
+                [
+                    'SELECT "projected" AS "预测 projected", "target" AS "目标 target", '
+                    f'"target_year" AS "目标年 year" FROM "assessment" WHERE {ONE} '
+                    "ORDER BY time DESC LIMIT 1"
+                ],
+                (18, 12, 6, 5),
             ),
         ],
-        [var],
+        _variables(with_indicator=True),
     )
 
 
-def agency() -> dict[str, Any]:
-    where = '"lead_agency" =~ /^$agency$/'
-    return _dashboard(
+def agency() -> Json:
+    return dashboard(
         "planwatch-agency",
         "牵头单位视图",
-        "The indicators an agency leads and their status.",
+        "The indicators each lead agency is responsible for, their status, and the recent "
+        "changes to a status behind plan (the open alerts themselves are in the alerts API).",
         [
-            _panel(
+            panel(
                 1,
+                "bargauge",
+                "各单位落后指标数",
+                "Indicators behind plan (status needs acceleration or worse) per lead agency.",
+                [
+                    f'SELECT count("status") AS "落后 behind" FROM ({LATEST_CODE}) '
+                    'WHERE "status" >= 0 AND "status" <= 2 GROUP BY "lead_agency"'
+                ],
+                (0, 0, 24, 7),
+                options={"orientation": "horizontal", "displayMode": "basic"},
+            ),
+            panel(
+                2,
                 "table",
                 "牵头指标状态",
-                "Indicators led by the agency, latest status.",
-                [
-                    'SELECT last("status_code") AS "status", last("gap") AS "gap" '
-                    'FROM "assessment"'
-                    f' WHERE {where} GROUP BY "indicator_id", "jurisdiction"'
-                ],
-                (0, 0, 24, 12),
-                fieldConfig=_status_field(),
+                "Indicators led by the chosen agencies, latest status and gap.",
+                [LATEST_STATUS],
+                (0, 7, 24, 12),
+                fieldConfig=status_field(),
             ),
-            _panel(
-                2,
+            panel(
+                3,
                 "table",
-                "未解决的状态变化",
-                "Recent changes to a behind status (open alerts are in the alerts API).",
+                "转为落后的状态变化",
+                "Recent changes to a status behind plan: what the agency's open alerts are about.",
                 [
-                    f'SELECT "indicator_id", "to_status" FROM "status_change" WHERE {where} AND '
-                    '"to_code" <= 2 ORDER BY time DESC LIMIT 50'
+                    'SELECT "indicator_id", "jurisdiction", "to_status" FROM "status_change" '
+                    f'WHERE {SCOPE} AND "to_code" <= 2 ORDER BY time DESC LIMIT 50'
                 ],
-                (0, 12, 24, 10),
+                (0, 19, 24, 10),
             ),
         ],
-        [VARIABLES[2]],
+        _variables(),
     )
 
 
-def completeness() -> dict[str, Any]:
-    return _dashboard(
+def completeness() -> Json:
+    return dashboard(
         "planwatch-completeness",
         "数据报送情况",
-        "Figures overdue by reporting jurisdiction.",
+        "Figures owed by the reporting jurisdictions that had not arrived by their due date, "
+        "and the latest figure received for every indicator.",
         [
-            _panel(
+            panel(
                 1,
-                "table",
-                "逾期未报数据",
-                "Periods whose figure had not arrived by its due date.",
-                [
-                    'SELECT "indicator_id", "period", "days_overdue" FROM "overdue" WHERE '
-                    '"jurisdiction" =~ /^$jurisdiction$/ ORDER BY time DESC'
-                ],
-                (0, 0, 24, 12),
-            ),
-            _panel(
-                2,
                 "bargauge",
                 "各地区逾期数",
-                "Overdue figures per jurisdiction.",
+                "Overdue figures per reporting jurisdiction (as flagged at the due-date check).",
                 [
-                    'SELECT count("days_overdue") FROM "overdue" WHERE "jurisdiction" =~ '
-                    '/^$jurisdiction$/ GROUP BY "jurisdiction"'
+                    'SELECT count("days_overdue") AS "逾期 overdue" FROM "overdue" WHERE '
+                    f'{SCOPE} GROUP BY "jurisdiction"'
                 ],
-                (0, 12, 24, 8),
+                (0, 0, 24, 7),
+                options={"orientation": "horizontal", "displayMode": "basic"},
+            ),
+            panel(
+                2,
+                "table",
+                "逾期未报数据",
+                "Each figure flagged overdue: the missing period and the days overdue at the "
+                "check. Compare with the latest period received, below.",
+                [
+                    'SELECT last("period") AS "period", last("days_overdue") AS "days_overdue" '
+                    f'FROM "overdue" WHERE {SCOPE} {BY_INDICATOR}'
+                ],
+                (0, 7, 24, 10),
+            ),
+            panel(
+                3,
+                "table",
+                "最新报送",
+                "The latest figure received for each indicator (time = end of its period).",
+                [
+                    f'SELECT last("value") AS "value" FROM "observation" WHERE {SCOPE} '
+                    f"{BY_INDICATOR}"
+                ],
+                (0, 17, 24, 10),
             ),
         ],
-        [VARIABLES[1]],
+        _variables(),
     )
 
 
-DASHBOARDS = {
+DASHBOARDS: dict[str, Callable[[], Json]] = {
     "overview": overview,
     "indicator": indicator,
     "agency": agency,
@@ -344,7 +315,7 @@ DASHBOARDS = {
 }
 
 
-def build_all() -> dict[str, dict[str, Any]]:
+def build_all() -> dict[str, Json]:
     return {name: make() for name, make in DASHBOARDS.items()}
 
 

@@ -40,8 +40,11 @@ def publish(
         typer.echo("credentials: give --token or --user and --password", err=True)
         raise typer.Exit(2)
     api = GrafanaApi.from_url(url, credential=token or (user, password))
-    changes = run(api, influx_url, database, influx_token)
-    typer.echo("\n".join(changes) if changes else "Grafana is up to date: nothing changed")
+    report = run(api, influx_url, database, influx_token)
+    for line in [*report.changed, *report.skipped]:
+        typer.echo(line)
+    if not report.changed:
+        typer.echo("Grafana is up to date: nothing changed")
 
 
 def register(app: typer.Typer) -> None:

@@ -1,4 +1,6 @@
-"""Every panel query runs against a real InfluxDB engine loaded with the evaluator's output."""
+"""Every panel and variable query of the dashboards, on a real InfluxDB 1.6 engine loaded with
+the evaluator's own points (its ``evaluate``/``overdue_change`` point builders, as its sinks
+write them), with the template variables substituted the way Grafana does."""
 
 from __future__ import annotations
 
@@ -11,26 +13,31 @@ from planwatch.boards.grafana import build_all
 from planwatch.catalog import default_catalog
 from planwatch.domain.events import SubmissionEvent
 from planwatch.domain.model import Frequency
+from planwatch_board.adapters.influxql import InfluxQLReader
 from planwatch_evaluator.core import evaluate, new_state, overdue_change
 from support.influx import InfluxV1
 
 pytestmark = pytest.mark.integration
 CATALOG = default_catalog()
 DB = "boards"
+BOARDS = build_all()
 DUE = {Frequency.ANNUAL: 90, Frequency.QUARTERLY: 45, Frequency.MONTHLY: 20}
-FIGURES = [  # (id, period, value): one achieved, one lagging, one overdue
-    ("gsbase-rd-expenditure", "2024", 150.0),
+FIGURES = [  # (id, period, value)
+    ("gsbase-rd-expenditure", "2024", 150.0),  # no baseline: 2024 is the base; 2025 achieved
     ("gsbase-rd-expenditure", "2025", 181.0),
-    ("baiyin-tech-progress-contribution", "2022", 54.5),
+    ("baiyin-tech-progress-contribution", "2022", 54.5),  # binding 58 by 2025: behind
     ("baiyin-tech-progress-contribution", "2023", 55.0),
-    ("gs4p-tech-contract-turnover", "2023", 300.0),
+    ("baiyin-tech-contract-turnover", "2022", 7.5),  # 市科技局 leads; binding 10 by 2025: behind
+    ("baiyin-tech-contract-turnover", "2023", 7.6),
+    ("gs4p-tech-contract-turnover", "2023", 300.0),  # 省科技厅 leads; 2024 and 2025 missing
 ]
+ALL = {"plan": ".*", "jurisdiction": ".*", "agency": ".*"}
 
 
 def evaluator_output() -> list[str]:
     states: dict[str, dict] = {}
     lines = []
-    for indicator_id, period, value in FIGURES:
+    for i, (indicator_id, period, value) in enumerate(FIGURES):
         entry = CATALOG.get(indicator_id)
         event = SubmissionEvent(
             catalog_version=CATALOG.version,
@@ -41,7 +48,7 @@ def evaluator_output() -> list[str]:
             value=value,
             unit=entry.unit,
             submitted_by="t",
-            received_at=datetime(2026, 4, 1, tzinfo=UTC),
+            received_at=datetime(2026, 4, 1, 8, i, tzinfo=UTC),
         )
         out = evaluate(entry, states.get(indicator_id, new_state()), event, CATALOG.version)
         states[indicator_id] = out.state
@@ -53,9 +60,13 @@ def evaluator_output() -> list[str]:
     return lines
 
 
-def substitute(query: str) -> str:
-    query = re.sub(r"/\^\$\w+\$/", "/.*/", query)
-    return query.replace("$indicator", "gsbase-rd-expenditure")
+def grafana(query: str, values: dict[str, str]) -> str:
+    """Interpolate as Grafana does: a regex context gets a regex, a quoted one the raw value."""
+    for name, value in values.items():
+        regex = value if value == ".*" else "(" + re.escape(value) + ")"
+        query = query.replace(f"/^${name}$/", f"/^{regex}$/").replace(f"${name}", value)
+    assert not re.search(r"\$\w", query), query
+    return query
 
 
 @pytest.fixture(scope="module")
@@ -65,39 +76,123 @@ def influx(influxdb_v1: InfluxV1) -> InfluxV1:
     return influxdb_v1
 
 
-def run(influx: InfluxV1, board: str, panel: int, target: int = 0) -> list[dict]:
-    query = build_all()[board]["panels"][panel - 1]["targets"][target]["query"]
-    return influx.query(substitute(query), db=DB)
+def run(influx: InfluxV1, board: str, panel: int, ref: int = 0, **values: str) -> list[dict]:
+    query = BOARDS[board]["panels"][panel - 1]["targets"][ref]["query"]
+    scope = {**ALL, "indicator": "gsbase-rd-expenditure", **values}
+    return influx.query(grafana(query, scope), db=DB)
 
 
-def test_every_panel_query_and_variable_query_runs(influx: InfluxV1) -> None:
-    for name, board in build_all().items():
-        for variable in board["templating"]["list"]:
-            assert influx.query(variable["query"], db=DB), f"{name}: {variable['name']}"
+def rows(series: list[dict]) -> list[dict]:
+    """Each row as {column: value, **tags}."""
+    return [
+        {**s.get("tags", {}), **dict(zip(s["columns"], v, strict=True))}
+        for s in series
+        for v in s["values"]
+    ]
+
+
+def variable(influx: InfluxV1, board: str, name: str, **values: str) -> set[str]:
+    [query] = [v["query"] for v in BOARDS[board]["templating"]["list"] if v["name"] == name]
+    return {r["value"] for r in rows(influx.query(grafana(query, {**ALL, **values}), db=DB))}
+
+
+def test_every_panel_and_variable_query_answers(influx: InfluxV1) -> None:
+    values = {**ALL, "indicator": "gsbase-rd-expenditure"}
+    for name, board in BOARDS.items():
+        for var in board["templating"]["list"]:
+            assert influx.query(grafana(var["query"], values), db=DB), f"{name}: {var['name']}"
         for panel in board["panels"]:
-            # a panel answers when any of its queries does (a status with no indicator is empty)
-            answered = [influx.query(substitute(t["query"]), db=DB) for t in panel["targets"]]
+            # a panel answers when any of its queries does (a status nobody has is empty)
+            answered = [influx.query(grafana(t["query"], values), db=DB) for t in panel["targets"]]
             assert any(answered), f"{name}/{panel['title']}: no series"
 
 
-def test_overview_shows_each_indicator_with_its_status(influx: InfluxV1) -> None:
-    series = run(influx, "overview", 2)
-    status = {s["tags"]["indicator_id"]: s["values"][0][1] for s in series}
+def test_variables_narrow_each_other(influx: InfluxV1) -> None:
+    assert variable(influx, "overview", "plan") == {"gsbase", "baiyin", "gs4p"}
+    assert variable(influx, "overview", "jurisdiction", plan="baiyin") == {"白银市"}
+    assert variable(influx, "overview", "agency", plan="gs4p") == {"省科技厅"}
+    ids = variable(influx, "indicator", "indicator", plan="baiyin", agency="市科技局")
+    assert ids == {"baiyin-tech-contract-turnover"}
+    lead = variable(influx, "indicator", "lead", indicator="gs4p-tech-contract-turnover")
+    assert lead == {"省科技厅"}
+
+
+def test_overview_status_table_and_counts(influx: InfluxV1) -> None:
+    status = {r["indicator_id"]: r["status"] for r in rows(run(influx, "overview", 2))}
     assert status["gsbase-rd-expenditure"] == 4  # achieved
     assert status["baiyin-tech-progress-contribution"] <= 2  # behind
-    achieved = run(influx, "overview", 1, 0)  # target A counts 已达标
-    assert achieved[0]["values"][0][1] == 1
-    binding = {s["tags"]["indicator_id"] for s in run(influx, "overview", 3)}
-    assert "baiyin-tech-progress-contribution" in binding
+    assert status["baiyin-tech-contract-turnover"] <= 2
+    assert status["gs4p-tech-contract-turnover"] == -1  # one figure: no verdict yet
+    counts = {}
+    for ref, target in enumerate(BOARDS["overview"]["panels"][0]["targets"]):
+        [name] = re.findall(r'AS "([^"]+)" FROM \(', target["query"])
+        counts[name] = sum(row[name] for row in rows(run(influx, "overview", 1, ref)))
+    assert counts["已达标"] == 1 and counts["暂无数据"] == 1
+    assert sum(counts.values()) == 4
+    only_baiyin = rows(run(influx, "overview", 2, plan="baiyin"))
+    assert {r["indicator_id"] for r in only_baiyin} == {
+        "baiyin-tech-progress-contribution",
+        "baiyin-tech-contract-turnover",
+    }
 
 
-def test_indicator_board_plots_observed_planned_and_targets(influx: InfluxV1) -> None:
-    observed = run(influx, "indicator", 1, 0)[0]["values"]
-    assert [v[1] for v in observed] == [150.0, 181.0]
-    targets = {v[1] for s in run(influx, "indicator", 1, 2) for v in s["values"]}
-    assert targets == {180.0, 280.0}
+def test_overview_binding_behind_and_status_changes(influx: InfluxV1) -> None:
+    behind = {r["indicator_id"]: r for r in rows(run(influx, "overview", 3))}
+    assert set(behind) == {"baiyin-tech-progress-contribution", "baiyin-tech-contract-turnover"}
+    assert all(r["gap"] < 0 for r in behind.values())
+    changes = rows(run(influx, "overview", 4))
+    assert changes[0]["indicator_id"] == "baiyin-tech-contract-turnover"  # newest first
+    assert {c["to_status"] for c in changes} >= {"achieved"}
+
+
+def test_indicator_board_plots_observed_planned_targets_and_projection(influx: InfluxV1) -> None:
+    observed = rows(run(influx, "indicator", 1, 0))
+    assert [r["实际值 observed"] for r in observed] == [150.0, 181.0]
+    planned = rows(run(influx, "indicator", 1, 1))
+    assert [r["规划值 planned"] for r in planned] == [pytest.approx(180.0)]
+    every_target = {r["目标 target"] for r in rows(run(influx, "indicator", 1, 2))}
+    assert every_target == {180.0, 280.0}
+    tiers = rows(run(influx, "indicator", 1, 2, indicator="baiyin-tech-contract-turnover"))
+    assert {(r["tier"], r["目标 target"]) for r in tiers} == {("binding", 10.0), ("expected", 13.0)}
+    [status] = rows(run(influx, "indicator", 2))
+    assert status["last"] == 4
+    [projection] = rows(run(influx, "indicator", 5, indicator="baiyin-tech-contract-turnover"))
+    assert projection["目标年 year"] == 2025 and projection["预测 projected"] < 10.0
+
+
+def test_agency_board_counts_behind_per_agency_and_filters(influx: InfluxV1) -> None:
+    behind = {r["lead_agency"]: r["落后 behind"] for r in rows(run(influx, "agency", 1))}
+    assert behind == {"市科技局": 1, "none": 1}
+    led = rows(run(influx, "agency", 2, agency="省科技厅"))
+    assert [r["indicator_id"] for r in led] == ["gs4p-tech-contract-turnover"]
+    changes = rows(run(influx, "agency", 3, agency="市科技局"))
+    assert [c["indicator_id"] for c in changes] == ["baiyin-tech-contract-turnover"]
 
 
 def test_completeness_board_lists_the_overdue_figure(influx: InfluxV1) -> None:
-    [series] = run(influx, "completeness", 1)
-    assert series["values"][0][1:3] == ["gs4p-tech-contract-turnover", "2025"]
+    per_jurisdiction = {
+        r["jurisdiction"]: r["逾期 overdue"] for r in rows(run(influx, "completeness", 1))
+    }
+    assert per_jurisdiction == {"甘肃省": 1}
+    [overdue] = rows(run(influx, "completeness", 2))
+    assert overdue["indicator_id"] == "gs4p-tech-contract-turnover" and overdue["period"] == "2025"
+    latest = {r["indicator_id"]: r["value"] for r in rows(run(influx, "completeness", 3))}
+    assert latest["gs4p-tech-contract-turnover"] == 300.0 and len(latest) == 4
+
+
+def test_the_board_reads_the_same_points_through_influxql(influx: InfluxV1) -> None:
+    reader = InfluxQLReader(influx.url, DB)
+    try:
+        latest = reader.latest("assessment")
+        assert latest["gsbase-rd-expenditure"]["status"] == "achieved"
+        assert latest["gsbase-rd-expenditure"]["observed"] == 181.0
+        assert latest["gsbase-rd-expenditure"]["time"] == datetime(2025, 12, 31, tzinfo=UTC)
+        assert reader.latest("overdue")["gs4p-tech-contract-turnover"]["period"] == "2025"
+        observed = reader.observations("baiyin-tech-contract-turnover")
+        assert observed == [
+            (datetime(2022, 12, 31, tzinfo=UTC), 7.5),
+            (datetime(2023, 12, 31, tzinfo=UTC), 7.6),
+        ]
+        assert reader.observations("it's-not-there") == []
+    finally:
+        reader.close()

@@ -46,7 +46,7 @@ def test_every_panel_uses_the_datasource_raw_influxql_and_known_variables(name: 
     for panel in panels(board):
         assert panel["datasource"]["uid"] == DATASOURCE_UID
         assert re.search(r"[\u4e00-\u9fff]", panel["title"]), "Chinese titles"
-        assert panel["description"].isascii() or panel["description"], panel["title"]
+        assert panel["description"].isascii(), f"English descriptions: {panel['title']}"
         for target in panel["targets"]:
             assert target["rawQuery"] is True and target["datasource"]["uid"] == DATASOURCE_UID
             assert "from(bucket" not in target["query"], "InfluxQL, not Flux"
@@ -56,5 +56,31 @@ def test_every_panel_uses_the_datasource_raw_influxql_and_known_variables(name: 
 
 def test_boards_cover_overview_indicator_agency_and_completeness() -> None:
     assert set(BOARDS) == {"overview", "indicator", "agency", "completeness"}
-    variables = {v["name"] for b in BOARDS.values() for v in b["templating"]["list"]}
-    assert {"plan", "jurisdiction", "agency", "indicator"} <= variables
+
+
+@pytest.mark.parametrize("name", sorted(BOARDS))
+def test_every_board_has_plan_jurisdiction_and_agency_variables(name: str) -> None:
+    variables = [v["name"] for v in BOARDS[name]["templating"]["list"]]
+    assert variables[:3] == ["plan", "jurisdiction", "agency"]
+    if name == "indicator":
+        assert "indicator" in variables
+    for panel in panels(BOARDS[name]):
+        used = set(re.findall(r"\$(\w+)", panel["description"]))
+        assert used <= set(variables), f"{name}/{panel['title']}: {used}"
+
+
+def test_variables_narrow_by_the_ones_before() -> None:
+    by_name = {v["name"]: v for v in BOARDS["indicator"]["templating"]["list"]}
+    assert "$plan" in by_name["jurisdiction"]["query"]
+    assert "$jurisdiction" in by_name["agency"]["query"]
+    assert {"$plan", "$jurisdiction", "$agency"} <= set(
+        re.findall(r"\$\w+", by_name["indicator"]["query"])
+    )
+    assert by_name["indicator"]["multi"] is False
+
+
+def test_status_colours_cover_every_status_code() -> None:
+    [table] = [p for p in panels(BOARDS["overview"]) if p["type"] == "table"][:1]
+    options = table["fieldConfig"]["defaults"]["mappings"][0]["options"]
+    assert set(options) == {"4", "3", "2", "1", "0", "-1", "-2"}
+    assert len({o["color"] for o in options.values()}) == len(options)
