@@ -5,37 +5,48 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 
 from planwatch.catalog import default_catalog
 from planwatch.domain.events import SubmissionEvent
+from planwatch.domain.model import Frequency
 from planwatch.tsstore import EmbeddedSeriesStore
-from planwatch_evaluator.core import evaluate, new_state
+from planwatch_evaluator.core import evaluate, new_state, overdue_change
 from support.net import free_port
 from support.services import ServiceProcess
 
 pytestmark = pytest.mark.integration
 CATALOG = default_catalog()
 SHOTS = os.environ.get("PLANWATCH_SCREENSHOTS")  # set to a folder to keep the PNGs (docs/img)
-COLOURS = {
+COLOURS = {  # services/board/planwatch_board/{views,chart}.py
     "achieved": (0x1A, 0x7F, 0x37),
     "limited_progress": (0xE1, 0x6F, 0x24),
+    "needs_acceleration": (0xD4, 0xA7, 0x2C),
+    "overdue": (0x82, 0x50, 0xDF),
     "observed": (0x24, 0x29, 0x2F),
+    "binding": (0xCF, 0x22, 0x2E),
+    "expected": (0x09, 0x69, 0xDA),
 }
+FIGURES = [  # (id, period, value): achieved, behind, one figure then overdue
+    ("gsbase-rd-expenditure", "2024", 150.0),
+    ("gsbase-rd-expenditure", "2025", 181.0),
+    ("baiyin-tech-contract-turnover", "2022", 7.5),
+    ("baiyin-tech-contract-turnover", "2023", 7.6),
+    ("baiyin-tech-contract-turnover", "2024", 8.0),
+    ("baiyin-tech-progress-contribution", "2022", 55.0),
+    ("baiyin-tech-progress-contribution", "2023", 56.2),
+    ("gs4p-tech-contract-turnover", "2023", 300.0),
+]
+DUE = {Frequency.ANNUAL: 90, Frequency.QUARTERLY: 45, Frequency.MONTHLY: 20}
 
 
 def load(store: EmbeddedSeriesStore) -> None:
-    figures = [
-        ("gsbase-rd-expenditure", "2024", 150.0),
-        ("gsbase-rd-expenditure", "2025", 181.0),
-        ("gsbase-high-tech-enterprises", "2024", 2000.0),
-        ("gsbase-high-tech-enterprises", "2025", 2100.0),
-    ]
+    """The evaluator's own points for a few figures, written as its embedded sink does."""
     states: dict[str, dict] = {}
-    for indicator_id, period, value in figures:
+    for indicator_id, period, value in FIGURES:
         entry = CATALOG.get(indicator_id)
         event = SubmissionEvent(
             catalog_version=CATALOG.version,
@@ -51,6 +62,10 @@ def load(store: EmbeddedSeriesStore) -> None:
         out = evaluate(entry, states.get(indicator_id, new_state()), event, CATALOG.version)
         states[indicator_id] = out.state
         store.write(out.points)
+    entry = CATALOG.get("gs4p-tech-contract-turnover")
+    _, _, point = overdue_change(entry, states[entry.id], date(2026, 11, 24), DUE, "v")
+    assert point is not None
+    store.write([point])
 
 
 @pytest.fixture(scope="module")
@@ -113,18 +128,23 @@ def near(colours: set, rgb: tuple[int, int, int], tolerance: int = 6) -> bool:
 def test_overview_renders_with_status_colours(board: str, browser, tmp_path: Path) -> None:
     html, colours = shot(browser, board + "/", tmp_path, "overview")
     assert "规划指标总览" in html and "白银市强科技行动实施方案" in html
-    assert near(colours, COLOURS["achieved"]) and near(colours, COLOURS["limited_progress"])
+    for status in ("achieved", "limited_progress", "overdue"):
+        assert near(colours, COLOURS[status]), f"no {status} colour in the overview"
 
 
 def test_indicator_page_shows_the_chart(board: str, browser, tmp_path: Path) -> None:
-    html, colours = shot(
-        browser, board + "/indicators/gsbase-rd-expenditure", tmp_path, "indicator"
-    )
-    assert "<svg" in html and "全社会研究与试验发展(R&amp;D)经费投入达到180亿元" in html
-    assert near(colours, COLOURS["observed"]) and near(colours, COLOURS["achieved"])
+    url = board + "/indicators/baiyin-tech-contract-turnover"
+    html, colours = shot(browser, url, tmp_path, "indicator")
+    assert "<svg" in html and 'class="observed"' in html and "市科技局" in html
+    entry = CATALOG.get("baiyin-tech-contract-turnover")
+    assert entry.source_quote[:20] in html
+    for line in ("observed", "binding", "expected"):
+        assert near(colours, COLOURS[line]), f"no {line} line in the chart"
 
 
-def test_unknown_indicator_is_404(board: str) -> None:
+def test_unknown_indicator_is_a_404_page(board: str, browser) -> None:
     import httpx
 
     assert httpx.get(board + "/indicators/no-such-id").status_code == 404
+    browser.get(board + "/indicators/no-such-id")
+    assert "未找到该指标" in browser.page_source
