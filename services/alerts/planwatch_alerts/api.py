@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from planwatch.security import Principal, Role
@@ -181,13 +181,17 @@ def _one(request: Request, caller: Principal, alert_id: int) -> AlertOut:
     return found[0]
 
 
+# ids are 64-bit integers in the database: a larger number is a bad request, not a crash
+AlertId = Annotated[int, Path(ge=1, le=2**63 - 1, description="the alert's id")]
+
+
 @router.get("/v1/alerts/{alert_id}", response_model=AlertOut)
-def get_alert(request: Request, caller: Caller, alert_id: int) -> AlertOut:
+def get_alert(request: Request, caller: Caller, alert_id: AlertId) -> AlertOut:
     return _one(request, caller, alert_id)
 
 
 @router.post("/v1/alerts/{alert_id}/ack", response_model=AlertOut)
-def acknowledge(request: Request, caller: Caller, alert_id: int, body: AckIn) -> AlertOut:
+def acknowledge(request: Request, caller: Caller, alert_id: AlertId, body: AckIn) -> AlertOut:
     """Record who acknowledged the alert, when, and what they said; stops repeats."""
     alert = _one(request, caller, alert_id)
     if alert.state == "resolved":
@@ -209,7 +213,7 @@ def acknowledge(request: Request, caller: Caller, alert_id: int, body: AckIn) ->
 
 
 @router.post("/v1/alerts/{alert_id}/silence", response_model=AlertOut)
-def silence(request: Request, caller: Caller, alert_id: int, body: SilenceIn) -> AlertOut:
+def silence(request: Request, caller: Caller, alert_id: AlertId, body: SilenceIn) -> AlertOut:
     """No notifications for this alert until ``until``; the reason is kept."""
     alert = _one(request, caller, alert_id)
     now = request.app.state.clock()
