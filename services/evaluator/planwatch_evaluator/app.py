@@ -33,7 +33,7 @@ from planwatch.domain.model import Frequency
 from planwatch.tsstore import Point
 from planwatch_evaluator import transport
 from planwatch_evaluator.adapters.kafka import FaustPublisher
-from planwatch_evaluator.core import evaluate, lookup, new_state, overdue_change
+from planwatch_evaluator.core import evaluate, lookup, new_state, overdue_change, saved
 from planwatch_evaluator.metrics import Metrics
 from planwatch_evaluator.ports import Publisher, SeriesSink
 from planwatch_evaluator.settings import Settings
@@ -82,6 +82,10 @@ class Evaluator:
             broker_request_timeout=max(session * 3, 30.0),
             consumer_auto_offset_reset="earliest",
             producer_linger_ms=5,
+            # an assessment event is 2-3 kB: with the default 16 kB batch, every sixth send
+            # waits for a broker round trip; one batch per partition and flush instead
+            producer_max_batch_size=settings.producer_batch_bytes,
+            producer_max_request_size=max(settings.producer_batch_bytes * 4, 1 << 20),
             producer_acks=-1,
             web_enabled=True,
             web_bind=settings.web_bind,
@@ -105,6 +109,7 @@ class Evaluator:
             partitions=settings.topic_partitions,
             use_partitioner=True,
         )
+        self.changelog = self.state.changelog_topic.get_topic_name()
         self.due_days = {
             Frequency.ANNUAL: settings.annual_due_days,
             Frequency.QUARTERLY: settings.quarterly_due_days,
@@ -132,6 +137,7 @@ class Evaluator:
 
     async def process(self, events: list[Any]) -> None:
         """Assess a batch of submission events (faust events: ``.value``, ``.message``)."""
+        self.metrics.batch_size.observe(len(events))
         points: list[Point] = []
         sends: list[Send] = []
         staged: Staged = {}
@@ -164,36 +170,39 @@ class Evaluator:
         self.metrics.events.labels("assessed").inc(len(received))
 
     async def _commit(self, sends: list[Send], staged: Staged) -> None:
-        """Publish, then save the state (see the module docstring for why in this order)."""
+        """Publish, then save the state (see the module docstring for why in this order).
+
+        The state records are not waited for: faust flushes the producer before it commits
+        the offsets of the batch, so they are stored before the batch counts as done.
+        """
         for topic, key, value in sends:
             await self.publisher.send(topic, key, value)
         if sends:
             await self.publisher.flush()
-        if not staged:
-            return
         touched: set[int] = set()
         for key, (partition, state) in staged.items():
-            value = orjson.dumps({**state, "p": partition})
+            value = orjson.dumps({**saved(state), "p": partition})
+            if partition is None:  # a state saved before "p" was kept: the default partitioner
+                partition = self.app.producer.key_partition(self.changelog, key).partition
             # the partition is given, not hashed: the state of a key sits on the changelog
             # partition numbered like its submissions partition, whatever partitioner the
             # producer of the submissions used; faust restores partition n for input n
-            fut = self.state.send_changelog(partition, key, value)
+            await self.publisher.send(self.changelog, key, value, partition)
             self.state.data[key] = value
-            if fut.message.partition is not None:
-                touched.add(fut.message.partition)
-        await self._seal_changelog(touched)
+            touched.add(partition)
+        for partition in touched:
+            await self._seal_changelog(partition)
 
-    async def _seal_changelog(self, partitions: set[int]) -> None:
-        """Close each touched changelog partition with a marker record in a batch of its own.
+    async def _seal_changelog(self, partition: int) -> None:
+        """Close a changelog partition with a marker record in a batch of its own.
 
         Tansu reports a partition's end offset as the base offset of its last record batch
         + 1, and faust restores a table only up to that end offset: without the marker, the
         last records of a batch would be left out of the restored state after a restart.
         On Apache Kafka the marker is merely one small extra record per partition and batch.
         """
-        await self.publisher.flush()
-        for partition in partitions:
-            self.state.send_changelog(partition, MARKER_PREFIX + str(partition).encode(), b"1")
+        marker = MARKER_PREFIX + str(partition).encode()
+        await self.publisher.send_alone(self.changelog, partition, marker, b"1")
 
     async def _write(self, points: list[Point]) -> None:
         """Store a batch; on failure retry with backoff (a rewrite replaces, never duplicates).

@@ -22,6 +22,12 @@ class Metrics:
             buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
             registry=self.registry,
         )
+        self.batch_size = Histogram(
+            "planwatch_evaluator_batch_events",
+            "events per processed batch",
+            buckets=(1, 5, 20, 50, 100, 200, 500, 1000, 2000, 5000),
+            registry=self.registry,
+        )
         self.write_errors = Counter(
             "planwatch_evaluator_write_errors_total",
             "failed sink writes (retried)",

@@ -1,4 +1,4 @@
-"""The evaluator's ports: where time series go, and where its events are published."""
+"""The evaluator's ports: where time series go, and where its records are published."""
 
 from __future__ import annotations
 
@@ -20,10 +20,18 @@ class SeriesSink(Protocol):
 
 
 class Publisher(Protocol):
-    """The output topics (``assessments``, ``status-changes``, ``submissions-dlq``)."""
+    """The broker: output topics and the state table's changelog.
 
-    async def send(self, topic: str, key: bytes | None, value: bytes) -> None:
-        """Queue one record for ``topic`` (sent by the next ``flush`` at the latest)."""
+    Records of one partition are delivered in the order they were sent.
+    """
+
+    async def send(
+        self, topic: str, key: bytes | None, value: bytes, partition: int | None = None
+    ) -> None:
+        """Queue one record (``partition`` None: by key). Sent by ``flush`` at the latest."""
+
+    async def send_alone(self, topic: str, partition: int, key: bytes, value: bytes) -> None:
+        """Queue one record after everything queued for ``partition``, in a batch of its own."""
 
     async def flush(self) -> None:
-        """Return once every queued record, table changelog records included, is acknowledged."""
+        """Return once every queued record is acknowledged (raise if one was refused)."""

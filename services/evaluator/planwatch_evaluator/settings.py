@@ -23,8 +23,9 @@ class Settings(BaseSettings):
     fetch_max_wait_ms: int = 10
     # A group join takes about half the session timeout on Tansu (faust default: 60 s).
     session_timeout_s: float = 8.0
-    batch_size: int = 500  # sink writes are batched up to this many events …
-    batch_within_s: float = 0.02  # … or this long, whichever comes first
+    producer_batch_bytes: int = 1 << 20  # producer batch size per partition
+    batch_size: int = 2000  # sink writes are batched up to this many events …
+    batch_within_s: float = 0.01  # … or this long, whichever comes first
     # A failed sink write is retried after retry_initial_s, doubling up to retry_max_s, forever.
     retry_initial_s: float = 0.2
     retry_max_s: float = 5.0

@@ -28,13 +28,26 @@ __all__ = ["EmbeddedSeriesStore", "Row"]
 Row = dict[str, Any]  # {"time": datetime, "tags": {...}, **fields}
 
 _SCHEMA = """
-create table if not exists points (
+create table if not exists series (
+    id integer primary key,
     measurement text not null,
-    series text not null,         -- the tag set: JSON list of sorted [key, value] pairs
+    tags text not null,           -- the tag set: JSON list of sorted [key, value] pairs
+    unique (measurement, tags)
+);
+create table if not exists point (
+    series_id integer not null references series (id),
     time_ns integer not null,
     fields text not null,         -- JSON object
-    primary key (measurement, series, time_ns)
+    primary key (series_id, time_ns)
 ) without rowid;
+"""
+# the first layout kept the tag set in every row's key: about half the write speed
+_LEGACY = """
+insert or ignore into series (measurement, tags) select distinct measurement, series from points;
+insert or replace into point
+    select s.id, p.time_ns, p.fields from points p
+    join series s on s.measurement = p.measurement and s.tags = p.series;
+drop table points;
 """
 
 
@@ -62,7 +75,12 @@ class EmbeddedSeriesStore:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
-        self._conn().executescript(_SCHEMA)
+        self._ids: dict[tuple[str, tuple[tuple[str, str], ...]], int] = {}
+        conn = self._conn()
+        conn.executescript(_SCHEMA)
+        legacy = "select 1 from sqlite_master where type = 'table' and name = 'points'"
+        if conn.execute(legacy).fetchone():
+            conn.executescript(f"begin; {_LEGACY} commit;")
 
     def _conn(self) -> sqlite3.Connection:
         # one connection per thread: the evaluator writes from a worker thread, readers elsewhere
@@ -74,21 +92,38 @@ class EmbeddedSeriesStore:
             self._local.conn = conn
         return conn
 
+    def _series_id(self, conn: sqlite3.Connection, point: Point) -> int:
+        key = (point.measurement, point.tags)
+        found = self._ids.get(key)
+        if found is None:
+            tags = _series(point.tags)
+            conn.execute(
+                "insert or ignore into series (measurement, tags) values (?, ?)",
+                (point.measurement, tags),
+            )
+            (found,) = conn.execute(
+                "select id from series where measurement = ? and tags = ?",
+                (point.measurement, tags),
+            ).fetchone()
+            self._ids[key] = found
+        return found
+
     def write(self, points: Sequence[Point]) -> None:
         """Write a batch in one transaction; a point with the same series and time is replaced."""
         if not points:
             return
-        rows = [
-            (p.measurement, _series(p.tags), p.time_ns, orjson.dumps(p.fields).decode())
-            for p in points
-        ]
         conn = self._conn()
         conn.execute("begin")
         try:
-            conn.executemany("insert or replace into points values (?, ?, ?, ?)", rows)
+            rows = [
+                (self._series_id(conn, p), p.time_ns, orjson.dumps(p.fields).decode())
+                for p in points
+            ]
+            conn.executemany("insert or replace into point values (?, ?, ?)", rows)
             conn.execute("commit")
         except BaseException:
             conn.execute("rollback")
+            self._ids.clear()  # ids of series inserted by the rolled-back transaction are gone
             raise
 
     def _select(
@@ -100,18 +135,21 @@ class EmbeddedSeriesStore:
         newest_first: bool,
         limit: int | None,
     ) -> Iterable[tuple[str, int, str]]:
-        sql = "select series, time_ns, fields from points where measurement = ?"
+        sql = (
+            "select s.tags, p.time_ns, p.fields from point p join series s on s.id = p.series_id"
+            " where s.measurement = ?"
+        )
         args: list[Any] = [measurement]
         for key, value in (where_tags or {}).items():
-            sql += " and instr(series, ?) > 0"
+            sql += " and instr(s.tags, ?) > 0"
             args.append(_tag_needle(key, value))
         if since is not None:
-            sql += " and time_ns >= ?"
+            sql += " and p.time_ns >= ?"
             args.append(_ns(since))
         if until is not None:
-            sql += " and time_ns <= ?"
+            sql += " and p.time_ns <= ?"
             args.append(_ns(until))
-        sql += " order by time_ns desc" if newest_first else " order by time_ns"
+        sql += " order by p.time_ns desc" if newest_first else " order by p.time_ns"
         if limit is not None:
             sql += f" limit {int(limit)}"
         return self._conn().execute(sql, args)
@@ -178,10 +216,13 @@ class EmbeddedSeriesStore:
 
     def points(self, measurement: str | None = None) -> Iterator[Point]:
         """Every stored point (of one measurement, if given) as a ``Point``: to export or copy."""
-        sql = "select measurement, series, time_ns, fields from points"
+        sql = (
+            "select s.measurement, s.tags, p.time_ns, p.fields"
+            " from point p join series s on s.id = p.series_id"
+        )
         args: list[Any] = []
         if measurement is not None:
-            sql += " where measurement = ?"
+            sql += " where s.measurement = ?"
             args.append(measurement)
         for name, series, time_ns, fields in self._conn().execute(sql + " order by 1, 2, 3", args):
             seconds, nanos = divmod(time_ns, 1_000_000_000)
@@ -190,13 +231,20 @@ class EmbeddedSeriesStore:
             yield Point(name, tags, json.loads(fields), when)
 
     def measurements(self) -> list[str]:
-        rows = self._conn().execute("select distinct measurement from points order by 1")
+        rows = self._conn().execute(
+            "select distinct s.measurement from series s"
+            " where exists (select 1 from point p where p.series_id = s.id) order by 1"
+        )
         return [name for (name,) in rows]
 
     def count(self, measurement: str) -> int:
         (n,) = (
             self._conn()
-            .execute("select count(*) from points where measurement = ?", (measurement,))
+            .execute(
+                "select count(*) from point p join series s on s.id = p.series_id"
+                " where s.measurement = ?",
+                (measurement,),
+            )
             .fetchone()
         )
         return int(n)

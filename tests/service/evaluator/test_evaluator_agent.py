@@ -43,12 +43,22 @@ class RecordingPublisher:
     def __init__(self, probe: Callable[[], int] = lambda: 0) -> None:
         self.sent: list[tuple[str, bytes | None, bytes]] = []
         self.probed: list[int] = []  # what ``probe`` said at each send
+        self.changelog: list[tuple[int | None, bytes | None, bytes, bool]] = []
         self.probe = probe
         self.flushes = 0
 
-    async def send(self, topic: str, key: bytes | None, value: bytes) -> None:
+    async def send(
+        self, topic: str, key: bytes | None, value: bytes, partition: int | None = None
+    ) -> None:
+        if topic.endswith("-changelog"):  # the state table's records
+            self.changelog.append((partition, key, value, False))
+            return
         self.sent.append((topic, key, value))
         self.probed.append(self.probe())
+
+    async def send_alone(self, topic: str, partition: int, key: bytes, value: bytes) -> None:
+        assert topic.endswith("-changelog")
+        self.changelog.append((partition, key, value, True))
 
     async def flush(self) -> None:
         self.flushes += 1
@@ -155,6 +165,10 @@ async def test_a_submission_is_stored_assessed_and_published(harness: Harness) -
     assert assessment.target["id"] == RD.id
     assert harness.changes() == []  # a baseline alone says nothing about progress
     assert harness.state()["obs"] == {"2024": [1, 150.0]}
+    # the state went to the changelog on the event's partition, then a marker alone
+    (p, key, value, alone), marker = harness.publisher.changelog
+    assert (p, key, alone) == (0, KEY, False) and orjson.loads(value)["obs"] == {"2024": [1, 150.0]}
+    assert marker == (0, b"\x00changelog-end-0", b"1", True)
 
 
 async def test_a_status_change_is_published_once_even_when_the_event_comes_again(

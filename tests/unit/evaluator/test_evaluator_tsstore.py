@@ -102,3 +102,23 @@ def test_points_come_back_as_they_were_written(tmp_path: Path) -> None:
         p.to_line_protocol() for p in written
     )
     assert list(store.points("assessment")) == []
+
+
+def test_a_store_of_the_first_layout_is_carried_over(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "ts.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute(
+            "create table points (measurement text not null, series text not null,"
+            " time_ns integer not null, fields text not null,"
+            " primary key (measurement, series, time_ns)) without rowid"
+        )
+        conn.execute(
+            "insert into points values (?, ?, ?, ?)",
+            ("observation", '[["indicator_id", "rd"]]', obs("rd", T1, 0).time_ns, '{"value": 7.0}'),
+        )
+    store = EmbeddedSeriesStore(path)
+    store.write([obs("rd", T2, 8.0)])
+    assert [r["value"] for r in store.query("observation", {"indicator_id": "rd"})] == [7.0, 8.0]
+    assert EmbeddedSeriesStore(path).count("observation") == 2  # opening again changes nothing
