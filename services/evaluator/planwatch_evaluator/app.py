@@ -146,11 +146,11 @@ class Evaluator:
             try:
                 event = SubmissionEvent.from_bytes(ev.value)
                 entry = lookup(self.catalog, event)
-            except Exception as exc:  # malformed or unknown: park it, never stop the stream
+                key = event.key
+                outcome = evaluate(entry, self._load(key, staged), event, self.catalog.version)
+            except Exception as exc:  # malformed, unknown or not assessable: park it, go on
                 sends.append(self._dead_letter(ev, exc))
                 continue
-            key = event.key
-            outcome = evaluate(entry, self._load(key, staged), event, self.catalog.version)
             if outcome.duplicate:
                 self.metrics.events.labels("duplicate").inc()
                 continue

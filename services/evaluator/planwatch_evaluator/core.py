@@ -11,6 +11,7 @@ adds ``"p"``, the partition of the key).
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, NamedTuple
@@ -316,10 +317,18 @@ def overdue_change(
 
 
 def lookup(catalog: Catalog, event: SubmissionEvent) -> CatalogEntry:
-    """The entry of an event; KeyError names what is unknown (the event goes to dead letters)."""
+    """The entry of an event; the error names the field and the problem (→ dead letters)."""
     entry = catalog.get(event.indicator_id)
     if entry is None:
-        raise KeyError(f"unknown indicator_id {event.indicator_id!r}")
+        raise KeyError(f"indicator_id: unknown indicator {event.indicator_id!r}")
     if entry.jurisdiction != event.jurisdiction:
-        raise KeyError(f"{event.indicator_id} is not an indicator of {event.jurisdiction!r}")
+        raise KeyError(
+            f"jurisdiction: {event.indicator_id} is not an indicator of {event.jurisdiction!r}"
+        )
+    if event.unit != entry.unit:
+        # ingest converts to the catalog's unit; another unit means another catalog
+        raise ValueError(f"unit: {event.unit!r} is not the catalog's unit {entry.unit!r}")
+    if not math.isfinite(event.value):
+        raise ValueError(f"value: {event.value!r} is not a finite number")
+    parse_period(event.period)  # raises ValueError naming the period
     return entry

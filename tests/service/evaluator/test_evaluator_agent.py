@@ -198,15 +198,30 @@ async def test_a_revision_overwrites_its_point_and_moves_the_status(harness: Har
 
 
 async def test_bad_events_go_to_dead_letters_and_the_stream_goes_on(harness: Harness) -> None:
-    unknown = submission("2025", 1, indicator_id="no-such-indicator")
-    wrong_place = submission("2025", 1, jurisdiction="青海省")
-    await harness.put(b"{broken", unknown, wrong_place, submission("2024", 150), expect=4)
-    letters = [DeadLetter.model_validate_json(v) for v in harness.publisher.on(Topics.DEAD_LETTER)]
-    assert [letter.reason.split(":")[0] for letter in letters] == [
-        "ValidationError",
-        "KeyError",
-        "KeyError",
+    nan = submission("2025", 1).to_bytes().replace(b'"value":1.0', b'"value":NaN')
+    bad = [
+        b"{broken",
+        submission("2025", 1, indicator_id="no-such-indicator").to_bytes(),
+        submission("2025", 1, jurisdiction="青海省").to_bytes(),
+        submission("2025", 1, unit="万元").to_bytes(),
+        submission("2025-13", 1).to_bytes(),
+        nan,
     ]
+    for raw in bad:
+        await harness.agent.put(raw, key=b"x")
+    await harness.put(submission("2024", 150), expect=1)
+    letters = [DeadLetter.model_validate_json(v) for v in harness.publisher.on(Topics.DEAD_LETTER)]
+    expected = [
+        ("ValidationError", "Invalid JSON"),
+        ("KeyError", "indicator_id: unknown indicator 'no-such-indicator'"),
+        ("KeyError", "jurisdiction: gsbase-rd-expenditure is not an indicator of '青海省'"),
+        ("ValueError", "unit: '万元' is not the catalog's unit '亿元'"),
+        ("PeriodError", "period '2025-13' is not YYYY, YYYY-Qn or YYYY-MM"),
+        ("ValueError", "value: nan is not a finite number"),
+    ]
+    assert len(letters) == len(expected)
+    for letter, (kind, says) in zip(letters, expected, strict=True):
+        assert letter.reason.startswith(kind + ":") and says in letter.reason
     assert "no-such-indicator" in letters[1].reason and "青海省" in letters[2].reason
     assert letters[0].payload == "{broken" and letters[0].source_topic == "submissions"
     assert harness.store.count("observation") == 1  # the good one after them was assessed
