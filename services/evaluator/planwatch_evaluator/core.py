@@ -191,7 +191,7 @@ def evaluate(
     ]
     if result.latest_period is not None:
         state["targets"] = catalog_version
-    dumped = result.model_dump(mode="json")
+    dumped = result.to_dict()
     snapshot = entry.snapshot()
     assessment = AssessmentEvent(
         event_id=derived_id("assessment", event.event_id),
