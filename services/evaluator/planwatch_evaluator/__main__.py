@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from datetime import UTC, datetime, time
 
 from faust.worker import Worker
 
@@ -23,10 +25,17 @@ def build_sink(settings: Settings) -> SeriesSink:
     return EmbeddedSink(settings.common.data_dir / "timeseries.db")
 
 
+def build_clock(settings: Settings) -> Callable[[], datetime]:
+    fixed = settings.overdue_as_of
+    if fixed is None:
+        return lambda: datetime.now(UTC)
+    return lambda: datetime.combine(fixed, time(), UTC)
+
+
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = Settings()
-    evaluator = Evaluator(settings, default_catalog(), build_sink(settings))
+    evaluator = Evaluator(settings, default_catalog(), build_sink(settings), build_clock(settings))
     # The worker runs the app's web server too (/healthz, /metrics on web_bind:web_port).
     Worker(evaluator.app, loglevel="info").execute_from_commandline()
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -39,4 +41,6 @@ class Settings(BaseSettings):
     quarterly_due_days: int = 45
     monthly_due_days: int = 20
     overdue_check_s: float = 60.0
+    # check as of this date instead of today (replaying a history; tests)
+    overdue_as_of: date | None = None
     common: CommonSettings = Field(default_factory=CommonSettings)

@@ -59,6 +59,8 @@ def evaluator(tansu_broker: TansuBroker, tmp_path: Path) -> Iterator[ServiceProc
             "PLANWATCH_DATA_DIR": str(tmp_path),
             "PLANWATCH_EVALUATOR_WEB_PORT": str(port),
             "PLANWATCH_EVALUATOR_SESSION_TIMEOUT_S": "6",
+            "PLANWATCH_EVALUATOR_OVERDUE_CHECK_S": "1",
+            "PLANWATCH_EVALUATOR_OVERDUE_AS_OF": "2026-11-24",  # R&D's 2025 figure is in
         },
         health_url=f"http://127.0.0.1:{port}/healthz",
     ).start()
@@ -129,3 +131,28 @@ def test_points_events_redelivery_dead_letters_and_restart(
         ["limited_progress", "achieved"],
         ["", "limited_progress"],
     ]
+
+    # the overdue timer of the running worker: a 2023 figure, then nothing for 2024 and 2025
+    late = CATALOG.get("gs4p-tech-contract-turnover")
+    figure = SubmissionEvent(
+        catalog_version=CATALOG.version,
+        submission_id="late-2023",
+        indicator_id=late.id,
+        jurisdiction=late.jurisdiction,
+        period="2023",
+        value=300.0,
+        unit=late.unit,
+        submitted_by="甘肃省统计局",
+    )
+    produce(bootstrap, "submissions", [(figure.key, figure.to_bytes())])
+    wait_until(
+        lambda: store.latest("overdue", {"indicator_id": late.id}) is not None, what="overdue"
+    )
+    changes = [StatusChange.from_bytes(v) for v in read_topic(bootstrap, "status-changes", 3)]
+    [overdue] = [c for c in changes if c.reason == "overdue"]
+    assert (overdue.indicator_id, overdue.overdue_period, overdue.due_date) == (
+        late.id,
+        "2025",
+        "2026-03-31",
+    )
+    assert overdue.reporting_jurisdiction == "甘肃省"
