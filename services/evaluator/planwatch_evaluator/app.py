@@ -209,7 +209,9 @@ class Evaluator:
 
         The retries never give up: the batch's offsets are not committed while they run, and
         dropping points would lose figures. The broker session stays alive meanwhile (faust
-        heartbeats from its consumer thread).
+        heartbeats from its consumer thread). One agent serves every partition of the worker,
+        so an outage holds them all until the store answers again; each retry comes at most
+        ``retry_max_s`` after the store is back.
         """
         if not points:
             return
