@@ -296,6 +296,9 @@ class Evaluator:
 
     async def _metrics(self, request: Any) -> Any:
         for tp in self.app.consumer.assignment():
+            # the assignment holds the state changelog's partitions too, read only on recovery
+            if tp.topic != str(Topics.SUBMISSIONS):
+                continue
             try:
                 hw = self.app.consumer.highwater(tp)
                 pos = await self.app.consumer.position(tp)

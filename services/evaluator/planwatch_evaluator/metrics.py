@@ -35,7 +35,7 @@ class Metrics:
         )
         self.lag = Gauge(
             "planwatch_evaluator_lag",
-            "records behind the high watermark",
+            "submissions not yet read: high watermark of the last fetch - position",
             ["partition"],
             registry=self.registry,
         )
