@@ -1,0 +1,365 @@
+"""The whole pipeline as separate real processes, for tests that break one part of it.
+
+``Pipeline`` starts, on loopback ports of its own: the Tansu broker, ``planwatch_ingest``,
+``planwatch_evaluator``, ``planwatch_alerts`` and an aiosmtpd server, sharing one data dir (the
+key store, the ingest ledger, the alerts database and, unless ``store`` is a v2-write server, the
+embedded time-series store). Each part can be killed, stopped and restarted on its own.
+
+``workload()`` is the known set of figures a test pushes: many figures at their target, each
+with a unique submission id and a (indicator, period) of its own, that put their indicator on
+plan (no alert), and one figure far behind plan for each of a few indicators led by different
+agencies (one alert each, one e-mail to each lead agency). ``assert_*`` read back what
+arrived, so a test can say: every accepted figure assessed once, every alert mailed once.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from planwatch.catalog import default_catalog
+from planwatch.domain.model import CatalogEntry
+from planwatch.domain.periods import parse_period
+from planwatch.stack.run import TOPIC_PARTITIONS
+from planwatch.tsstore import EmbeddedSeriesStore, Point
+from support.alert_events import write_routes
+from support.influx import V2WriteServer
+from support.net import free_port
+from support.services import ServiceProcess
+from support.smtp import SmtpServer
+from support.tansu import TansuBroker, create_topics
+
+__all__ = [
+    "Figure",
+    "Pipeline",
+    "assert_assessed_once",
+    "assert_mailed_once",
+    "wait_until",
+    "workload",
+]
+
+KEY = "faults-key"
+CATALOG = default_catalog()
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float = 90.0, what: str = "") -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = predicate()
+        if found:
+            return found
+        time.sleep(0.2)
+    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+
+
+@dataclass(frozen=True)
+class Figure:
+    submission_id: str
+    indicator_id: str
+    period: str
+    value: float
+
+    def row(self) -> dict[str, Any]:
+        return {
+            "submission_id": self.submission_id,
+            "indicator_id": self.indicator_id,
+            "period": self.period,
+            "value": self.value,
+        }
+
+
+def _alert_entries(count: int) -> list[CatalogEntry]:
+    """Level indicators (higher is better) with a baseline, so that one figure can be judged,
+    and with distinct lead agencies: one digest each."""
+    chosen: list[CatalogEntry] = []
+    leads: set[str] = set()
+    for entry in CATALOG:
+        if entry.kind.value != "level" or entry.direction.value != "higher":
+            continue
+        if entry.baseline is None or not entry.lead_agencies or entry.lead_agencies[0] in leads:
+            continue
+        chosen.append(entry)
+        leads.add(entry.lead_agencies[0])
+        if len(chosen) == count:
+            break
+    return chosen
+
+
+def workload(figures: int, alerts: int = 3, tag: str = "f") -> tuple[list[Figure], list[str]]:
+    """``figures`` on-plan monthly figures, then one far-behind figure per alert indicator.
+
+    Returns the figures in push order and the ids of the indicators that must alert.
+    """
+    lagging = _alert_entries(alerts)
+    quiet = [
+        e
+        for e in CATALOG
+        if e.kind.value == "level" and e.direction.value == "higher" and e not in lagging
+    ]
+    # periods that have ended: a figure is only assessed as of the day it is received
+    today = date.today()
+    slots = [
+        (entry, f"{year}-{month:02d}")
+        for entry in quiet
+        for year in range(entry.start_year + 1, entry.last_year + 1)
+        for month in range(1, 13)
+        if parse_period(f"{year}-{month:02d}").end_date < today
+    ]
+    if figures > len(slots):
+        raise ValueError(f"at most {len(slots)} distinct on-plan figures")
+    # interleave indicators so that every partition and many keys are busy at once
+    slots.sort(key=lambda s: (s[1], s[0].id))
+    out = [
+        Figure(f"{tag}-{i}", entry.id, period, max(t.value for t in entry.targets))
+        for i, (entry, period) in enumerate(slots[:figures])
+    ]
+    for j, entry in enumerate(lagging):
+        # a figure of the plan's second year (or its last) at a hundredth of the target
+        period = str(min(entry.start_year + 2, entry.last_year))
+        low = min(t.value for t in entry.targets) * 0.01
+        out.append(Figure(f"{tag}-alert-{j}", entry.id, period, low))
+    return out, [e.id for e in lagging]
+
+
+@dataclass
+class Pipeline:
+    root: Path
+    store: V2WriteServer | None = None  # None: the embedded store in the data dir
+    broker: TansuBroker = field(default_factory=TansuBroker)
+    smtp: SmtpServer = field(default_factory=SmtpServer)
+    services: dict[str, ServiceProcess] = field(default_factory=dict)
+    ports: dict[str, int] = field(default_factory=dict)
+
+    def start(self) -> Pipeline:
+        self.broker.start()
+        self.create_topics()
+        self.smtp.start()
+        self.ports = {name: free_port() for name in ("ingest", "evaluator", "alerts")}
+        common = {
+            "PLANWATCH_KAFKA_BOOTSTRAP": self.broker.bootstrap,
+            "PLANWATCH_DATA_DIR": str(self.root),
+            "PLANWATCH_DEMO_KEY": KEY,
+            "PLANWATCH_BOARD_URL": "http://board.invalid",
+        }
+        routes = write_routes(
+            self.root / "routes.yml",
+            route={
+                "receiver": "lead-agency",
+                "group_by": ["agency"],
+                "group_wait": "0s",
+                "group_interval": "2s",
+                "repeat_interval": "24h",
+            },
+        )
+        sink: dict[str, str] = {}
+        if self.store is not None:
+            sink = {
+                "PLANWATCH_EVALUATOR_INFLUX_URL": self.store.url,
+                "PLANWATCH_EVALUATOR_INFLUX_TOKEN": self.store.token,
+                "PLANWATCH_EVALUATOR_INFLUX_ORG": self.store.org,
+                "PLANWATCH_EVALUATOR_INFLUX_BUCKET": self.store.bucket,
+            }
+        url = "http://127.0.0.1:{}/healthz".format
+        self.services = {
+            "ingest": ServiceProcess(
+                "ingest",
+                {
+                    **common,
+                    "PLANWATCH_INGEST_PORT": str(self.ports["ingest"]),
+                    "PLANWATCH_INGEST_BROKER_CHECK_S": "0.2",
+                    "PLANWATCH_INGEST_RETRY_MAX_S": "1",
+                },
+                health_url=url(self.ports["ingest"]),
+            ),
+            "evaluator": ServiceProcess(
+                "evaluator",
+                {
+                    **common,
+                    **sink,
+                    "PLANWATCH_EVALUATOR_WEB_PORT": str(self.ports["evaluator"]),
+                    "PLANWATCH_EVALUATOR_SESSION_TIMEOUT_S": "6",
+                    "PLANWATCH_EVALUATOR_RETRY_MAX_S": "1",
+                    # no overdue notices: the figures of this workload stop in the past
+                    "PLANWATCH_EVALUATOR_OVERDUE_CHECK_S": "3600",
+                },
+                health_url=url(self.ports["evaluator"]),
+            ),
+            "alerts": ServiceProcess(
+                "alerts",
+                {
+                    **common,
+                    "PLANWATCH_ALERTS_PORT": str(self.ports["alerts"]),
+                    "PLANWATCH_ALERTS_SMTP_HOST": "127.0.0.1",
+                    "PLANWATCH_ALERTS_SMTP_PORT": str(self.smtp.port),
+                    "PLANWATCH_ALERTS_ROUTES_FILE": str(routes),
+                    "PLANWATCH_ALERTS_SESSION_TIMEOUT_S": "6",
+                    "PLANWATCH_ALERTS_RETRY_BASE_S": "0.2",
+                    "PLANWATCH_ALERTS_RETRY_MAX_S": "1",
+                    "PLANWATCH_ALERTS_MAX_ATTEMPTS": "1000",
+                },
+                health_url=url(self.ports["alerts"]),
+            ),
+        }
+        for service in self.services.values():
+            service.start()
+        return self
+
+    def create_topics(self) -> None:
+        for topic, partitions in TOPIC_PARTITIONS.items():
+            create_topics(self.broker.bootstrap, [str(topic)], partitions=partitions)
+
+    def restart_broker(self, down_s: float = 0.0) -> None:
+        """Stop the broker (Tansu keeps nothing), wait, start it empty and recreate the topics,
+        as an operator's deployment does."""
+        self.broker.stop()
+        time.sleep(down_s)
+        self.broker.start()
+        self.create_topics()
+
+    def stop(self) -> None:
+        for service in self.services.values():
+            service.stop()
+        self.broker.stop()
+        self.smtp.stop()
+
+    def logs(self) -> str:
+        return "\n".join(f"--- {n}\n{s.tail(30)}" for n, s in self.services.items())
+
+    # ---- pushing ----
+
+    def push(self, figures: list[Figure], batch: int = 200, pause_s: float = 0.0) -> list[Figure]:
+        """POST the figures in batches, ``pause_s`` apart; return those answered 202 (a batch is
+        retried on a connection error or 5xx, as a bureau's client does, with the same ids)."""
+        accepted: list[Figure] = []
+        with httpx.Client(timeout=30) as client:
+            for start in range(0, len(figures), batch):
+                chunk = figures[start : start + batch]
+                for _attempt in range(60):
+                    try:
+                        answer = client.post(
+                            f"http://127.0.0.1:{self.ports['ingest']}/v1/submissions",
+                            json=[f.row() for f in chunk],
+                            headers={"Authorization": f"Bearer {KEY}"},
+                        )
+                    except httpx.TransportError:
+                        time.sleep(0.5)
+                        continue
+                    if answer.status_code >= 500:
+                        time.sleep(0.5)
+                        continue
+                    assert answer.status_code == 202, answer.text
+                    accepted.extend(chunk)
+                    break
+                time.sleep(pause_s)
+        return accepted
+
+    def push_in_background(
+        self, figures: list[Figure], batch: int = 200, pause_s: float = 0.0
+    ) -> PushThread:
+        thread = PushThread(self, figures, batch, pause_s)
+        thread.start()
+        return thread
+
+    # ---- reading back ----
+
+    def stored(self, measurement: str = "observation") -> list[Point]:
+        """Every point of a measurement in the embedded store (one per series and time)."""
+        if self.store is not None:
+            raise NotImplementedError("read a v2-write server with store.samples()")
+        store = EmbeddedSeriesStore(self.root / "timeseries.db")
+        try:
+            return list(store.points(measurement))
+        finally:
+            store.close()
+
+    def alerts(self) -> list[dict[str, Any]]:
+        answer = httpx.get(
+            f"http://127.0.0.1:{self.ports['alerts']}/v1/alerts",
+            headers={"Authorization": f"Bearer {KEY}"},
+            timeout=10,
+        )
+        answer.raise_for_status()
+        return list(answer.json())
+
+
+class PushThread(threading.Thread):
+    def __init__(
+        self, pipeline: Pipeline, figures: list[Figure], batch: int, pause_s: float
+    ) -> None:
+        super().__init__(daemon=True)
+        self.pipeline, self.figures, self.batch, self.pause_s = pipeline, figures, batch, pause_s
+        self.accepted: list[Figure] = []
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            self.accepted = self.pipeline.push(self.figures, self.batch, self.pause_s)
+        except BaseException as exc:  # surfaced by result()
+            self.error = exc
+
+    def result(self, timeout: float = 180) -> list[Figure]:
+        self.join(timeout)
+        assert not self.is_alive(), "the push did not finish"
+        if self.error:
+            raise self.error
+        return self.accepted
+
+
+# ---- the counts every fault test ends with ----
+
+
+def period_ns(period: str) -> int:
+    """The time the evaluator stores a figure of ``period`` at: the period's last day."""
+    end = parse_period(period).end_date
+    return int(datetime(end.year, end.month, end.day, tzinfo=UTC).timestamp()) * 1_000_000_000
+
+
+def assert_assessed_once(pipeline: Pipeline, accepted: list[Figure], timeout: float = 120) -> None:
+    """Every accepted figure stored once, as sent and as its first vintage, and assessed."""
+    expected = {(f.indicator_id, period_ns(f.period)): f for f in accepted}
+    assert len(expected) == len(accepted), "the workload repeats a figure"
+    wait_until(
+        lambda: len(pipeline.stored("observation")) >= len(expected),
+        timeout,
+        f"{len(expected)} observations in the store ({pipeline.logs()})",
+    )
+    time.sleep(2)  # anything late or doubled would land now
+    observed = {(p.tag_dict["indicator_id"], p.time_ns): p.fields for p in pipeline.stored()}
+    assert observed.keys() == expected.keys()
+    wrong = [
+        (key, fields)
+        for key, fields in observed.items()
+        if fields["value"] != expected[key].value or fields["vintage"] != 1
+    ]
+    # a figure taken in twice would be stored as its second vintage
+    assert wrong == []
+    assessed = {(p.tag_dict["indicator_id"], p.time_ns) for p in pipeline.stored("assessment")}
+    missing = sorted(expected.keys() - assessed)
+    assert missing == [], f"{len(missing)} figures not assessed"
+    assert assessed == expected.keys()
+
+
+def assert_mailed_once(pipeline: Pipeline, lagging: list[str], timeout: float = 90) -> None:
+    """One digest per lagging indicator (their lead agencies differ), none twice, all recorded
+    as sent by the alerts service."""
+
+    def mailed() -> dict[str, int]:
+        return {
+            i: sum(f"/indicators/{i}" in m.body for m in pipeline.smtp.messages) for i in lagging
+        }
+
+    wait_until(lambda: all(mailed().values()), timeout, f"a mail for each of {lagging}")
+    time.sleep(3)  # longer than the group interval: a second digest would have gone out
+    assert mailed() == dict.fromkeys(lagging, 1)
+    assert pipeline.smtp.duplicates() == []
+    assert len(pipeline.smtp.messages) == len(lagging)
+    alerts = [a for a in pipeline.alerts() if a["indicator_id"] in lagging]
+    assert sorted(a["indicator_id"] for a in alerts) == sorted(lagging)
+    assert [n["state"] for a in alerts for n in a["notifications"]] == ["sent"] * len(lagging)
