@@ -178,6 +178,7 @@ def bench_assess(seconds: float = 2.0, runs: int = 3) -> dict[str, object]:
             "min": round(rates[0]),
             "max": round(rates[-1]),
             "runs": runs,
+            "values": [round(r) for r in rates],
         },
         "assess_kinds": sorted({t.kind.value for t, _ in work}),
         "assess_entries": len(work),

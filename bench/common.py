@@ -26,12 +26,14 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def summary(values: list[float], digits: int = 0) -> dict[str, float]:
+def summary(values: list[float], digits: int = 0) -> dict[str, object]:
+    """Median, min and max of the runs, and each run's value (for the plots)."""
     return {
         "median": round(statistics.median(values), digits),
         "min": round(min(values), digits),
         "max": round(max(values), digits),
         "runs": len(values),
+        "values": [round(v, digits) for v in values],
     }
 
 
