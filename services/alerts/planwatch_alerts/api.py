@@ -2,6 +2,8 @@
 
 Every route needs ``Authorization: Bearer <key>`` from the shared key store with the read or
 admin role; a key reads and changes only the alerts of the jurisdictions it covers (403 else).
+Errors are ``application/problem+json`` (``planwatch_alerts.problems``); each route documents
+exactly the statuses it can answer.
 """
 
 from __future__ import annotations
@@ -11,15 +13,23 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from planwatch.security import Principal, Role
+from planwatch_alerts.problems import ProblemError, responses
 from planwatch_alerts.store import alerts, notifications
 
 __all__ = ["AlertOut", "router"]
 
 router = APIRouter()
+
+# What each kind of route can answer besides its 200: every route needs a key (401) of the
+# right role and jurisdiction (403) and checks its parameters (422); a path naming an alert
+# adds 404; a change of state adds 409, and 400 for a body that cannot be read as JSON.
+LISTING = responses(401, 403, 422)
+ONE_ALERT = responses(401, 403, 404, 422)
+CHANGE = responses(400, 401, 403, 404, 409, 422)
 
 
 class NotificationOut(BaseModel):
@@ -82,13 +92,14 @@ def _principal(request: Request) -> Principal:
     scheme, _, token = header.partition(" ")
     principal = request.app.state.keys.verify(token.strip()) if scheme.lower() == "bearer" else None
     if principal is None:
-        raise HTTPException(
+        raise ProblemError(
             401,
+            "unauthorized",
             "a valid API key is required (Authorization: Bearer <key>)",
             headers={"WWW-Authenticate": "Bearer"},
         )
     if not (principal.can(Role.READ) or principal.can(Role.ADMIN)):
-        raise HTTPException(403, "this key may not read alerts")
+        raise ProblemError(403, "forbidden", "this key may not read alerts")
     return principal
 
 
@@ -137,7 +148,7 @@ def _load(request: Request, where: list[Any]) -> list[AlertOut]:
     return [_out(r, sent) for r in rows]
 
 
-@router.get("/v1/alerts", response_model=list[AlertOut])
+@router.get("/v1/alerts", response_model=list[AlertOut], responses=LISTING)
 def list_alerts(
     request: Request,
     caller: Caller,
@@ -153,7 +164,9 @@ def list_alerts(
     where: list[Any] = []
     if jurisdiction is not None:
         if not caller.covers(jurisdiction):
-            raise HTTPException(403, f"this key does not cover jurisdiction {jurisdiction!r}")
+            raise ProblemError(
+                403, "out-of-scope", f"this key does not cover jurisdiction {jurisdiction!r}"
+            )
         where.append(alerts.c.jurisdiction == jurisdiction)
     elif not caller.all_jurisdictions:
         where.append(alerts.c.jurisdiction.in_(sorted(caller.jurisdictions)))
@@ -175,9 +188,13 @@ def list_alerts(
 def _one(request: Request, caller: Principal, alert_id: int) -> AlertOut:
     found = _load(request, [alerts.c.id == alert_id])
     if not found:
-        raise HTTPException(404, f"no alert {alert_id}")
+        raise ProblemError(404, "not-found", f"no alert {alert_id}")
     if not caller.covers(found[0].jurisdiction):
-        raise HTTPException(403, f"this key does not cover jurisdiction {found[0].jurisdiction!r}")
+        raise ProblemError(
+            403,
+            "out-of-scope",
+            f"this key does not cover jurisdiction {found[0].jurisdiction!r}",
+        )
     return found[0]
 
 
@@ -185,17 +202,17 @@ def _one(request: Request, caller: Principal, alert_id: int) -> AlertOut:
 AlertId = Annotated[int, Path(ge=1, le=2**63 - 1, description="the alert's id")]
 
 
-@router.get("/v1/alerts/{alert_id}", response_model=AlertOut)
+@router.get("/v1/alerts/{alert_id}", response_model=AlertOut, responses=ONE_ALERT)
 def get_alert(request: Request, caller: Caller, alert_id: AlertId) -> AlertOut:
     return _one(request, caller, alert_id)
 
 
-@router.post("/v1/alerts/{alert_id}/ack", response_model=AlertOut)
+@router.post("/v1/alerts/{alert_id}/ack", response_model=AlertOut, responses=CHANGE)
 def acknowledge(request: Request, caller: Caller, alert_id: AlertId, body: AckIn) -> AlertOut:
     """Record who acknowledged the alert, when, and what they said; stops repeats."""
     alert = _one(request, caller, alert_id)
     if alert.state == "resolved":
-        raise HTTPException(409, "the alert is resolved")
+        raise ProblemError(409, "alert-resolved", "the alert is resolved")
     now = request.app.state.clock()
     with request.app.state.db.begin() as c:
         c.execute(
@@ -212,15 +229,20 @@ def acknowledge(request: Request, caller: Caller, alert_id: AlertId, body: AckIn
     return _one(request, caller, alert_id)
 
 
-@router.post("/v1/alerts/{alert_id}/silence", response_model=AlertOut)
+@router.post("/v1/alerts/{alert_id}/silence", response_model=AlertOut, responses=CHANGE)
 def silence(request: Request, caller: Caller, alert_id: AlertId, body: SilenceIn) -> AlertOut:
     """No notifications for this alert until ``until``; the reason is kept."""
     alert = _one(request, caller, alert_id)
     now = request.app.state.clock()
     if body.until <= now:
-        raise HTTPException(422, "until: must be in the future")
+        raise ProblemError(
+            422,
+            "invalid-request",
+            "until: must be in the future",
+            [{"field": "until", "problem": "must be in the future", "reason": "past_time"}],
+        )
     if alert.state == "resolved":
-        raise HTTPException(409, "the alert is resolved")
+        raise ProblemError(409, "alert-resolved", "the alert is resolved")
     with request.app.state.db.begin() as c:
         c.execute(
             alerts.update()
@@ -236,7 +258,7 @@ def silence(request: Request, caller: Caller, alert_id: AlertId, body: SilenceIn
     return _one(request, caller, alert_id)
 
 
-@router.get("/v1/notifications", response_model=list[NotificationOut])
+@router.get("/v1/notifications", response_model=list[NotificationOut], responses=LISTING)
 def notification_history(
     request: Request,
     caller: Caller,
