@@ -33,7 +33,14 @@ from planwatch.domain.model import Frequency
 from planwatch.tsstore import Point
 from planwatch_evaluator import transport
 from planwatch_evaluator.adapters.kafka import FaustPublisher
-from planwatch_evaluator.core import evaluate, lookup, new_state, overdue_change, saved
+from planwatch_evaluator.core import (
+    evaluate,
+    lookup,
+    new_state,
+    overdue_change,
+    saved,
+    to_json,
+)
 from planwatch_evaluator.metrics import Metrics
 from planwatch_evaluator.ports import Publisher, SeriesSink
 from planwatch_evaluator.settings import Settings
@@ -110,6 +117,10 @@ class Evaluator:
             use_partitioner=True,
         )
         self.changelog = self.state.changelog_topic.get_topic_name()
+        # key → (the table's record, the state it was made from, with its in-memory caches):
+        # valid while the table holds that very record (evaluate never changes a state it is
+        # given); a record restored from the changelog is another object and is decoded again
+        self._live: dict[bytes, tuple[bytes, dict[str, Any]]] = {}
         self.due_days = {
             Frequency.ANNUAL: settings.annual_due_days,
             Frequency.QUARTERLY: settings.quarterly_due_days,
@@ -133,7 +144,12 @@ class Evaluator:
         if key in staged:
             return staged[key][1]
         stored = self.state.get(key)
-        return orjson.loads(stored) if stored else new_state()
+        if not stored:
+            return new_state()
+        live = self._live.get(key)
+        if live is not None and live[0] is stored:
+            return live[1]  # the very record this worker saved: its state, caches included
+        return orjson.loads(stored)
 
     async def process(self, events: list[Any]) -> None:
         """Assess a batch of submission events (faust events: ``.value``, ``.message``)."""
@@ -157,9 +173,9 @@ class Evaluator:
             staged[key] = (ev.message.partition, outcome.state)
             points.extend(outcome.points)
             assert outcome.assessment is not None
-            sends.append((str(Topics.ASSESSMENTS), key, outcome.assessment.to_bytes()))
+            sends.append((str(Topics.ASSESSMENTS), key, to_json(outcome.assessment)))
             if outcome.change:
-                sends.append((str(Topics.STATUS_CHANGES), key, outcome.change.to_bytes()))
+                sends.append((str(Topics.STATUS_CHANGES), key, to_json(outcome.change)))
                 self.metrics.status_changes.labels(outcome.change.to_status.value).inc()
             received.append(event.received_at.timestamp())
         await self._write(points)
@@ -189,6 +205,7 @@ class Evaluator:
             # producer of the submissions used; faust restores partition n for input n
             await self.publisher.send(self.changelog, key, value, partition)
             self.state.data[key] = value
+            self._live[key] = (value, state)
             touched.add(partition)
         for partition in touched:
             await self._seal_changelog(partition)
@@ -278,7 +295,7 @@ class Evaluator:
             if change is None:
                 continue
             staged[key] = (state.get("p"), new)
-            sends.append((str(Topics.STATUS_CHANGES), key, change.to_bytes()))
+            sends.append((str(Topics.STATUS_CHANGES), key, to_json(change)))
             self.metrics.status_changes.labels(change.to_status.value).inc()
             if point is not None:
                 points.append(point)

@@ -48,7 +48,7 @@ from planwatch.domain.trajectory.series import (
 )
 from planwatch.domain.trajectory.spec import TargetSpec
 
-__all__ = ["DEFAULT_CONFIG", "STATUS_ORDER", "TargetSpec", "assess"]
+__all__ = ["DEFAULT_CONFIG", "STATUS_ORDER", "TargetSpec", "assess", "assess_rows"]
 
 DEFAULT_CONFIG = AssessmentConfig()
 
@@ -153,8 +153,25 @@ def assess(
     ``observations`` may hold several vintages of a period (the highest wins) and periods after
     ``as_of`` (ignored); any objects with ``period``, ``value`` and ``vintage`` will do.
     """
+    return assess_rows(target, known_rows(observations, as_of.year), as_of, config)
+
+
+def assess_rows(
+    target: CatalogEntry | TargetSpec,
+    rows: list[Row],
+    as_of: date,
+    config: AssessmentConfig = DEFAULT_CONFIG,
+) -> Assessment:
+    """``assess`` from rows already in the form ``known_rows`` gives: one per period, in time
+    order (equal times in the order their periods were first seen). Rows of years after
+    ``as_of`` are ignored. A caller that keeps a key's rows between figures (the evaluator)
+    spares rebuilding and sorting the whole history for every figure.
+    """
+    last_year = as_of.year
+    if rows and rows[-1][2] > last_year:
+        rows = [r for r in rows if r[2] <= last_year]  # the year grows with the time
     plan = prepare(target)
-    points = measured(plan, known_rows(observations, as_of.year))
+    points = measured(plan, rows)
     if not points:
         return _no_data(plan, _NOTE_NONE)
     last = points[-1]

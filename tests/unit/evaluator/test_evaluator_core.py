@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 from planwatch.catalog import default_catalog
 from planwatch.domain.events import Status, SubmissionEvent
 from planwatch.domain.model import Frequency
-from planwatch_evaluator.core import evaluate, new_state, overdue_change, owed_period
+from planwatch_evaluator.core import evaluate, new_state, overdue_change, owed_period, to_json
 
 CATALOG = default_catalog()
 RD = CATALOG.get("gsbase-rd-expenditure")
@@ -105,6 +105,7 @@ def test_overdue_once_per_missing_period() -> None:
     assert change is not None and change.to_status is Status.OVERDUE
     assert change.overdue_period == "2025" and change.due_date == "2026-03-31"
     assert change.reporting_jurisdiction == "甘肃省" and point.measurement == "overdue"
+    assert to_json(change) == change.to_bytes()
     _, again, _ = overdue_change(RD, state, date(2026, 11, 25), DUE, "v")
     assert again is None
 
@@ -119,3 +120,52 @@ def test_line_protocol_of_points() -> None:
     line = next(p for p in outcome.points if p.measurement == "observation").to_line_protocol()
     assert line.startswith("observation,indicator_id=gsbase-rd-expenditure,jurisdiction=甘肃省,")
     assert "value=150.0,vintage=1i" in line and line.endswith(" 1735603200000000000")
+
+
+def test_the_kept_rows_assess_exactly_as_the_whole_history() -> None:
+    """Each figure is assessed from the rows kept in the state; the verdict must equal that of
+    ``assess`` over every stored observation, whether the state comes straight from the last
+    event (rows kept) or back from its stored form (rows rebuilt): periods of several kinds
+    ending at the same time, revisions, late lower vintages, future years."""
+    import random
+
+    import orjson
+
+    from planwatch.domain.assessment import assess
+    from planwatch.domain.assessment_model import Observation
+    from planwatch_evaluator.core import saved
+
+    rng = random.Random(7)
+    kinds = {}
+    for entry in CATALOG:
+        kinds.setdefault(entry.kind, entry)
+    labels = [f"{y}" for y in range(2019, 2028)]
+    labels += [f"{y}-Q{q}" for y in range(2020, 2027) for q in (2, 4)]
+    labels += [f"{y}-{m:02d}" for y in range(2021, 2027) for m in (3, 6, 12)]
+    for entry in kinds.values():
+        state = new_state()
+        for i in range(120):
+            event = SubmissionEvent(
+                catalog_version=CATALOG.version,
+                submission_id=f"s{i}",
+                indicator_id=entry.id,
+                jurisdiction=entry.jurisdiction,
+                period=rng.choice(labels),
+                value=float(rng.randint(-5, 400)),
+                unit=entry.unit,
+                vintage=rng.randint(1, 3),
+                submitted_by="t",
+                received_at=datetime(2026, 4, 1, tzinfo=UTC),
+            )
+            if i % 7 == 0:  # as the worker reads it back from the table's record
+                state = orjson.loads(orjson.dumps(saved(state)))
+            outcome = evaluate(entry, state, event, CATALOG.version)
+            state = outcome.state
+            observations = [
+                Observation(period=p, value=v, vintage=vin) for p, (vin, v) in state["obs"].items()
+            ]
+            whole = assess(entry, observations, date(2026, 4, 1)).to_dict()
+            assert outcome.assessment.assessment == whole, (entry.kind, i)
+            for event in (outcome.assessment, outcome.change):
+                if event is not None:  # what is published: the very bytes pydantic writes
+                    assert to_json(event) == event.to_bytes()
