@@ -14,6 +14,7 @@ events (incremented after a batch is stored) reaches the number of figures inges
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import re
 import subprocess
@@ -30,6 +31,7 @@ from bench.bench_stack import KEY, Stack
 from planwatch.catalog import default_catalog
 
 __all__ = ["bench_backfill", "write_backfill"]
+SERVICES = ("planwatch_ingest", "planwatch_evaluator", "planwatch_alerts", "planwatch_board")
 
 
 def _months(first_year: int, last_year: int, today: date) -> list[str]:
@@ -82,16 +84,36 @@ def bench_backfill(records: int) -> dict[str, Any]:
             stack.stop()
 
 
+def _cpu(stack: Stack) -> dict[str, float]:
+    """CPU seconds so far of each process of the stack, by service."""
+    run = psutil.Process(stack.proc.pid)
+    times = run.cpu_times()
+    out = {"planwatch run (SMTP mailbox)": times.user + times.system}
+    for proc in run.children(recursive=True):
+        with contextlib.suppress(psutil.Error):
+            line = " ".join(proc.cmdline())
+            name = next((m for m in SERVICES if m in line), "broker" if "tansu" in line else None)
+            if name:
+                times = proc.cpu_times()
+                out[name] = out.get(name, 0.0) + times.user + times.system
+    return out
+
+
 def _run(stack: Stack, path: Path, records: int, shape: dict[str, int]) -> dict[str, Any]:
     exe = Path(sys.executable).with_name("planwatch")
     argv = [str(exe), "push", str(path), "--url", stack.url, "--key", KEY]
     before = stack.evaluator_metric("assessed")
     started = time.time()
+    cpu_before = _cpu(stack)
     push = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    push_cpu = 0.0
     expected, pushed_s, last_print = records, None, started
     deadline = time.monotonic() + max(600, records / 100)
     while True:
         done = stack.evaluator_metric("assessed") - before
+        with contextlib.suppress(psutil.Error):
+            times = psutil.Process(push.pid).cpu_times()
+            push_cpu = times.user + times.system
         if pushed_s is None and push.poll() is not None:
             pushed_s = time.time() - started
             summary = push.stdout.read().decode() if push.stdout else ""
@@ -109,6 +131,8 @@ def _run(stack: Stack, path: Path, records: int, shape: dict[str, int]) -> dict[
             print(f"backfill: {done:.0f} of {records} assessed", flush=True)
         time.sleep(0.2)  # the end is known to 0.2 s; polling more often takes CPU from the stack
     seconds = time.time() - started
+    cpu = {k: round(v - cpu_before.get(k, 0.0), 1) for k, v in _cpu(stack).items()}
+    cpu["planwatch push"] = round(push_cpu, 1)
     rss = psutil.Process(stack.service_pid("planwatch_evaluator")).memory_info().rss / 2**20
     return {
         "records": records,
@@ -118,5 +142,7 @@ def _run(stack: Stack, path: Path, records: int, shape: dict[str, int]) -> dict[
         "push_s": round(pushed_s, 1),
         "evaluator_rss_mb": round(rss, 1),
         "dead_letters": int(stack.evaluator_metric("dead_letter")),
+        # where the time goes: CPU seconds of each process during the run (2 cores shared)
+        "cpu_s": cpu,
         **shape,
     }
