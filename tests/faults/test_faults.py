@@ -13,12 +13,15 @@ HTTP API, injects its fault, and ends with the same two counts:
 from __future__ import annotations
 
 import signal
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from faults.pipeline import (
+    Figure,
     Pipeline,
     assert_assessed_once,
     assert_mailed_once,
@@ -38,6 +41,17 @@ def pipeline(tmp_path: Path) -> Iterator[Pipeline]:
         running.stop()
 
 
+def stored(pipeline: Pipeline, figures: list[Figure]) -> int:
+    return len(pipeline.stored("observation", "value", {f.indicator_id for f in figures}))
+
+
+def metric(pipeline: Pipeline, service: str, name: str) -> float:
+    """A counter or gauge without labels from a service's /metrics."""
+    text = httpx.get(f"{pipeline.url(service)}/metrics", timeout=5).text
+    [line] = [line for line in text.splitlines() if line.startswith(f"{name} ")]
+    return float(line.split()[1])
+
+
 def test_without_a_fault_the_counts_hold(pipeline: Pipeline) -> None:
     figures, lagging = workload(600, tag="calm")
     accepted = pipeline.push(figures)
@@ -51,8 +65,8 @@ def test_evaluator_killed_mid_stream_and_restarted(pipeline: Pipeline) -> None:
     evaluator = pipeline.services["evaluator"]
     push = pipeline.push_in_background(figures, batch=100, pause_s=0.05)
     # some figures are stored, more are on the topic and still arriving
-    wait_until(lambda: len(pipeline.stored()) >= 100, what="the first figures stored")
-    stored_at_kill = len(pipeline.stored())
+    wait_until(lambda: stored(pipeline, figures) >= 100, what="the first figures stored")
+    stored_at_kill = stored(pipeline, figures)
     evaluator.kill()
     assert evaluator.proc is not None and evaluator.proc.returncode == -signal.SIGKILL
     evaluator.start()
@@ -61,3 +75,99 @@ def test_evaluator_killed_mid_stream_and_restarted(pipeline: Pipeline) -> None:
     assert accepted == figures
     assert_assessed_once(pipeline, accepted)
     assert_mailed_once(pipeline, lagging)
+
+
+def test_alerts_killed_while_delivering_and_restarted(pipeline: Pipeline) -> None:
+    figures, lagging = workload(300, tag="al")
+    pipeline.smtp.delay_s = 3.0  # the server holds its reply: a delivery is in flight
+    accepted = pipeline.push(figures)
+    wait_until(lambda: pipeline.smtp.attempts >= 1, what="a delivery in flight")
+    alerts = pipeline.services["alerts"]
+    alerts.kill()  # before the server's reply
+    pipeline.smtp.delay_s = 0.0
+    alerts.start()
+    assert_assessed_once(pipeline, accepted)
+    assert_mailed_once(pipeline, lagging)
+    # the interrupted delivery was tried again after the restart
+    tries = sorted(n["attempts"] for a in pipeline.alerts() for n in a["notifications"])
+    assert tries[-1] == 2
+
+
+def test_broker_restarted_empty_during_a_push(pipeline: Pipeline) -> None:
+    """Tansu keeps nothing across a restart: what got a 202 comes back from ingest's ledger."""
+    figures, lagging = workload(2000, tag="br")
+    push = pipeline.push_in_background(figures, batch=100, pause_s=0.05)
+    wait_until(
+        lambda: (
+            len(pipeline.stored("observation", "value", {f.indicator_id for f in figures})) >= 100
+        ),
+        what="the first figures stored",
+    )
+    assert len(push.accepted) < len(figures), "the push ended before the restart"
+    pipeline.restart_broker(down_s=2.0)
+    accepted = push.result()
+    assert accepted == figures
+    assert_assessed_once(pipeline, accepted, timeout=180)
+    assert_mailed_once(pipeline, lagging)
+    # ingest saw the empty broker and put its ledger back on the topic
+    assert metric(pipeline, "ingest", "planwatch_ingest_broker_restores") >= 1
+
+
+def test_time_series_store_down_for_30_seconds(tmp_path: Path, influx_v2_write) -> None:
+    """The evaluator writes to a real server speaking the InfluxDB v2 write API (InfluxDB 2 in a
+    container where Docker runs, VictoriaMetrics here), which keeps every write it receives:
+    a doubled write would be counted."""
+    pipeline = Pipeline(tmp_path, store=influx_v2_write).start()
+    try:
+        figures, lagging = workload(1000, tag="ts")
+        first, rest = figures[:300], figures[300:]
+        accepted = pipeline.push(first)
+        assert_assessed_once(pipeline, accepted)
+        influx_v2_write.halt()
+        halted = time.monotonic()
+        accepted += pipeline.push(rest)  # ingest and the broker are up: accepted meanwhile
+        time.sleep(max(0.0, 30 - (time.monotonic() - halted)))
+        influx_v2_write.resume()
+        assert accepted == figures
+        assert_assessed_once(pipeline, accepted)
+        assert_mailed_once(pipeline, lagging)
+        # the outage was seen (failed writes, retried until the store came back)
+        assert metric(pipeline, "evaluator", "planwatch_evaluator_write_errors_total") >= 1
+    finally:
+        pipeline.stop()
+
+
+def test_smtp_refusing_for_a_while_then_accepting(pipeline: Pipeline) -> None:
+    pipeline.smtp.refuse_with = "451 4.3.0 try again later"
+    figures, lagging = workload(300, tag="sm")
+    accepted = pipeline.push(figures)
+    wait_until(lambda: pipeline.smtp.refused >= 2 * len(lagging), what="refused deliveries")
+    pipeline.smtp.refuse_with = None
+    assert_assessed_once(pipeline, accepted)
+    assert_mailed_once(pipeline, lagging)
+    assert min(n["attempts"] for a in pipeline.alerts() for n in a["notifications"]) >= 2
+
+
+def test_smtp_refusing_past_the_last_retry_is_a_recorded_failure(tmp_path: Path) -> None:
+    pipeline = Pipeline(tmp_path, settings={"PLANWATCH_ALERTS_MAX_ATTEMPTS": "3"}).start()
+    try:
+        pipeline.smtp.refuse_with = "451 4.3.0 try again later"
+        figures, lagging = workload(100, tag="sf")
+        assert_assessed_once(pipeline, pipeline.push(figures))
+
+        def notifications() -> list[dict]:
+            return [n for a in pipeline.alerts() for n in a["notifications"]]
+
+        wait_until(
+            lambda: (
+                len(notifications()) == len(lagging)
+                and all(n["state"] == "failed" for n in notifications())
+            ),
+            what="every notification recorded as failed",
+        )
+        assert [n["attempts"] for n in notifications()] == [3] * len(lagging)
+        assert pipeline.smtp.refused == 3 * len(lagging) and pipeline.smtp.messages == []
+        alerts = [a for a in pipeline.alerts() if a["indicator_id"] in lagging]
+        assert {a["state"] for a in alerts} == {"open"}  # the alert stands, undelivered
+    finally:
+        pipeline.stop()
