@@ -8,8 +8,9 @@ decoded from JSON or read from a CSV/Excel file; the result is either a list of 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from planwatch.domain.periods import PeriodError, parse_period
@@ -88,8 +89,18 @@ def _is_formula(text: str) -> bool:
 
 
 class Validator:
-    def __init__(self, rules: Mapping[str, EntryRule]) -> None:
+    """Checks submitted rows against the catalog's rules.
+
+    ``today`` gives the date a submission is received on: a figure for a year that has not
+    begun yet cannot have been observed (periods are years or year-to-date, from January).
+    """
+
+    def __init__(
+        self, rules: Mapping[str, EntryRule], today: Callable[[], date] = date.today
+    ) -> None:
         self._rules = rules
+        self._today = today
+        self._this_year = today().year
         self._periods: dict[str, tuple[str, int] | str] = {}  # text → (label, year) | problem
         self._jurisdictions: dict[str, str] = {}  # folded → catalog spelling
         for rule in rules.values():
@@ -116,6 +127,7 @@ class Validator:
         periods = self._periods
         figures = out.figures
         covered: dict[str, bool] = {}
+        self._this_year = this_year = self._today().year
         for index, raw in enumerate(rows):
             n = index + 1
             # Fast path: a plain row in the catalog's unit, checked with lookups only. Anything
@@ -134,6 +146,7 @@ class Validator:
                     and (type(value) is float or type(value) is int)
                     and rule.low <= value <= rule.high
                     and rule.first_year <= known[1] <= rule.last_year
+                    and known[1] <= this_year
                     and (unit is None or unit == rule.unit)
                     and (jurisdiction is None or jurisdiction == rule.jurisdiction)
                 ):
@@ -295,6 +308,16 @@ class Validator:
                     f"{label} is outside the plan of {rule.id} "
                     f"({rule.first_year}–{rule.last_year})",
                     "period_outside_plan",
+                )
+            )
+            return None
+        if year > self._this_year:
+            errors.append(
+                RowError(
+                    n,
+                    "period",
+                    f"{label} has not begun: figures are for periods up to {self._this_year}",
+                    "period_in_future",
                 )
             )
             return None

@@ -180,3 +180,23 @@ def test_the_event_bytes_are_a_submission_event(validator: Validator) -> None:
     assert parsed.submitted_by == "白银市统计局" and parsed.catalog_version == "abc"
     assert parsed.key == event.key == "tcity-rd-spend|白银市".encode()
     assert parsed.submission_id.startswith("auto-")
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        {"indicator_id": "tcity-rd-spend", "period": "2025", "value": 1.0},  # the fast path
+        {"indicator_id": "tcity-rd-spend", "period": "2025", "value": 1.0, "comment": "x"},
+    ],
+)
+def test_a_year_that_has_not_begun_is_refused(tmp_path: Path, row: dict[str, Any]) -> None:
+    from datetime import date
+
+    rules = rules_for(test_catalog(tmp_path))
+    in_2024 = Validator(rules, today=lambda: date(2024, 12, 31)).check([row], ALL_KEY)
+    [error] = in_2024.errors
+    assert (error.field, error.reason) == ("period", "period_in_future")
+    assert "2025 has not begun" in error.problem
+    # the day the year begins, its year-to-date figures may come in
+    in_2025 = Validator(rules, today=lambda: date(2025, 1, 1)).check([row], ALL_KEY)
+    assert in_2025.errors == [] and [f.period for f in in_2025.figures] == ["2025"]
