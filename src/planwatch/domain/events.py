@@ -10,9 +10,9 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -58,19 +58,21 @@ def _new_id() -> str:
     return uuid.uuid4().hex
 
 
+def _to_utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
+
+
+# Every time of an event is aware and stored in UTC. A validator on the time fields alone, not
+# on every field: validating an event called it once per field.
+UtcDatetime = Annotated[AwareDatetime, AfterValidator(_to_utc)]
+
+
 class _Event(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     schema_version: Literal[1] = SCHEMA_VERSION
     event_id: str = Field(default_factory=_new_id)
     catalog_version: str
-
-    @field_validator("*", mode="after")
-    @classmethod
-    def _utc(cls, value: Any) -> Any:
-        if isinstance(value, datetime):
-            return value.astimezone(UTC)
-        return value
 
     def to_bytes(self) -> bytes:
         return self.model_dump_json().encode()
@@ -98,7 +100,7 @@ class SubmissionEvent(_Event):
     source: str | None = None
     comment: str | None = None
     vintage: int = 1  # 1 for the first figure of a period, 2 for its first revision, …
-    received_at: AwareDatetime = Field(default_factory=_utcnow)
+    received_at: UtcDatetime = Field(default_factory=_utcnow)
     submitted_by: str  # the bureau (API key owner) that sent it
 
 
@@ -113,7 +115,7 @@ class AssessmentEvent(_Event):
     as_of: str  # ISO date the assessment was made for
     assessment: dict[str, Any]  # planwatch.domain.assessment.Assessment, dumped
     target: dict[str, Any]  # snapshot of the catalog entry used
-    assessed_at: AwareDatetime = Field(default_factory=_utcnow)
+    assessed_at: UtcDatetime = Field(default_factory=_utcnow)
 
 
 class StatusChange(_Event):
@@ -135,7 +137,7 @@ class StatusChange(_Event):
     due_date: str | None = None
     reporting_jurisdiction: str | None = None
     cause_event_id: str | None = None  # the submission or tick that caused this change
-    changed_at: AwareDatetime = Field(default_factory=_utcnow)
+    changed_at: UtcDatetime = Field(default_factory=_utcnow)
 
 
 class DeadLetter(BaseModel):

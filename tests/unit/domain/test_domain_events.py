@@ -49,6 +49,26 @@ def test_timestamps_are_normalised_to_utc() -> None:
     event = _submission(received_at=datetime(2025, 1, 1, 8, 0, tzinfo=beijing))
     assert event.received_at == datetime(2025, 1, 1, 0, 0, tzinfo=UTC)
     assert event.received_at.utcoffset() == timedelta(0)
+    again = SubmissionEvent.from_bytes(event.to_bytes().replace(b'00Z"', b'00+08:00"'))
+    assert again.received_at == datetime(2024, 12, 31, 16, 0, tzinfo=UTC)
+    assert again.received_at.tzinfo is UTC
+    common = {"catalog_version": "v", "indicator_id": "i", "jurisdiction": "j", "plan_code": "p"}
+    assessed = AssessmentEvent(
+        **common,
+        as_of="2025-01-01",
+        assessment={},
+        target={},
+        assessed_at=datetime(2025, 1, 1, 8, tzinfo=beijing),
+    )
+    changed = StatusChange(
+        **common,
+        from_status=None,
+        to_status=Status.ON_TRACK,
+        target={},
+        changed_at=datetime(2025, 1, 1, 8, tzinfo=beijing),
+    )
+    for when in (assessed.assessed_at, changed.changed_at):
+        assert when == datetime(2025, 1, 1, 0, 0, tzinfo=UTC) and when.tzinfo is UTC
 
 
 def test_naive_timestamps_are_refused() -> None:
