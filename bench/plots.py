@@ -101,6 +101,7 @@ def _throughput(results: dict[str, Any], path: Path) -> None:
         y += 1
     ax.set_yticks([t for t in _ticks(rows, bool(backfill))], labels, fontsize=8)
     ax.set_xscale("log")
+    ax.set_xlim(left=100)
     ax.set_xlabel("records (events, assessments) per second, log; | one run, ▼ goal")
     ax.invert_yaxis()
     ax.grid(axis="x", alpha=0.3)
