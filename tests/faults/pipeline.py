@@ -242,10 +242,17 @@ class Pipeline:
 
     # ---- pushing ----
 
-    def push(self, figures: list[Figure], batch: int = 200, pause_s: float = 0.0) -> list[Figure]:
-        """POST the figures in batches, ``pause_s`` apart; return those answered 202 (a batch is
-        retried on a connection error or 5xx, as a bureau's client does, with the same ids)."""
-        accepted: list[Figure] = []
+    def push(
+        self,
+        figures: list[Figure],
+        batch: int = 200,
+        pause_s: float = 0.0,
+        accepted: list[Figure] | None = None,
+    ) -> list[Figure]:
+        """POST the figures in batches, ``pause_s`` apart; return those answered 202, also
+        appended to ``accepted`` as they are (a batch is retried on a connection error or 5xx,
+        as a bureau's client does, with the same submission ids)."""
+        accepted = [] if accepted is None else accepted
         with httpx.Client(timeout=30) as client:
             for start in range(0, len(figures), batch):
                 chunk = figures[start : start + batch]
@@ -322,7 +329,7 @@ class PushThread(threading.Thread):
 
     def run(self) -> None:
         try:
-            self.accepted = self.pipeline.push(self.figures, self.batch, self.pause_s)
+            self.pipeline.push(self.figures, self.batch, self.pause_s, self.accepted)
         except BaseException as exc:  # surfaced by result()
             self.error = exc
 
