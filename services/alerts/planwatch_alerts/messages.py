@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from planwatch.domain.model import one_line
+
 __all__ = ["render_digest"]
 
 _STATUS = {
@@ -44,6 +46,11 @@ def _num(value: Any) -> str:
     return f"{float(value):,.2f}".rstrip("0").rstrip(".")
 
 
+def _amount(value: Any, unit: str, sep: str = "") -> str:
+    """A value with its unit; an unknown value is a dash alone."""
+    return "—" if value is None else f"{_num(value)}{sep}{unit}"
+
+
 def _pct(value: Any) -> str:
     return "" if value is None else f" ({float(value):+.1f}%)"
 
@@ -76,24 +83,26 @@ def _item(alert: dict[str, Any], kind: str, lang: str, board_url: str) -> str:
         )
         if lang == "zh":
             lines += [
-                f"  {a.get('target_year')}年{tier[0]}：{_num(a.get('target_value'))}{unit}",
-                f"  最新值（{a.get('latest_period')}）：{_num(a.get('latest_value'))}{unit}；"
-                f"规划路径应为 {_num(a.get('planned'))}{unit}；差距 {_num(a.get('gap'))}{unit}"
-                + _pct(a.get("gap_pct")),
-                f"  按近期趋势 {a.get('target_year')} 年预计：{_num(a.get('projected'))}{unit}",
+                f"  {a.get('target_year')}年{tier[0]}：{_amount(a.get('target_value'), unit)}",
+                f"  最新值（{a.get('latest_period')}）：{_amount(a.get('latest_value'), unit)}；"
+                f"规划路径应为 {_amount(a.get('planned'), unit)}；"
+                f"差距 {_amount(a.get('gap'), unit)}" + _pct(a.get("gap_pct")),
+                f"  按近期趋势 {a.get('target_year')} 年预计：{_amount(a.get('projected'), unit)}",
             ]
         else:
             lines += [
-                f"  {tier[1]} for {a.get('target_year')}: {_num(a.get('target_value'))} {unit}",
-                f"  latest ({a.get('latest_period')}): {_num(a.get('latest_value'))} {unit}; "
-                f"planned {_num(a.get('planned'))} {unit}; gap {_num(a.get('gap'))} {unit}"
-                + _pct(a.get("gap_pct")),
-                f"  projected for {a.get('target_year')}: {_num(a.get('projected'))} {unit}",
+                f"  {tier[1]} for {a.get('target_year')}: "
+                f"{_amount(a.get('target_value'), unit, ' ')}",
+                f"  latest ({a.get('latest_period')}): "
+                f"{_amount(a.get('latest_value'), unit, ' ')}; "
+                f"planned {_amount(a.get('planned'), unit, ' ')}; "
+                f"gap {_amount(a.get('gap'), unit, ' ')}" + _pct(a.get("gap_pct")),
+                f"  projected for {a.get('target_year')}: {_amount(a.get('projected'), unit, ' ')}",
             ]
     explanation = a.get(f"explanation_{lang}")
     if explanation and alert["type"] != "overdue":
         lines.append(f"  {explanation}")
-    quote = target.get("source_quote")
+    quote = one_line(target.get("source_quote") or "")
     if quote:
         lines.append(f"  规划原文：「{quote}」" if lang == "zh" else f"  plan text: “{quote}”")
     lines.append(f"  {'看板' if lang == 'zh' else 'board'}: {link}")

@@ -20,9 +20,17 @@ __all__ = [
     "Plan",
     "Target",
     "Tier",
+    "one_line",
 ]
 
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+def one_line(quote: str) -> str:
+    """A source quote on one line: a table row, kept by the catalog one cell per line as the
+    seed has it, becomes its cells joined by " ｜ "; other text is left as it is."""
+    cells = [cell.strip() for cell in re.split(r"\s*\n\s*", quote.strip()) if cell.strip()]
+    return " ｜ ".join(cells) if len(cells) > 1 else quote.strip()
 
 
 class Kind(StrEnum):
