@@ -330,6 +330,7 @@ async def submit(request: Request) -> Response:
         # Decided here, on the event loop: requests apply to the lookups one after another.
         decision = parts.ledger.stage(owner, figures, decide_now, key)
     except AlreadyAnswered:
+        assert key is not None  # only a request with an idempotency key was answered before
         stored = await loop.run_in_executor(parts.executor, parts.ledger.replay, owner, key)
         assert stored is not None and idempotency is not None
         return _replay(

@@ -36,10 +36,15 @@ def publish(
 
     from planwatch.boards.publish import publish as run
 
-    if not token and not (user and password):
+    credential: str | tuple[str, str]
+    if token:
+        credential = token
+    elif user and password:
+        credential = (user, password)
+    else:
         typer.echo("credentials: give --token or --user and --password", err=True)
         raise typer.Exit(2)
-    api = GrafanaApi.from_url(url, credential=token or (user, password))
+    api = GrafanaApi.from_url(url, credential=credential)
     report = run(api, influx_url, database, influx_token)
     for line in [*report.changed, *report.skipped]:
         typer.echo(line)

@@ -25,7 +25,7 @@ __all__ = [
     "partition_key",
 ]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Literal[1] = 1
 
 
 class Topics(StrEnum):

@@ -104,9 +104,9 @@ class SqliteLedger:
         self._answered.update(self._conn.execute("SELECT owner, key FROM idempotency"))
         aliases = self._conn.execute("SELECT owner, client_id, event_id FROM client_aliases")
         for owner, client_id, event_id in aliases:
-            known = by_event.get(event_id) or self._known_by_event(event_id)
-            if known is not None:
-                self._by_client.setdefault((owner, client_id), known)
+            alias = by_event.get(event_id) or self._known_by_event(event_id)
+            if alias is not None:
+                self._by_client.setdefault((owner, client_id), alias)
 
     def _known_by_event(self, event_id: str) -> Known | None:
         row = self._conn.execute(
