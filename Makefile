@@ -27,6 +27,7 @@ servers: ## install the Debian servers the integration tests use (root only; ski
 
 test: setup servers ## set up and run the whole test suite
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/lint-imports
 	$(BIN)/pytest
 
