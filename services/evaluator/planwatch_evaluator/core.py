@@ -26,7 +26,7 @@ from planwatch.catalog import Catalog
 from planwatch.domain.assessment import assess_rows
 from planwatch.domain.assessment_model import Assessment
 from planwatch.domain.events import AssessmentEvent, Status, StatusChange, SubmissionEvent
-from planwatch.domain.model import CatalogEntry, Frequency
+from planwatch.domain.model import CatalogEntry, Frequency, one_line
 from planwatch.domain.periods import parse_period
 from planwatch.domain.trajectory.series import Row
 from planwatch.tsstore import Point
@@ -204,7 +204,14 @@ def status_points(entry: CatalogEntry, a: Assessment, with_targets: bool = True)
             _point(
                 "target",
                 _series(entry, "tier", target.tier.value if target.tier else "none"),
-                {"value": target.value, "value_max": target.value_max},
+                {
+                    "value": target.value,
+                    "value_max": target.value_max,
+                    # for boards that read the store alone: what the target is and the
+                    # plan's own words for it
+                    "indicator": entry.indicator_simplified,
+                    "source": one_line(entry.source_quote),
+                },
                 datetime(target.year, 12, 31, tzinfo=UTC),
             )
         )

@@ -143,8 +143,8 @@ def indicator() -> Json:
                 "实际值与规划路径",
                 "Indicator $indicator (lead agency: $lead). Observed values (line), the planned "
                 "value at each assessment (dashed) and the targets by tier (binding, expected) "
-                "as points at their years. The source sentence of the target is in the catalog: "
-                "`planwatch catalog show $indicator` or the built-in board /indicators/$indicator.",
+                "as points at their years. The plan's own words for the target are in the source "
+                "panel below.",
                 [
                     f'SELECT "value" AS "实际值 observed" FROM "observation" WHERE {ONE}',
                     f'SELECT "planned" AS "规划值 planned" FROM "assessment" WHERE {ONE}',
@@ -210,6 +210,29 @@ def indicator() -> Json:
                     "ORDER BY time DESC LIMIT 1"
                 ],
                 (18, 12, 6, 5),
+            ),
+            panel(
+                6,
+                "table",
+                "规划原文",
+                "The indicator as the plan names it, and the plan's sentence (or table row) that "
+                "sets its targets, as the catalog quotes it from the published plan.",
+                [
+                    'SELECT last("indicator") AS "指标 indicator", '
+                    'last("source") AS "规划原文 source" '
+                    f'FROM "target" WHERE {ONE}'
+                ],
+                (0, 17, 24, 4),
+                options={"showHeader": True, "cellHeight": "lg"},
+                fieldConfig={
+                    "defaults": {"custom": {"cellOptions": {"type": "auto", "wrapText": True}}},
+                    "overrides": [
+                        {
+                            "matcher": {"id": "byName", "options": "Time"},
+                            "properties": [{"id": "custom.hidden", "value": True}],
+                        }
+                    ],
+                },
             ),
         ],
         _variables(with_indicator=True),

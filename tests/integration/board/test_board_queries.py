@@ -158,6 +158,11 @@ def test_indicator_board_plots_observed_planned_targets_and_projection(influx: I
     assert status["last"] == 4
     [projection] = rows(run(influx, "indicator", 5, indicator="baiyin-tech-contract-turnover"))
     assert projection["目标年 year"] == 2025 and projection["预测 projected"] < 10.0
+    [source] = rows(run(influx, "indicator", 6, indicator="baiyin-tech-contract-turnover"))
+    assert source["指标 indicator"] == "技术合同成交额"
+    assert source["规划原文 source"] == "12 ｜ 技术合同成交额 ｜ 亿元 ｜ 7.36 ｜ 10 ｜ 13"
+    [sentence] = rows(run(influx, "indicator", 6))
+    assert "180亿元" in sentence["规划原文 source"]
 
 
 def test_agency_board_counts_behind_per_agency_and_filters(influx: InfluxV1) -> None:
