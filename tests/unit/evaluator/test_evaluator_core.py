@@ -4,10 +4,21 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+import orjson
+
 from planwatch.catalog import default_catalog
 from planwatch.domain.events import Status, SubmissionEvent
 from planwatch.domain.model import Frequency
-from planwatch_evaluator.core import evaluate, new_state, overdue_change, owed_period, to_json
+from planwatch_evaluator.core import (
+    SEEN_KEEP,
+    evaluate,
+    new_state,
+    overdue_change,
+    owed_period,
+    saved,
+    seen_mark,
+    to_json,
+)
 
 CATALOG = default_catalog()
 RD = CATALOG.get("gsbase-rd-expenditure")
@@ -91,7 +102,18 @@ def test_a_redelivered_event_changes_nothing_and_emits_nothing() -> None:
     first = submission("2025", 160)
     state, outcomes = run(submission("2024", 150), first, first)
     assert outcomes[2].duplicate and outcomes[2].change is None and outcomes[2].points == []
-    assert state["seen"].count(first.event_id) == 1
+    assert state["seen"].count(seen_mark(first.event_id)) == 1
+
+
+def test_a_state_keeps_short_marks_of_its_last_event_ids() -> None:
+    events = [submission(f"2025-{m:02d}", 150 + m) for m in range(1, 13)] * 12
+    events = [e.model_copy(update={"event_id": f"{i:016x}{0:016x}"}) for i, e in enumerate(events)]
+    state, _ = run(*events)
+    assert len(state["seen"]) == SEEN_KEEP
+    assert state["seen"][-1] == seen_mark(events[-1].event_id) and len(state["seen"][-1]) == 16
+    # an event within the window is recognised; the state stays a few kB
+    assert run(*events, events[-SEEN_KEEP])[1][-1].duplicate
+    assert len(orjson.dumps(saved(state))) < 4_000
 
 
 def test_overdue_once_per_missing_period() -> None:
