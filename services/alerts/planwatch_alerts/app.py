@@ -90,7 +90,7 @@ def create_app(
                         settings.topic,
                         settings.group_id,
                         settings.session_timeout_s,
-                        engine.handle,
+                        engine.handle_many,
                         stopping,
                     )
                 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from aiokafka import AIOKafkaConsumer
 from aiokafka.errors import KafkaError
@@ -22,13 +22,14 @@ async def consume(
     topic: str,
     group_id: str,
     session_timeout_s: float,
-    handle: Callable[[StatusChange], object],
+    handle: Callable[[Sequence[StatusChange]], object],
     stopping: asyncio.Event,
 ) -> None:
     """Run until ``stopping`` is set; reconnect with a pause when the broker is away.
 
-    Redelivery after a crash or a rebalance is expected (offsets are committed after the
-    batch is stored): ``handle`` ignores an event id it has seen.
+    ``handle`` stores each fetched batch at once (one transaction). Redelivery after a crash
+    or a rebalance is expected (offsets are committed after the batch is stored): ``handle``
+    ignores an event id it has seen.
     """
     while not stopping.is_set():
         consumer = AIOKafkaConsumer(
@@ -45,6 +46,7 @@ async def consume(
             await consumer.start()
             while not stopping.is_set():
                 batch = await consumer.getmany(timeout_ms=200, max_records=500)
+                changes: list[StatusChange] = []
                 for records in batch.values():
                     for record in records:
                         try:
@@ -55,7 +57,9 @@ async def consume(
                                 record.partition, record.offset, exc,
                             )  # fmt: skip
                             continue
-                        await asyncio.to_thread(handle, change)
+                        changes.append(change)
+                if changes:
+                    await asyncio.to_thread(handle, changes)
                 if batch:
                     await consumer.commit()
         except KafkaError as exc:

@@ -7,7 +7,7 @@ silences, repeats, escalates, groups waiting items into digests, and delivers wh
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -65,18 +65,32 @@ class AlertEngine:
 
     def handle(self, change: StatusChange) -> bool:
         """Store what this change means; False when the event was handled before."""
+        return self.handle_many([change]) == 1
+
+    def handle_many(self, changes: Sequence[StatusChange]) -> int:
+        """Store a consumed batch in one transaction, in order; the number not handled before.
+
+        All or nothing: if one change fails, none is stored and the batch comes back.
+        """
         now = self.clock()
+        fresh = 0
         with self.db.begin() as c:
-            if c.execute(sa.select(seen).where(seen.c.event_id == change.event_id)).first():
-                return False
-            c.execute(seen.insert().values(event_id=change.event_id))
-            for told in apply_change(c, change, now):
-                if told.kind == "firing":
-                    self.grouper.freeze_routes(c, told.alert_id, now)
-                alert = c.execute(sa.select(alerts).where(alerts.c.id == told.alert_id)).one()
-                if told.kind == "resolved" or not self.grouper.inhibited(c, alert):
-                    self.grouper.enqueue(c, told.alert_id, told.kind, now)
-        self.wake()
+            for change in changes:
+                fresh += self._apply(c, change, now)
+        if fresh:
+            self.wake()
+        return fresh
+
+    def _apply(self, c: sa.Connection, change: StatusChange, now: datetime) -> bool:
+        if c.execute(sa.select(seen).where(seen.c.event_id == change.event_id)).first():
+            return False
+        c.execute(seen.insert().values(event_id=change.event_id))
+        for told in apply_change(c, change, now):
+            if told.kind == "firing":
+                self.grouper.freeze_routes(c, told.alert_id, now)
+            alert = c.execute(sa.select(alerts).where(alerts.c.id == told.alert_id)).one()
+            if told.kind == "resolved" or not self.grouper.inhibited(c, alert):
+                self.grouper.enqueue(c, told.alert_id, told.kind, now)
         return True
 
     def tick(self) -> int:

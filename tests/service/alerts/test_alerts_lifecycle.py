@@ -120,6 +120,20 @@ def test_a_redelivered_event_is_handled_once(build: Build, smtp_server: SmtpServ
     assert len(smtp_server.wait_for(1)) == 1 and len(rows(engine, alerts)) == 1
 
 
+def test_a_consumed_batch_is_stored_at_once_and_deduped(
+    build: Build, smtp_server: SmtpServer
+) -> None:
+    engine = build()
+    behind, worse = status_change(Status.LIMITED_PROGRESS), status_change(Status.DETERIORATION)
+    assert engine.handle_many([behind, behind, worse]) == 2  # a copy inside the batch
+    assert engine.handle_many([behind, worse]) == 0  # the batch redelivered
+    [alert] = rows(engine, alerts)
+    assert alert.status == "deterioration"
+    engine.test_clock.advance(seconds=31)  # type: ignore[attr-defined]
+    engine.tick()
+    assert len(smtp_server.wait_for(1)) == 1
+
+
 def test_group_interval_then_repeat_interval(build: Build, smtp_server: SmtpServer) -> None:
     engine = build()
     clock = engine.test_clock  # type: ignore[attr-defined]
