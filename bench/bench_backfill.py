@@ -31,6 +31,7 @@ from bench.bench_stack import KEY, Stack
 from planwatch.catalog import default_catalog
 
 __all__ = ["bench_backfill", "write_backfill"]
+OUTCOMES = ("assessed", "duplicate", "dead_letter")
 SERVICES = ("planwatch_ingest", "planwatch_evaluator", "planwatch_alerts", "planwatch_board")
 
 
@@ -102,7 +103,7 @@ def _cpu(stack: Stack) -> dict[str, float]:
 def _run(stack: Stack, path: Path, records: int, shape: dict[str, int]) -> dict[str, Any]:
     exe = Path(sys.executable).with_name("planwatch")
     argv = [str(exe), "push", str(path), "--url", stack.url, "--key", KEY]
-    before = stack.evaluator_metric("assessed")
+    before = {o: stack.evaluator_metric(o) for o in OUTCOMES}
     started = time.time()
     cpu_before = _cpu(stack)
     push = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
@@ -110,7 +111,10 @@ def _run(stack: Stack, path: Path, records: int, shape: dict[str, int]) -> dict[
     expected, pushed_s, last_print = records, None, started
     deadline = time.monotonic() + max(600, records / 100)
     while True:
-        done = stack.evaluator_metric("assessed") - before
+        # every event counts once it is handled: assessed, or dropped as a duplicate or a
+        # dead letter (neither should happen here; they are reported below)
+        handled = {o: stack.evaluator_metric(o) - before[o] for o in OUTCOMES}
+        done = sum(handled.values())
         with contextlib.suppress(psutil.Error):
             times = psutil.Process(push.pid).cpu_times()
             push_cpu = times.user + times.system
@@ -125,10 +129,10 @@ def _run(stack: Stack, path: Path, records: int, shape: dict[str, int]) -> dict[
         if pushed_s is not None and done >= expected:
             break
         if time.monotonic() > deadline:
-            raise TimeoutError(f"backfill: {done:.0f} of {expected} assessed")
+            raise TimeoutError(f"backfill: {done:.0f} of {expected} handled: {handled}")
         if time.time() - last_print >= 15:
             last_print = time.time()
-            print(f"backfill: {done:.0f} of {records} assessed", flush=True)
+            print(f"backfill: {done:.0f} of {records} handled", flush=True)
         time.sleep(0.2)  # the end is known to 0.2 s; polling more often takes CPU from the stack
     seconds = time.time() - started
     cpu = {k: round(v - cpu_before.get(k, 0.0), 1) for k, v in _cpu(stack).items()}
@@ -136,12 +140,13 @@ def _run(stack: Stack, path: Path, records: int, shape: dict[str, int]) -> dict[
     rss = psutil.Process(stack.service_pid("planwatch_evaluator")).memory_info().rss / 2**20
     return {
         "records": records,
-        "assessed": int(done),
+        "assessed": int(handled["assessed"]),
+        "evaluator_duplicates": int(handled["duplicate"]),
         "seconds": round(seconds, 1),
         "records_per_s": round(records / seconds),
         "push_s": round(pushed_s, 1),
         "evaluator_rss_mb": round(rss, 1),
-        "dead_letters": int(stack.evaluator_metric("dead_letter")),
+        "dead_letters": int(handled["dead_letter"]),
         # where the time goes: CPU seconds of each process during the run (2 cores shared)
         "cpu_s": cpu,
         **shape,

@@ -326,14 +326,17 @@ def bench_latency(
         lat, accepted = _latency_run(stack, rate, seconds, run)
         sent.append(accepted)
         counts.append(len(lat))
+        if not lat:
+            print(f"latency run {run + 1}: none of {accepted} records was stored", flush=True)
+            continue
         p50.append(statistics.median(lat))
         p99.append(percentile(lat, 0.99))
         cdfs.append(cdf(lat))
         print(f"latency run {run + 1}: p50 {p50[-1]:.0f} ms, p99 {p99[-1]:.0f} ms", flush=True)
     return {
         "latency_ms": {
-            "p50": summary(p50, 1),
-            "p99": summary(p99, 1),
+            "p50": summary(p50, 1) if p50 else None,
+            "p99": summary(p99, 1) if p99 else None,
             "rate_per_s": rate,
             "seconds": seconds,
             "records_accepted": sent,
