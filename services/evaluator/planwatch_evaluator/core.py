@@ -49,7 +49,7 @@ __all__ = [
 # that was in flight at a crash; an older event applied again changes nothing (same vintage,
 # same value, same verdict) and re-sends events with the same ids, which consumers dedupe.
 SEEN_KEEP = 128
-SEEN_MARK = 16  # hex digits of an event id kept: 64 bits of a random id
+SEEN_MARK = 8  # bytes of an event id's hash kept (16 hex digits)
 STATUS_CODE = {
     Status.ACHIEVED: 4,
     Status.ON_TRACK: 3,
@@ -254,9 +254,10 @@ def _with_row(rows: list[Row], label: str, value: float, new: bool) -> list[Row]
 
 
 def seen_mark(event_id: str) -> str:
-    """What the state keeps of an event id: its first 64 bits (a full id made each state record
-    ~9 kB, most of what every batch writes to the changelog)."""
-    return event_id[:SEEN_MARK]
+    """What the state keeps of an event id: a 64-bit hash (full ids made each state record
+    ~9 kB, most of what every batch writes to the changelog). A hash, not a prefix: ingest's
+    ids share their first digits within a request."""
+    return hashlib.blake2b(event_id.encode(), digest_size=SEEN_MARK).hexdigest()
 
 
 def evaluate(
