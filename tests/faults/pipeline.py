@@ -214,7 +214,18 @@ class Pipeline:
         }
         for service in self.services.values():
             service.start()
+        self.wait_evaluator_assigned()
         return self
+
+    def wait_evaluator_assigned(self, timeout: float = 60) -> None:
+        """Until the evaluator has joined its group and holds partitions (it answers /healthz
+        before that): a push that starts earlier would be read in one batch at the join."""
+        url = f"{self.url('evaluator')}/healthz"
+        wait_until(
+            lambda: httpx.get(url, timeout=5).json().get("assigned"),
+            timeout,
+            "the evaluator's partitions",
+        )
 
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.ports[service]}"

@@ -63,11 +63,14 @@ def test_without_a_fault_the_counts_hold(pipeline: Pipeline) -> None:
 def test_evaluator_killed_mid_stream_and_restarted(pipeline: Pipeline) -> None:
     figures, lagging = workload(2000, tag="ev")
     evaluator = pipeline.services["evaluator"]
-    push = pipeline.push_in_background(figures, batch=100, pause_s=0.05)
-    # some figures are stored, more are on the topic and still arriving
-    wait_until(lambda: stored(pipeline, figures) >= 100, what="the first figures stored")
-    stored_at_kill = stored(pipeline, figures)
+    # 20 requests at least 0.1 s apart: the kill comes with two thirds still to send
+    push = pipeline.push_in_background(figures, batch=100, pause_s=0.1)
+    wait_until(
+        lambda: len(push.accepted) >= 600 and stored(pipeline, figures) > 0,
+        what="a third of the push accepted and the first figures stored",
+    )
     evaluator.kill()
+    stored_at_kill = stored(pipeline, figures)
     assert evaluator.proc is not None and evaluator.proc.returncode == -signal.SIGKILL
     evaluator.start()
     accepted = push.result()
