@@ -7,9 +7,13 @@ one carries the ``PLANWATCH_`` variables they all read. Built in each entrypoint
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from planwatch.catalog import Catalog
 
 __all__ = ["CommonSettings"]
 
@@ -24,6 +28,18 @@ class CommonSettings(BaseSettings):
     )
     demo_key: str | None = Field(None, description="a key valid for every jurisdiction (demo)")
     board_url: str = Field("http://127.0.0.1:8084", description="base URL of the board")
+    catalog_dir: Path | None = Field(
+        None,
+        description="plan catalog folder (plans/, agencies/) that every service loads; "
+        "default: the catalog shipped with planwatch",
+    )
+
+    def catalog(self) -> Catalog:
+        """The catalog every service judges figures by: one folder for all of them, so that
+        ingest never accepts an indicator the evaluator would not know."""
+        from planwatch.catalog import default_catalog, load_catalog
+
+        return load_catalog(self.catalog_dir) if self.catalog_dir else default_catalog()
 
     def keys_url(self) -> str:
         if self.keys_db_url:

@@ -22,7 +22,7 @@ from prometheus_client import (
 )
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from planwatch.catalog import Catalog, default_catalog
+from planwatch.catalog import Catalog
 from planwatch.security import KeyStore
 from planwatch_alerts.api import router
 from planwatch_alerts.consumer import consume
@@ -68,7 +68,7 @@ def create_app(
         db = make_engine(settings.database_url())
         keys = KeyStore(settings.common.keys_url(), demo_key=settings.common.demo_key)
         engine = AlertEngine(
-            db, routing, catalog or default_catalog(), settings, clock, channels=channels
+            db, routing, catalog or settings.common.catalog(), settings, clock, channels=channels
         )
         engine.deliverer.on_result = lambda channel, result: results.labels(channel, result).inc()
         app.state.db, app.state.keys, app.state.engine, app.state.clock = db, keys, engine, clock

@@ -10,7 +10,7 @@ from planwatch_board.settings import Settings
 
 def main() -> None:
     settings = Settings()
-    app = create_app(reader_from(settings))
+    app = create_app(reader_from(settings), settings.common.catalog())
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
 
 

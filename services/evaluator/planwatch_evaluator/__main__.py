@@ -8,7 +8,6 @@ from datetime import UTC, datetime, time
 
 from faust.worker import Worker
 
-from planwatch.catalog import default_catalog
 from planwatch_evaluator.adapters.embedded import EmbeddedSink
 from planwatch_evaluator.app import Evaluator
 from planwatch_evaluator.ports import SeriesSink
@@ -35,7 +34,8 @@ def build_clock(settings: Settings) -> Callable[[], datetime]:
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = Settings()
-    evaluator = Evaluator(settings, default_catalog(), build_sink(settings), build_clock(settings))
+    catalog = settings.common.catalog()
+    evaluator = Evaluator(settings, catalog, build_sink(settings), build_clock(settings))
     # The worker runs the app's web server too (/healthz, /metrics on web_bind:web_port).
     Worker(evaluator.app, loglevel="info").execute_from_commandline()
 

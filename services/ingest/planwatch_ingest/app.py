@@ -17,7 +17,7 @@ from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from planwatch.catalog import Catalog, default_catalog, load_catalog
+from planwatch.catalog import Catalog, load_catalog
 from planwatch.security import KeyStore
 from planwatch_ingest.adapters.kafka_publisher import KafkaPublisher
 from planwatch_ingest.adapters.sqlite_ledger import SqliteLedger
@@ -74,7 +74,7 @@ def create_app(
         elif settings.catalog_dir is not None:
             used = load_catalog(settings.catalog_dir)
         else:
-            used = default_catalog()
+            used = settings.common.catalog()
         metrics = IngestMetrics()
         ledger = SqliteLedger(settings.ledger_file())
         executor = ThreadPoolExecutor(1, thread_name_prefix="ingest-ledger")

@@ -1,0 +1,70 @@
+"""A catalog of one's own (PLANWATCH_CATALOG_DIR): the evaluator judges figures by it."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from planwatch.catalog import load_catalog
+from planwatch.domain.events import SubmissionEvent, Topics
+from planwatch.settings import CommonSettings
+from planwatch.tsstore import EmbeddedSeriesStore
+from support.ingest import write_catalog
+from support.kafka_io import produce, read_topic
+from support.net import free_port
+from support.services import ServiceProcess
+from support.tansu import TansuBroker, create_topics
+
+pytestmark = pytest.mark.integration
+
+
+def test_common_settings_load_the_catalog_folder(tmp_path: Path) -> None:
+    folder = write_catalog(tmp_path / "catalog")
+    assert CommonSettings(catalog_dir=folder).catalog().get("tcity-rd-spend") is not None
+    assert CommonSettings(catalog_dir=None).catalog().get("tcity-rd-spend") is None
+
+
+def test_the_evaluator_assesses_an_indicator_of_the_configured_catalog(
+    tansu_broker: TansuBroker, tmp_path: Path
+) -> None:
+    folder = write_catalog(tmp_path / "catalog")
+    catalog = load_catalog(folder)
+    entry = catalog.get("tcity-rd-spend")  # not in the shipped catalog
+    create_topics(tansu_broker.bootstrap, [str(t) for t in Topics if t != Topics.DEAD_LETTER])
+    create_topics(tansu_broker.bootstrap, [str(Topics.DEAD_LETTER)], partitions=1)
+    port = free_port()
+    evaluator = ServiceProcess(
+        "evaluator",
+        {
+            "PLANWATCH_KAFKA_BOOTSTRAP": tansu_broker.bootstrap,
+            "PLANWATCH_DATA_DIR": str(tmp_path),
+            "PLANWATCH_CATALOG_DIR": str(folder),
+            "PLANWATCH_EVALUATOR_WEB_PORT": str(port),
+            "PLANWATCH_EVALUATOR_SESSION_TIMEOUT_S": "6",
+        },
+        health_url=f"http://127.0.0.1:{port}/healthz",
+    ).start()
+    try:
+        figure = SubmissionEvent(
+            catalog_version=catalog.version,
+            submission_id="own-catalog",
+            indicator_id=entry.id,
+            jurisdiction=entry.jurisdiction,
+            period="2023",
+            value=7.5,
+            unit=entry.unit,
+            submitted_by="白银市统计局",
+        )
+        produce(tansu_broker.bootstrap, str(Topics.SUBMISSIONS), [(figure.key, figure.to_bytes())])
+        [assessment] = read_topic(tansu_broker.bootstrap, str(Topics.ASSESSMENTS), expect=1)
+        assert entry.id.encode() in assessment
+        store = EmbeddedSeriesStore(tmp_path / "timeseries.db")
+        deadline = time.monotonic() + 30
+        while not store.query("observation", {"indicator_id": entry.id}):
+            assert time.monotonic() < deadline, "the figure was not stored"
+            time.sleep(0.2)
+        assert [r["value"] for r in store.query("observation", {"indicator_id": entry.id})] == [7.5]
+    finally:
+        evaluator.stop()
