@@ -19,7 +19,7 @@ from pathlib import Path
 
 import httpx
 
-__all__ = ["ServiceProcess"]
+__all__ = ["ServiceProcess", "evaluator_process"]
 
 
 @dataclass
@@ -76,3 +76,30 @@ class ServiceProcess:
     def tail(self, lines: int = 40) -> str:
         text = self.log_path.read_text(encoding="utf-8", errors="replace")
         return "\n".join(text.splitlines()[-lines:])
+
+
+def evaluator_process(
+    bootstrap: str, data_dir: Path, settings: Mapping[str, str] | None = None
+) -> tuple[ServiceProcess, int]:
+    """``python -m planwatch_evaluator`` on ``bootstrap`` (its topics created here) with a data
+    dir of the test's own and a 6 s session timeout; ``settings`` adds environment variables.
+    Started; returns the process and its web port (/healthz, /metrics)."""
+    from planwatch.domain.events import Topics
+    from support.net import free_port
+    from support.tansu import create_topics
+
+    create_topics(bootstrap, [str(t) for t in Topics if t != Topics.DEAD_LETTER])
+    create_topics(bootstrap, [str(Topics.DEAD_LETTER)], partitions=1)
+    port = free_port()
+    process = ServiceProcess(
+        "evaluator",
+        {
+            "PLANWATCH_KAFKA_BOOTSTRAP": bootstrap,
+            "PLANWATCH_DATA_DIR": str(data_dir),
+            "PLANWATCH_EVALUATOR_WEB_PORT": str(port),
+            "PLANWATCH_EVALUATOR_SESSION_TIMEOUT_S": "6",
+            **(settings or {}),
+        },
+        health_url=f"http://127.0.0.1:{port}/healthz",
+    )
+    return process.start(), port

@@ -13,9 +13,8 @@ from planwatch.settings import CommonSettings
 from planwatch.tsstore import EmbeddedSeriesStore
 from support.ingest import write_catalog
 from support.kafka_io import produce, read_topic
-from support.net import free_port
-from support.services import ServiceProcess
-from support.tansu import TansuBroker, create_topics
+from support.services import evaluator_process
+from support.tansu import TansuBroker
 
 pytestmark = pytest.mark.integration
 
@@ -32,20 +31,9 @@ def test_the_evaluator_assesses_an_indicator_of_the_configured_catalog(
     folder = write_catalog(tmp_path / "catalog")
     catalog = load_catalog(folder)
     entry = catalog.get("tcity-rd-spend")  # not in the shipped catalog
-    create_topics(tansu_broker.bootstrap, [str(t) for t in Topics if t != Topics.DEAD_LETTER])
-    create_topics(tansu_broker.bootstrap, [str(Topics.DEAD_LETTER)], partitions=1)
-    port = free_port()
-    evaluator = ServiceProcess(
-        "evaluator",
-        {
-            "PLANWATCH_KAFKA_BOOTSTRAP": tansu_broker.bootstrap,
-            "PLANWATCH_DATA_DIR": str(tmp_path),
-            "PLANWATCH_CATALOG_DIR": str(folder),
-            "PLANWATCH_EVALUATOR_WEB_PORT": str(port),
-            "PLANWATCH_EVALUATOR_SESSION_TIMEOUT_S": "6",
-        },
-        health_url=f"http://127.0.0.1:{port}/healthz",
-    ).start()
+    evaluator, _ = evaluator_process(
+        tansu_broker.bootstrap, tmp_path, {"PLANWATCH_CATALOG_DIR": str(folder)}
+    )
     try:
         figure = SubmissionEvent(
             catalog_version=catalog.version,

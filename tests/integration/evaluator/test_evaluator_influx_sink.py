@@ -13,9 +13,8 @@ from planwatch.catalog import default_catalog
 from planwatch.domain.events import StatusChange, SubmissionEvent, Topics
 from support.influx import V2WriteServer
 from support.kafka_io import produce, read_topic
-from support.net import free_port
-from support.services import ServiceProcess
-from support.tansu import TansuBroker, create_topics
+from support.services import ServiceProcess, evaluator_process
+from support.tansu import TansuBroker
 
 pytestmark = pytest.mark.integration
 CATALOG = default_catalog()
@@ -56,24 +55,17 @@ def metric(port: int, name: str) -> float:
 def worker(
     tansu_broker: TansuBroker, influx_v2_write: V2WriteServer, tmp_path: Path
 ) -> Iterator[tuple[ServiceProcess, int]]:
-    create_topics(tansu_broker.bootstrap, [str(t) for t in Topics if t != Topics.DEAD_LETTER])
-    create_topics(tansu_broker.bootstrap, [str(Topics.DEAD_LETTER)], partitions=1)
-    port = free_port()
-    process = ServiceProcess(
-        "evaluator",
+    process, port = evaluator_process(
+        tansu_broker.bootstrap,
+        tmp_path,
         {
-            "PLANWATCH_KAFKA_BOOTSTRAP": tansu_broker.bootstrap,
-            "PLANWATCH_DATA_DIR": str(tmp_path),
-            "PLANWATCH_EVALUATOR_WEB_PORT": str(port),
-            "PLANWATCH_EVALUATOR_SESSION_TIMEOUT_S": "6",
             "PLANWATCH_EVALUATOR_INFLUX_URL": influx_v2_write.url,
             "PLANWATCH_EVALUATOR_INFLUX_TOKEN": influx_v2_write.token,
             "PLANWATCH_EVALUATOR_INFLUX_ORG": influx_v2_write.org,
             "PLANWATCH_EVALUATOR_INFLUX_BUCKET": influx_v2_write.bucket,
             "PLANWATCH_EVALUATOR_RETRY_MAX_S": "1",
         },
-        health_url=f"http://127.0.0.1:{port}/healthz",
-    ).start()
+    )
     try:
         yield process, port
     finally:

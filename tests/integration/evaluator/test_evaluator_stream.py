@@ -10,13 +10,12 @@ from pathlib import Path
 import pytest
 
 from planwatch.catalog import default_catalog
-from planwatch.domain.events import DeadLetter, StatusChange, SubmissionEvent, Topics
+from planwatch.domain.events import DeadLetter, StatusChange, SubmissionEvent
 from planwatch.tsstore import EmbeddedSeriesStore
 from support.influx import InfluxDatabase
 from support.kafka_io import produce, read_topic
-from support.net import free_port
-from support.services import ServiceProcess
-from support.tansu import TansuBroker, create_topics
+from support.services import ServiceProcess, evaluator_process
+from support.tansu import TansuBroker
 
 pytestmark = pytest.mark.integration
 CATALOG = default_catalog()
@@ -49,21 +48,14 @@ def wait_until(predicate, timeout: float = 45.0, what: str = "") -> None:
 
 @pytest.fixture
 def evaluator(tansu_broker: TansuBroker, tmp_path: Path) -> Iterator[ServiceProcess]:
-    create_topics(tansu_broker.bootstrap, [str(t) for t in Topics if t != Topics.DEAD_LETTER])
-    create_topics(tansu_broker.bootstrap, [str(Topics.DEAD_LETTER)], partitions=1)
-    port = free_port()
-    process = ServiceProcess(
-        "evaluator",
+    process, _ = evaluator_process(
+        tansu_broker.bootstrap,
+        tmp_path,
         {
-            "PLANWATCH_KAFKA_BOOTSTRAP": tansu_broker.bootstrap,
-            "PLANWATCH_DATA_DIR": str(tmp_path),
-            "PLANWATCH_EVALUATOR_WEB_PORT": str(port),
-            "PLANWATCH_EVALUATOR_SESSION_TIMEOUT_S": "6",
             "PLANWATCH_EVALUATOR_OVERDUE_CHECK_S": "1",
             "PLANWATCH_EVALUATOR_OVERDUE_AS_OF": "2026-11-24",  # R&D's 2025 figure is in
         },
-        health_url=f"http://127.0.0.1:{port}/healthz",
-    ).start()
+    )
     try:
         yield process
     finally:
