@@ -17,7 +17,6 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
-from math import isfinite
 from operator import itemgetter
 from typing import Any
 
@@ -149,16 +148,7 @@ def _series(entry: CatalogEntry, name: str, value: str) -> tuple[tuple[str, str]
     return tags
 
 
-def _point(
-    measurement: str, tags: tuple[tuple[str, str], ...], fields: dict[str, Any], when: datetime
-) -> Point:
-    """``Point.make`` with the tag pairs already sorted: None and non-finite numbers left out."""
-    clean = {
-        k: v
-        for k, v in fields.items()
-        if v is not None and not (isinstance(v, float) and not isfinite(v))
-    }
-    return Point(measurement, tags, clean, when)
+_point = Point.with_sorted_tags
 
 
 def status_points(entry: CatalogEntry, a: Assessment, with_targets: bool = True) -> list[Point]:

@@ -34,13 +34,24 @@ class Point:
     def make(
         cls, measurement: str, tags: dict[str, str], fields: dict[str, object], time: datetime
     ) -> Point:
+        return cls.with_sorted_tags(measurement, tuple(sorted(tags.items())), fields, time)
+
+    @classmethod
+    def with_sorted_tags(
+        cls,
+        measurement: str,
+        tags: tuple[tuple[str, str], ...],
+        fields: dict[str, object],
+        time: datetime,
+    ) -> Point:
+        """``make`` for tag pairs already sorted (a caller that reuses them per series)."""
         # None and non-finite numbers are left out: line protocol has no null, NaN or infinity
         clean = {
             k: v
             for k, v in fields.items()
             if v is not None and not (isinstance(v, float) and not math.isfinite(v))
         }
-        return cls(measurement, tuple(sorted(tags.items())), clean, time)  # type: ignore[arg-type]
+        return cls(measurement, tags, clean, time)  # type: ignore[arg-type]
 
     @property
     def tag_dict(self) -> dict[str, str]:
