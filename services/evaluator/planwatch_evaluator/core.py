@@ -26,6 +26,7 @@ from planwatch.catalog import Catalog
 from planwatch.domain.assessment import assess_rows
 from planwatch.domain.assessment_model import Assessment
 from planwatch.domain.events import AssessmentEvent, Status, StatusChange, SubmissionEvent
+from planwatch.domain.identity_cache import IdentityCache
 from planwatch.domain.model import CatalogEntry, Frequency, one_line
 from planwatch.domain.periods import parse_period
 from planwatch.domain.trajectory.series import Row
@@ -79,20 +80,11 @@ def to_json(event: AssessmentEvent | StatusChange) -> bytes:
     return orjson.dumps(event.__dict__, option=orjson.OPT_UTC_Z)
 
 
-_SNAPSHOTS: dict[int, tuple[CatalogEntry, dict[str, object]]] = {}
-
-
-def _snapshot(entry: CatalogEntry) -> dict[str, object]:
-    """``entry.snapshot()``, made once per entry (cached by identity, holding the entry, like
-    the compiled plans): entries are immutable and an event copies the dict it is given."""
-    hit = _SNAPSHOTS.get(id(entry))
-    if hit is not None and hit[0] is entry:
-        return hit[1]
-    if len(_SNAPSHOTS) >= 8192:
-        _SNAPSHOTS.clear()
-    snap = entry.snapshot()
-    _SNAPSHOTS[id(entry)] = (entry, snap)
-    return snap
+# ``entry.snapshot()``, made once per entry (entries are immutable and an event copies the
+# dict it is given)
+_snapshot: IdentityCache[CatalogEntry, dict[str, object]] = IdentityCache(
+    lambda entry: entry.snapshot()
+)
 
 
 def new_state() -> dict[str, Any]:
@@ -129,22 +121,18 @@ def _tags(entry: CatalogEntry) -> dict[str, str]:
     }
 
 
-_SERIES: dict[int, tuple[CatalogEntry, dict[tuple[str, str], tuple[tuple[str, str], ...]]]] = {}
+Tags = tuple[tuple[str, str], ...]
+_SERIES: IdentityCache[CatalogEntry, dict[tuple[str, str], Tags]] = IdentityCache(lambda e: {})
 
 
-def _series(entry: CatalogEntry, name: str, value: str) -> tuple[tuple[str, str], ...]:
+def _series(entry: CatalogEntry, name: str, value: str) -> Tags:
     """The sorted tag pairs ``Point.make`` makes of the entry's tags plus ``name=value`` (the
-    entry's tags alone for ``name`` ""), made once per entry and extra tag (cached by
-    identity, like the snapshots)."""
-    hit = _SERIES.get(id(entry))
-    if hit is None or hit[0] is not entry:
-        if len(_SERIES) >= 8192:
-            _SERIES.clear()
-        hit = _SERIES[id(entry)] = (entry, {})
-    tags = hit[1].get((name, value))
+    entry's tags alone for ``name`` ""), made once per entry and extra tag."""
+    made = _SERIES(entry)
+    tags = made.get((name, value))
     if tags is None:
         extra = {name: value} if name else {}
-        tags = hit[1][name, value] = tuple(sorted({**_tags(entry), **extra}.items()))
+        tags = made[name, value] = tuple(sorted({**_tags(entry), **extra}.items()))
     return tags
 
 

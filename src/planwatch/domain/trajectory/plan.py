@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from planwatch.domain.identity_cache import IdentityCache
 from planwatch.domain.model import Baseline, Direction, Kind, Target
 from planwatch.domain.trajectory.numbers import format_target
 
@@ -147,18 +148,9 @@ def compile_plan(target: TargetLike) -> Plan:
     )
 
 
-_CACHE: dict[int, tuple[object, Plan]] = {}
-_CACHE_MAX = 8192
+_PLANS: IdentityCache[TargetLike, Plan] = IdentityCache(compile_plan)
 
 
 def prepare(target: TargetLike) -> Plan:
-    """The compiled plan of ``target``, cached by identity (the cache holds the target, so an
-    id cannot be reused by another object while its entry is there)."""
-    hit = _CACHE.get(id(target))
-    if hit is not None and hit[0] is target:
-        return hit[1]
-    plan = compile_plan(target)
-    if len(_CACHE) >= _CACHE_MAX:
-        _CACHE.clear()
-    _CACHE[id(target)] = (target, plan)
-    return plan
+    """The compiled plan of ``target``, cached by identity (``IdentityCache``)."""
+    return _PLANS(target)
