@@ -100,7 +100,6 @@ class Validator:
     ) -> None:
         self._rules = rules
         self._today = today
-        self._this_year = today().year
         self._periods: dict[str, tuple[str, int] | str] = {}  # text → (label, year) | problem
         self._jurisdictions: dict[str, str] = {}  # folded → catalog spelling
         for rule in rules.values():
@@ -127,7 +126,7 @@ class Validator:
         periods = self._periods
         figures = out.figures
         covered: dict[str, bool] = {}
-        self._this_year = this_year = self._today().year
+        this_year = self._today().year
         for index, raw in enumerate(rows):
             n = index + 1
             # Fast path: a plain row in the catalog's unit, checked with lookups only. Anything
@@ -186,7 +185,7 @@ class Validator:
                         errors.append(RowError(n, str(name), "unknown field", "unknown_field"))
             rule = self._indicator(n, raw.get("indicator_id"), errors)
             jurisdiction = self._jurisdiction(n, raw.get("jurisdiction"), rule, errors)
-            period = self._check_period(n, raw.get("period"), rule, errors)
+            period = self._check_period(n, raw.get("period"), rule, errors, this_year)
             texts = self._texts(n, raw, errors)
             value, conversion, original = self._value(n, raw, rule, errors)
             if len(errors) > before or rule is None or jurisdiction is None or period is None:
@@ -285,7 +284,7 @@ class Validator:
         return name
 
     def _check_period(
-        self, n: int, value: Any, rule: EntryRule | None, errors: list[RowError]
+        self, n: int, value: Any, rule: EntryRule | None, errors: list[RowError], this_year: int
     ) -> str | None:
         if value is None:
             errors.append(RowError(n, "period", "missing", "missing_field"))
@@ -311,12 +310,12 @@ class Validator:
                 )
             )
             return None
-        if year > self._this_year:
+        if year > this_year:
             errors.append(
                 RowError(
                     n,
                     "period",
-                    f"{label} has not begun: figures are for periods up to {self._this_year}",
+                    f"{label} has not begun: figures are for periods up to {this_year}",
                     "period_in_future",
                 )
             )
