@@ -14,6 +14,8 @@ from typing import Any
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
+from planwatch.problems import PROBLEM_TYPE, ProblemError
+
 __all__ = [
     "PROBLEM_TYPE",
     "Problem",
@@ -24,8 +26,6 @@ __all__ = [
     "responses",
     "validation_problem",
 ]
-
-PROBLEM_TYPE = "application/problem+json"
 
 _TITLES = {
     400: "Bad request",
@@ -64,23 +64,6 @@ class Problem(BaseModel):
     status: int
     detail: str
     errors: list[ProblemItem] = []
-
-
-class ProblemError(Exception):
-    def __init__(
-        self,
-        status: int,
-        slug: str,
-        detail: str,
-        errors: Sequence[Mapping[str, Any]] = (),
-        headers: Mapping[str, str] | None = None,
-    ) -> None:
-        super().__init__(detail)
-        self.status = status
-        self.slug = slug
-        self.detail = detail
-        self.errors = [dict(e) for e in errors]
-        self.headers = dict(headers or {})
 
 
 def problem_response(exc: ProblemError) -> Response:

@@ -9,9 +9,9 @@ import orjson
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-__all__ = ["PROBLEM_TYPE", "Problem", "ProblemError", "problem_response"]
+from planwatch.problems import PROBLEM_TYPE, ProblemError
 
-PROBLEM_TYPE = "application/problem+json"
+__all__ = ["PROBLEM_TYPE", "Problem", "ProblemError", "problem_response"]
 
 _TITLES = {
     400: "Bad request",
@@ -43,23 +43,6 @@ class Problem(BaseModel):
     status: int
     detail: str
     errors: list[ProblemItem] = []
-
-
-class ProblemError(Exception):
-    def __init__(
-        self,
-        status: int,
-        slug: str,
-        detail: str,
-        errors: Sequence[Mapping[str, Any]] = (),
-        headers: Mapping[str, str] | None = None,
-    ) -> None:
-        super().__init__(detail)
-        self.status = status
-        self.slug = slug
-        self.detail = detail
-        self.errors = list(errors)
-        self.headers = dict(headers or {})
 
 
 def problem_body(status: int, slug: str, detail: str, errors: Sequence[Mapping[str, Any]]) -> bytes:
