@@ -77,6 +77,30 @@ class IndicatorPage:
     projection: tuple[Point2, Point2] | None = None  # from the last observation to target year
 
 
+# The fields of an "assessment" point (docs/timeseries.md). The store leaves out a field that
+# was None (line protocol has no null): a row read back lacks it, and the pages read it as None.
+ASSESSMENT_FIELDS = (
+    "observed",
+    "planned",
+    "gap",
+    "gap_pct",
+    "progress_ratio",
+    "projected",
+    "target",
+    "target_year",
+    "status",
+    "status_code",
+)
+
+
+def _assessments(reader: SeriesReader) -> dict[str, Row]:
+    """The latest assessment of each indicator, every field present (None where not stored)."""
+    return {
+        key: {**dict.fromkeys(ASSESSMENT_FIELDS), **row}
+        for key, row in reader.latest("assessment").items()
+    }
+
+
 def _still_missing(overdue: Row | None, latest: Row | None) -> str | None:
     """The overdue period, unless a figure for it (or a later one) has since been assessed."""
     if overdue is None or not overdue.get("period"):
@@ -96,7 +120,7 @@ def _status(
 
 
 def overview(catalog: Catalog, reader: SeriesReader) -> Overview:
-    latest, overdue = reader.latest("assessment"), reader.latest("overdue")
+    latest, overdue = _assessments(reader), reader.latest("overdue")
     statuses = [_status(entry, latest, overdue) for entry in catalog]
     plans = []
     for code, plan in catalog.plans.items():
@@ -178,7 +202,7 @@ def planned_path(entry: CatalogEntry, history: list[Observation]) -> dict[str, l
 
 
 def indicator_page(entry: CatalogEntry, reader: SeriesReader) -> IndicatorPage:
-    latest = reader.latest("assessment").get(entry.id)
+    latest = _assessments(reader).get(entry.id)
     overdue = reader.latest("overdue").get(entry.id)
     status = IndicatorStatus(
         entry,

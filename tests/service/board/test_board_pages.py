@@ -118,6 +118,23 @@ def test_indicator_without_data_still_renders_targets(client: TestClient) -> Non
     assert "暂无数据" in html and 'class="target ' in html and 'class="observed"' not in html
 
 
+def test_a_latest_assessment_without_some_fields_renders(
+    client: TestClient, reader: FakeReader
+) -> None:
+    # one figure behind plan: no trend to project, so the store holds no "projected" field
+    reader.rows["assessment"]["baiyin-tech-contract-turnover"] = {
+        "time": at(2023),
+        "status": "deterioration",
+        "observed": 0.1,
+        "planned": 8.68,
+        "gap": -8.58,
+        "target_year": 2025,
+    }
+    page = client.get("/indicators/baiyin-tech-contract-turnover")
+    assert page.status_code == 200
+    assert "最新值 0.1亿元；规划值 8.68亿元" in page.text and "年预测" not in page.text
+
+
 def test_unknown_indicator_is_a_404_page(client: TestClient) -> None:
     answer = client.get("/indicators/no-such-id")
     assert answer.status_code == 404
