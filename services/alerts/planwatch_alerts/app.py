@@ -10,8 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from fastapi import FastAPI, Request, Response
-from fastapi.exceptions import RequestValidationError
+from fastapi import FastAPI, Response
 from fastapi.openapi.utils import get_openapi
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -20,20 +19,15 @@ from prometheus_client import (
     Gauge,
     generate_latest,
 )
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from planwatch.catalog import Catalog
+from planwatch.problems import install_problem_handlers
 from planwatch.security import KeyStore
 from planwatch_alerts.api import router
 from planwatch_alerts.consumer import consume
 from planwatch_alerts.engine import SEVERITIES, AlertEngine
 from planwatch_alerts.ports import Channel
-from planwatch_alerts.problems import (
-    ProblemError,
-    problem_response,
-    problem_schemas,
-    validation_problem,
-)
+from planwatch_alerts.problems import TITLES, problem_schemas, validation_problem
 from planwatch_alerts.routing import load_routing
 from planwatch_alerts.settings import Settings
 from planwatch_alerts.store import alerts, make_engine
@@ -119,33 +113,7 @@ def create_app(
 
     app.openapi = openapi  # type: ignore[method-assign]
 
-    @app.exception_handler(ProblemError)
-    async def _problem(request: Request, exc: ProblemError) -> Response:
-        return problem_response(exc)
-
-    @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
-        # What FastAPI answers itself: an unknown path (404), a method a path lacks (405), and
-        # a body it cannot read as JSON (400, e.g. not UTF-8; a JSON syntax error is a 422).
-        if exc.status_code == 400:
-            problem = "not readable as JSON text in UTF-8"
-            return problem_response(
-                ProblemError(
-                    400,
-                    "malformed-body",
-                    f"body: {problem}",
-                    [{"field": "body", "problem": problem, "reason": "malformed"}],
-                    headers=exc.headers,
-                )
-            )
-        slug = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http")
-        return problem_response(
-            ProblemError(exc.status_code, slug, str(exc.detail), headers=exc.headers)
-        )
-
-    @app.exception_handler(RequestValidationError)
-    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
-        return problem_response(validation_problem(exc.errors()))
+    install_problem_handlers(app, TITLES, validation_problem)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

@@ -11,23 +11,21 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel
-
+from planwatch import problems
 from planwatch.problems import PROBLEM_TYPE, ProblemError
 
 __all__ = [
     "PROBLEM_TYPE",
+    "TITLES",
     "Problem",
     "ProblemError",
     "ProblemItem",
-    "problem_response",
     "problem_schemas",
     "responses",
     "validation_problem",
 ]
 
-_TITLES = {
+TITLES = {
     400: "Bad request",
     401: "Unauthorized",
     403: "Forbidden",
@@ -48,38 +46,14 @@ _MEANING = {
 }
 
 
-class ProblemItem(BaseModel):
+class ProblemItem(problems.ProblemItem):
     """One bad field: where (``until``, ``state``, ``by``), what is wrong, and a stable code."""
 
     field: str
-    problem: str
-    reason: str
 
 
-class Problem(BaseModel):
+class Problem(problems.Problem[ProblemItem]):
     """The documented shape of an error answer (for the OpenAPI schema)."""
-
-    type: str
-    title: str
-    status: int
-    detail: str
-    errors: list[ProblemItem] = []
-
-
-def problem_response(exc: ProblemError) -> Response:
-    body = Problem(
-        type=f"urn:planwatch:problem:{exc.slug}",
-        title=_TITLES.get(exc.status, "Error"),
-        status=exc.status,
-        detail=exc.detail,
-        errors=[ProblemItem(**e) for e in exc.errors],
-    )
-    return JSONResponse(
-        body.model_dump(mode="json"),
-        status_code=exc.status,
-        media_type=PROBLEM_TYPE,
-        headers=exc.headers,
-    )
 
 
 def _field(loc: Sequence[Any], kind: str) -> str:

@@ -11,22 +11,21 @@ from typing import Any
 
 import orjson
 from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from planwatch.catalog import Catalog, load_catalog
+from planwatch.problems import install_problem_handlers
 from planwatch.security import KeyStore
 from planwatch_ingest.adapters.kafka_publisher import KafkaPublisher
 from planwatch_ingest.adapters.sqlite_ledger import SqliteLedger
 from planwatch_ingest.api import router
 from planwatch_ingest.metrics import IngestMetrics
 from planwatch_ingest.ports import EventPublisher, Ledger
-from planwatch_ingest.problems import Problem, ProblemError, problem_response
+from planwatch_ingest.problems import TITLES, Problem, ProblemError, invalid_parameters
 from planwatch_ingest.relay import Relay
-from planwatch_ingest.rules import rules_for
+from planwatch_ingest.rules import canonical_series, rules_for
 from planwatch_ingest.schemas import SubmissionIn
 from planwatch_ingest.settings import Settings
 from planwatch_ingest.validation import Validator
@@ -76,7 +75,8 @@ def create_app(
         else:
             used = settings.common.catalog()
         metrics = IngestMetrics()
-        ledger = SqliteLedger(settings.ledger_file())
+        rules = rules_for(used)
+        ledger = SqliteLedger(settings.ledger_file(), canonical=canonical_series(rules))
         executor = ThreadPoolExecutor(1, thread_name_prefix="ingest-ledger")
         relay = Relay(
             ledger,
@@ -91,7 +91,7 @@ def create_app(
         app.state.components = Components(
             settings=settings,
             catalog=used,
-            validator=Validator(rules_for(used)),
+            validator=Validator(rules),
             ledger=ledger,
             keys=keys,
             relay=relay,
@@ -131,28 +131,7 @@ def create_app(
 
     app.openapi = openapi  # type: ignore[method-assign]
 
-    @app.exception_handler(ProblemError)
-    async def _problem(request: Request, exc: ProblemError) -> Response:
-        return problem_response(exc)
-
-    @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
-        slug = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http")
-        return problem_response(ProblemError(exc.status_code, slug, str(exc.detail)))
-
-    @app.exception_handler(RequestValidationError)
-    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
-        errors = [
-            {
-                "field": ".".join(str(p) for p in e.get("loc", ())[1:]) or None,
-                "problem": e.get("msg", "invalid"),
-                "reason": "invalid_parameter",
-            }
-            for e in exc.errors()
-        ]
-        return problem_response(
-            ProblemError(422, "invalid-parameter", "invalid parameters", errors)
-        )
+    install_problem_handlers(app, TITLES, invalid_parameters)
 
     @app.get("/healthz", tags=["operations"])
     async def healthz() -> dict[str, str]:

@@ -1,19 +1,21 @@
-"""RFC 9457 problem details: every 4xx/5xx of the service is ``application/problem+json``."""
+"""RFC 9457 problem details: every 4xx/5xx of the service is ``application/problem+json``.
+
+The shape and the handlers are ``planwatch.problems``; here are the service's titles, where an
+item of ``errors`` points (a row of the submission, the line of a file, a field or header), and
+the 422 for parameters that FastAPI rejects.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-import orjson
-from fastapi.responses import Response
-from pydantic import BaseModel
-
+from planwatch import problems
 from planwatch.problems import PROBLEM_TYPE, ProblemError
 
-__all__ = ["PROBLEM_TYPE", "Problem", "ProblemError", "problem_response"]
+__all__ = ["PROBLEM_TYPE", "TITLES", "Problem", "ProblemError", "ProblemItem", "invalid_parameters"]
 
-_TITLES = {
+TITLES = {
     400: "Bad request",
     401: "Unauthorized",
     403: "Forbidden",
@@ -27,40 +29,27 @@ _TITLES = {
 }
 
 
-class ProblemItem(BaseModel):
+class ProblemItem(problems.ProblemItem):
+    """One bad row (``row``, 1-based; 0 for the header), its ``line`` in a file, and the field,
+    header or ``body`` at fault."""
+
     row: int | None = None
     line: int | None = None
     field: str | None = None
-    problem: str
-    reason: str
 
 
-class Problem(BaseModel):
+class Problem(problems.Problem[ProblemItem]):
     """The documented shape of an error answer (for the OpenAPI schema)."""
 
-    type: str
-    title: str
-    status: int
-    detail: str
-    errors: list[ProblemItem] = []
 
-
-def problem_body(status: int, slug: str, detail: str, errors: Sequence[Mapping[str, Any]]) -> bytes:
-    return orjson.dumps(
+def invalid_parameters(errors: Iterable[Mapping[str, Any]]) -> ProblemError:
+    """The 422 for a parameter FastAPI's validation rejected (e.g. a template's ``format``)."""
+    items = [
         {
-            "type": f"urn:planwatch:problem:{slug}",
-            "title": _TITLES.get(status, "Error"),
-            "status": status,
-            "detail": detail,
-            "errors": list(errors),
+            "field": ".".join(str(p) for p in e.get("loc", ())[1:]) or None,
+            "problem": e.get("msg", "invalid"),
+            "reason": "invalid_parameter",
         }
-    )
-
-
-def problem_response(exc: ProblemError) -> Response:
-    return Response(
-        problem_body(exc.status, exc.slug, exc.detail, exc.errors),
-        status_code=exc.status,
-        media_type=PROBLEM_TYPE,
-        headers=exc.headers,
-    )
+        for e in errors
+    ]
+    return ProblemError(422, "invalid-parameter", "invalid parameters", items)

@@ -300,3 +300,6 @@ def test_operations_endpoints(ingest: Any) -> None:
     schema = client.get("/openapi.json").json()
     assert "SubmissionIn" in schema["components"]["schemas"]
     assert_problem(client.get("/nowhere"), 404)
+    wrong_method = client.get("/v1/submissions")
+    assert assert_problem(wrong_method, 405)["type"].endswith("method-not-allowed")
+    assert wrong_method.headers["allow"] == "POST"
