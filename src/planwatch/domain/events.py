@@ -92,7 +92,9 @@ class SubmissionEvent(_Event):
     submission_id: str  # the client's id, or one derived from the content
     indicator_id: str
     jurisdiction: str
-    period: str  # YYYY, YYYY-Qn or YYYY-MM (year to date)
+    # YYYY, YYYY-Qn or YYYY-MM (year to date), the canonical label for the indicator's
+    # frequency (Period.canonical): one label per months covered
+    period: str
     value: float  # in the catalog's unit
     unit: str  # the catalog's unit
     original_value: float | None = None  # as sent, when a unit was converted

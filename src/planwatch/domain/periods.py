@@ -2,6 +2,12 @@
 
 A quarterly or monthly figure of a yearly flow is a year-to-date value: ``2024-Q2`` is the
 first half of 2024, ``2024-05`` January to May.
+
+Labels that cover the same months are one period: ``2024-12``, ``2024-Q4`` and ``2024`` are all
+January to December, ``2024-06`` and ``2024-Q2`` January to June. ``Period.canonical`` gives the
+one label of such a period: 12 months is always the year; a quarter end is a quarter
+(``YYYY-Qn``) for annual and quarterly indicators and a month (``YYYY-MM``) for monthly ones;
+other months are months.
 """
 
 from __future__ import annotations
@@ -12,7 +18,9 @@ from datetime import date
 from enum import StrEnum
 from functools import lru_cache
 
-__all__ = ["Period", "PeriodError", "PeriodKind", "parse_period"]
+from planwatch.domain.model import Frequency
+
+__all__ = ["Period", "PeriodError", "PeriodKind", "canonical_label", "parse_period"]
 
 _PATTERN = re.compile(r"^(?P<year>\d{4})(?:-(?:Q(?P<q>[1-4])|(?P<m>0[1-9]|1[0-2])))?$")
 
@@ -71,6 +79,21 @@ class Period:
         first_of_next = date(self.year, self.months + 1, 1)
         return date.fromordinal(first_of_next.toordinal() - 1)
 
+    def canonical(self, frequency: Frequency) -> Period:
+        """The same months as the period, labelled as a bureau reporting at ``frequency`` does.
+
+        ``2025-12`` and ``2025-Q4`` are ``2025`` whatever the frequency; ``2025-Q2`` is
+        ``2025-06`` for a monthly indicator and ``2025-06`` is ``2025-Q2`` for a quarterly or
+        annual one; ``2025-05`` stays a month.
+        """
+        if self.months == 12:
+            kind = PeriodKind.YEAR
+        elif frequency != Frequency.MONTHLY and self.months % 3 == 0:
+            kind = PeriodKind.QUARTER
+        else:
+            kind = PeriodKind.MONTH
+        return self if kind is self.kind else Period(self.year, self.months, kind)
+
     def __str__(self) -> str:
         return self.label
 
@@ -85,6 +108,18 @@ def parse_period(text: str) -> Period:
     if not isinstance(text, str):
         raise PeriodError(f"period {text!r} is not YYYY, YYYY-Qn or YYYY-MM")
     return _parse(text)
+
+
+def canonical_label(text: str, frequency: Frequency) -> str:
+    """The canonical label (see ``Period.canonical``) of a period string; PeriodError if bad."""
+    if not isinstance(text, str):
+        raise PeriodError(f"period {text!r} is not YYYY, YYYY-Qn or YYYY-MM")
+    return _canonical_label(text, frequency)
+
+
+@lru_cache(maxsize=8192)
+def _canonical_label(text: str, frequency: Frequency) -> str:
+    return _parse(text).canonical(frequency).label
 
 
 @lru_cache(maxsize=8192)

@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from planwatch.domain.periods import PeriodError, PeriodKind, parse_period
+from planwatch.domain.model import Frequency
+from planwatch.domain.periods import PeriodError, PeriodKind, canonical_label, parse_period
 
 
 @pytest.mark.parametrize(
@@ -40,3 +41,58 @@ def test_months_order_like_time(year: int, month: int) -> None:
     period = parse_period(f"{year}-{month:02d}")
     assert parse_period(str(year - 1)).decimal_year < period.decimal_year
     assert period.decimal_year <= parse_period(str(year)).decimal_year
+
+
+@pytest.mark.parametrize(
+    ("text", "annual", "quarterly", "monthly"),
+    [
+        ("2025", "2025", "2025", "2025"),
+        ("2025-12", "2025", "2025", "2025"),
+        ("2025-Q4", "2025", "2025", "2025"),
+        ("2025-Q2", "2025-Q2", "2025-Q2", "2025-06"),
+        ("2025-06", "2025-Q2", "2025-Q2", "2025-06"),
+        ("2025-03", "2025-Q1", "2025-Q1", "2025-03"),
+        ("2025-Q3", "2025-Q3", "2025-Q3", "2025-09"),
+        ("2025-05", "2025-05", "2025-05", "2025-05"),
+        ("2025-11", "2025-11", "2025-11", "2025-11"),
+    ],
+)
+def test_canonical_label_per_frequency(
+    text: str, annual: str, quarterly: str, monthly: str
+) -> None:
+    expected = {
+        Frequency.ANNUAL: annual,
+        Frequency.QUARTERLY: quarterly,
+        Frequency.MONTHLY: monthly,
+    }
+    for frequency, label in expected.items():
+        assert parse_period(text).canonical(frequency).label == label
+        assert canonical_label(text, frequency) == label
+
+
+@pytest.mark.parametrize("text", ["2025-13", "2025-Q0", "25", None])
+def test_canonical_label_of_a_bad_period_names_the_expected_forms(text: object) -> None:
+    with pytest.raises(PeriodError, match="YYYY"):
+        canonical_label(text, Frequency.ANNUAL)  # type: ignore[arg-type]
+
+
+_ANY_LABEL = st.one_of(
+    st.builds(lambda y: f"{y}", st.integers(1990, 2099)),
+    st.builds(lambda y, q: f"{y}-Q{q}", st.integers(1990, 2099), st.integers(1, 4)),
+    st.builds(lambda y, m: f"{y}-{m:02d}", st.integers(1990, 2099), st.integers(1, 12)),
+)
+
+
+@given(_ANY_LABEL, _ANY_LABEL, st.sampled_from(list(Frequency)))
+def test_labels_of_the_same_months_have_one_canonical_label(
+    one: str, other: str, frequency: Frequency
+) -> None:
+    a, b = parse_period(one), parse_period(other)
+    same_months = (a.year, a.months) == (b.year, b.months)
+    assert (a.canonical(frequency) == b.canonical(frequency)) is same_months
+    canonical = a.canonical(frequency)
+    # the same months, the same end and place in time; canonical twice is canonical once
+    assert (canonical.year, canonical.months, canonical.end_date) == (a.year, a.months, a.end_date)
+    assert canonical.decimal_year == a.decimal_year
+    assert canonical.canonical(frequency) == canonical
+    assert parse_period(canonical.label) == canonical
