@@ -75,6 +75,7 @@ def _result(
         "indicator_id": figure.indicator_id,
         "jurisdiction": figure.jurisdiction,
         "period": figure.period,
+        "period_sent": figure.period_sent,
         "vintage": vintage,
         "value": value,
         "unit": figure.unit,

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from planwatch.catalog import Catalog
-from planwatch.domain.model import CatalogEntry, Kind
+from planwatch.domain.model import CatalogEntry, Frequency, Kind
+from planwatch.domain.periods import PeriodError, canonical_label
 from planwatch.domain.units import is_count, is_percent
 
-__all__ = ["MAX_ABS", "EntryRule", "fold_name", "rules_for"]
+__all__ = ["MAX_ABS", "EntryRule", "canonical_series", "fold_name", "rules_for"]
 
 MAX_ABS = 1e15  # no plan figure comes near this; larger numbers are typos or attacks
 
@@ -31,6 +32,7 @@ class EntryRule:
     unit: str
     first_year: int  # earliest period year a figure may be for (baseline or plan start)
     last_year: int  # latest: the plan's end or the last target year
+    frequency: Frequency  # decides the canonical label of a period (Period.canonical)
     share: bool  # a share in %: 0–100
     growth: bool  # a growth rate in %: above -100
     count: bool  # a count: never negative
@@ -63,6 +65,7 @@ def _rule(entry: CatalogEntry, plan_end: int) -> EntryRule:
         unit=entry.unit,
         first_year=first,
         last_year=max(plan_end, entry.last_year),
+        frequency=entry.frequency,
         share=share,
         growth=growth,
         count=count,
@@ -79,3 +82,22 @@ def rules_for(catalog: Catalog) -> Mapping[str, EntryRule]:
         plan = catalog.plans.get(entry.plan_code)
         rules[entry.id] = _rule(entry, plan.end_year if plan else entry.last_year)
     return rules
+
+
+def canonical_series(rules: Mapping[str, EntryRule]) -> Callable[[str], str]:
+    """A series ``indicator_id|jurisdiction|period`` → the same with the period's canonical
+    label for the indicator's frequency (series of unknown indicators are left as they are)."""
+    frequencies = {rule.id: rule.frequency for rule in rules.values()}
+
+    def canonical(series: str) -> str:
+        head, _, period = series.rpartition("|")
+        frequency = frequencies.get(head.partition("|")[0])
+        if frequency is None:
+            return series
+        try:
+            label = canonical_label(period, frequency)
+        except PeriodError:
+            return series
+        return series if label == period else f"{head}|{label}"
+
+    return canonical

@@ -41,7 +41,18 @@ class RowResult(BaseModel):
     submission_id: str
     indicator_id: str
     jurisdiction: str
-    period: str
+    period: str = Field(
+        description="the period the figure is stored under: its canonical label, one per months "
+        "covered (12 months is YYYY; a quarter end is YYYY-Qn, or YYYY-MM for a monthly "
+        "indicator)",
+        examples=["2025"],
+    )
+    period_sent: str | None = Field(
+        None,
+        description="the period as sent, when it was another label for the same months "
+        "(2025-12 or 2025-Q4 sent, stored as 2025)",
+        examples=["2025-12"],
+    )
     vintage: int
     value: float = Field(description="in the catalog's unit")
     unit: str

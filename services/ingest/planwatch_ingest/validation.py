@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from planwatch.domain.model import Frequency
 from planwatch.domain.periods import PeriodError, parse_period
 from planwatch.domain.units import Conversion, UnitMismatch, convert
 from planwatch.security import Principal
@@ -69,6 +70,9 @@ class Figure:
     comment: str | None
     submission_id: str | None
     series: str  # "indicator_id|jurisdiction|period": one reported figure and its revisions
+    # the period as sent, when its label is not the canonical one it is stored under
+    # ("2025-12" stored as "2025")
+    period_sent: str | None = None
 
 
 @dataclass
@@ -88,11 +92,17 @@ def _is_formula(text: str) -> bool:
     return False
 
 
+# A parsed period text: (its label, its year, its canonical label per reporting frequency)
+_Known = tuple[str, int, dict[Frequency, str]]
+
+
 class Validator:
     """Checks submitted rows against the catalog's rules.
 
     ``today`` gives the date a submission is received on: a figure for a year that has not
     begun yet cannot have been observed (periods are years or year-to-date, from January).
+    A period is kept under its canonical label for the indicator's frequency
+    (``Period.canonical``): labels that cover the same months are one period.
     """
 
     def __init__(
@@ -100,17 +110,18 @@ class Validator:
     ) -> None:
         self._rules = rules
         self._today = today
-        self._periods: dict[str, tuple[str, int] | str] = {}  # text → (label, year) | problem
+        self._periods: dict[str, _Known | str] = {}  # text → parsed (see _Known) | problem
         self._jurisdictions: dict[str, str] = {}  # folded → catalog spelling
         for rule in rules.values():
             self._jurisdictions[fold_name(rule.jurisdiction)] = rule.jurisdiction
 
-    def _period(self, text: str) -> tuple[str, int] | str:
+    def _period(self, text: str) -> _Known | str:
         known = self._periods.get(text)
         if known is None:
             try:
                 period = parse_period(text)
-                known = (period.label, period.year)
+                canonical = {f: period.canonical(f).label for f in Frequency}
+                known = (period.label, period.year, canonical)
             except PeriodError as exc:
                 known = str(exc)
             if len(self._periods) < 10_000:
@@ -154,7 +165,7 @@ class Validator:
                     if allowed is None:
                         allowed = covered[jurisdiction] = principal.covers(jurisdiction)
                     if allowed:
-                        label = known[0]
+                        label = known[2][rule.frequency]
                         series = f"{rule.id}|{jurisdiction}|{label}"
                         first = seen.setdefault(series, n)
                         if first == n:
@@ -172,6 +183,7 @@ class Validator:
                                     None,
                                     None,
                                     series,
+                                    None if label == known[0] else known[0],
                                 )
                             )
                             continue
@@ -201,11 +213,12 @@ class Validator:
                     )
                 )
                 continue
+            label, sent = period
             figure = Figure(
                 n,
                 rule.id,
                 jurisdiction,
-                period,
+                label,
                 value,
                 rule.unit,
                 conversion,
@@ -213,16 +226,21 @@ class Validator:
                 texts[0],
                 texts[1],
                 texts[2],
-                f"{rule.id}|{jurisdiction}|{period}",
+                f"{rule.id}|{jurisdiction}|{label}",
+                None if label == sent else sent,
             )
             series = figure.series
             first = seen.setdefault(series, n)
             if first != n:
+                # labels that differ but cover the same months: say so
+                earlier = self._period(rows[first - 1]["period"])
+                first_sent = earlier[0] if isinstance(earlier, tuple) else sent
+                same = "" if first_sent == sent else f" ({first_sent} and {sent} are both {label})"
                 errors.append(
                     RowError(
                         n,
                         None,
-                        f"same indicator, jurisdiction and period as row {first}",
+                        f"same indicator, jurisdiction and period as row {first}{same}",
                         "duplicate_row",
                     )
                 )
@@ -285,7 +303,8 @@ class Validator:
 
     def _check_period(
         self, n: int, value: Any, rule: EntryRule | None, errors: list[RowError], this_year: int
-    ) -> str | None:
+    ) -> tuple[str, str] | None:
+        """(the canonical label, the label as sent) of a valid period; None with the error."""
         if value is None:
             errors.append(RowError(n, "period", "missing", "missing_field"))
             return None
@@ -298,7 +317,7 @@ class Validator:
         if isinstance(parsed, str):
             errors.append(RowError(n, "period", parsed[:200], "invalid_period"))
             return None
-        label, year = parsed
+        label, year, canonical = parsed
         if rule is not None and not rule.first_year <= year <= rule.last_year:
             errors.append(
                 RowError(
@@ -320,7 +339,7 @@ class Validator:
                 )
             )
             return None
-        return label
+        return (label if rule is None else canonical[rule.frequency]), label
 
     def _texts(
         self, n: int, raw: dict[str, Any], errors: list[RowError]

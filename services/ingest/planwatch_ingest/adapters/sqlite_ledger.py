@@ -7,6 +7,11 @@ publish cursor. The tables are append-only (random-key indexes would make every 
 hundreds of scattered pages); the lookups by series and by submission id are kept in memory and
 rebuilt from the outbox at start. One process per ledger file (a lock file enforces it); one
 connection, guarded by a lock: the service calls it from one worker thread.
+
+A series names its period by the canonical label (``Period.canonical``). Figures kept before
+periods were made canonical may name one under another label (``2025-12`` for ``2025``): the
+rebuild files them under the canonical series that ``canonical`` gives, the highest vintage
+being the latest (the later one on a tie), as the evaluator keeps them.
 """
 
 from __future__ import annotations
@@ -68,7 +73,7 @@ class LedgerInUse(RuntimeError):
 
 
 class SqliteLedger:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, canonical: Callable[[str], str] | None = None) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._lock_file = (path.parent / (path.name + ".lock")).open("w")
         try:
@@ -87,6 +92,7 @@ class SqliteLedger:
         self._answered: set[tuple[str, str]] = set()  # idempotency keys with a stored answer
         self._in_flight: set[tuple[str, str]] = set()
         self._broken: str | None = None
+        self._canonical = canonical
         self._load_index()
 
     def _load_index(self) -> None:
@@ -95,9 +101,15 @@ class SqliteLedger:
         rows = self._conn.execute(
             "SELECT series, vintage, value, event_id, owner, client_id FROM outbox ORDER BY seq"
         )
+        canonical = self._canonical
+        latest = self._latest
         for series, vintage, value, event_id, owner, client_id in rows:
+            if canonical is not None:
+                series = canonical(series)
             known = Known(series, vintage, value, event_id)
-            self._latest[series] = known
+            previous = latest.get(series)
+            if previous is None or vintage >= previous.vintage:
+                latest[series] = known
             if client_id is not None:
                 self._by_client[(owner, client_id)] = known
                 by_event[event_id] = known
@@ -112,7 +124,10 @@ class SqliteLedger:
         row = self._conn.execute(
             "SELECT series, vintage, value, event_id FROM outbox WHERE event_id = ?", (event_id,)
         ).fetchone()
-        return Known(*row) if row else None
+        if row is None:
+            return None
+        series = row[0] if self._canonical is None else self._canonical(row[0])
+        return Known(series, *row[1:])
 
     def stage(
         self, owner: str, figures: Sequence[Figure], decide: Decide, idempotency_key: str | None
