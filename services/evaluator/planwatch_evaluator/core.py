@@ -5,8 +5,14 @@ calls ``evaluate``; everything here is testable without a broker.
 
 State of a key: ``{"obs": {period: [vintage, value]}, "seen": [marks of the last event ids, see
 ``seen_mark``], "status": str|None,
-"overdue": period|None, "targets": catalog version whose targets were written}`` (the worker
-adds ``"p"``, the partition of the key).
+"overdue": period|None, "targets": catalog version whose targets were written,
+"periods": the frequency the labels of "obs" are canonical for}`` (the worker adds ``"p"``, the
+partition of the key).
+
+Periods are kept under their canonical label for the entry's frequency (``Period.canonical``):
+a figure sent as ``2025-12`` and one sent as ``2025`` are the same observation. Events published
+before ingest made labels canonical, and states saved before this evaluator did, are brought to
+the canonical labels on the way in.
 """
 
 from __future__ import annotations
@@ -28,13 +34,14 @@ from planwatch.domain.assessment_model import Assessment
 from planwatch.domain.events import AssessmentEvent, Status, StatusChange, SubmissionEvent
 from planwatch.domain.identity_cache import IdentityCache
 from planwatch.domain.model import CatalogEntry, Frequency, one_line
-from planwatch.domain.periods import parse_period
+from planwatch.domain.periods import canonical_label, parse_period
 from planwatch.domain.trajectory.series import Row
 from planwatch.tsstore import Point
 
 __all__ = [
     "STATUS_CODE",
     "Outcome",
+    "canonical_state",
     "derived_id",
     "evaluate",
     "new_state",
@@ -89,6 +96,33 @@ _snapshot: IdentityCache[CatalogEntry, dict[str, object]] = IdentityCache(
 
 def new_state() -> dict[str, Any]:
     return {"obs": {}, "seen": [], "status": None, "overdue": None}
+
+
+def canonical_state(state: dict[str, Any], frequency: Frequency) -> dict[str, Any]:
+    """The state with its observations under the canonical labels for ``frequency``.
+
+    A state saved before the labels were canonical (or for another frequency of the entry) may
+    hold one period under two labels (``2025`` and ``2025-12``): they become one, the highest
+    vintage kept (on a tie, the label stored later). The state itself when already canonical.
+    """
+    if state.get("periods") == frequency:
+        return state
+    obs: dict[str, list[Any]] = {}
+    for label, (vintage, value) in state["obs"].items():
+        canonical = canonical_label(label, frequency)
+        known = obs.get(canonical)
+        if known is None or vintage >= known[0]:
+            obs[canonical] = [vintage, value]
+    overdue = state.get("overdue")
+    if overdue:
+        overdue = canonical_label(overdue, frequency)
+    # "_rows" is left behind: it is rebuilt from the new observations
+    return {
+        **saved(state),
+        "obs": obs,
+        "overdue": overdue,
+        "periods": frequency.value,
+    }
 
 
 def saved(state: dict[str, Any]) -> dict[str, Any]:
@@ -249,8 +283,9 @@ def evaluate(
     seen = state["seen"]
     if mark in seen:
         return Outcome(state, [], None, None, duplicate=True)
+    state = canonical_state(state, entry.frequency)
     state = {**state, "obs": dict(state["obs"]), "seen": [*seen[1 - SEEN_KEEP :], mark]}
-    label = parse_period(event.period).label
+    label = canonical_label(event.period, entry.frequency)
     known = state["obs"].get(label)
     rows = _rows(state)
     if known is None or event.vintage >= known[0]:
@@ -322,8 +357,9 @@ def evaluate(
                 change.changed_at,
             )
         )
-    if state.get("overdue") and parse_period(label).label >= state["overdue"]:
-        state["overdue"] = None  # the missing figure arrived
+    overdue = state.get("overdue")
+    if overdue and parse_period(label).decimal_year >= parse_period(overdue).decimal_year:
+        state["overdue"] = None  # the missing figure (or a later one) arrived
     return Outcome(state, points, assessment, change)
 
 
@@ -332,7 +368,8 @@ def _due_after(frequency: Frequency, days: dict[Frequency, int]) -> timedelta:
 
 
 def owed_period(entry: CatalogEntry, today: date, due_days: dict[Frequency, int]) -> str | None:
-    """The most recent period whose figure is due by ``today`` (None before the first is due)."""
+    """The most recent period whose figure is due by ``today`` (None before the first is due),
+    by its canonical label: the fourth quarter or December of a year is the year."""
     wait = _due_after(entry.frequency, due_days)
     year = today.year
     candidates: list[str] = []
@@ -348,7 +385,7 @@ def owed_period(entry: CatalogEntry, today: date, due_days: dict[Frequency, int]
         if period.year > entry.last_year or period.year <= entry.start_year:
             continue
         if period.end_date + wait <= today:
-            return label
+            return period.canonical(entry.frequency).label
     return None
 
 
@@ -366,6 +403,7 @@ def overdue_change(
     """
     if not state["obs"]:
         return state, None, None
+    state = canonical_state(state, entry.frequency)
     owed = owed_period(entry, today, due_days)
     if owed is None or owed in state["obs"] or state.get("overdue") == owed:
         return state, None, None

@@ -194,3 +194,92 @@ def test_the_kept_rows_assess_exactly_as_the_whole_history() -> None:
             for event in (outcome.assessment, outcome.change):
                 if event is not None:  # what is published: the very bytes pydantic writes
                     assert to_json(event) == event.to_bytes()
+
+
+QUARTERLY = RD.model_copy(update={"frequency": Frequency.QUARTERLY})
+MONTHLY = RD.model_copy(update={"frequency": Frequency.MONTHLY})
+
+
+def run_on(entry, *events: SubmissionEvent, state=None):
+    state, outcomes = state or new_state(), []
+    for event in events:
+        outcome = evaluate(entry, state, event, CATALOG.version)
+        state = outcome.state
+        outcomes.append(outcome)
+    return state, outcomes
+
+
+def test_labels_of_the_same_months_are_one_observation() -> None:
+    """ "2025-12" after "2025" (as ingest published them before labels were canonical, each
+    vintage 1) is the same period: one observation, the later figure, one row assessed."""
+    state, outcomes = run(
+        submission("2024", 150), submission("2025", 160), submission("2025-12", 181)
+    )
+    assert state["obs"] == {"2024": [1, 150.0], "2025": [1, 181.0]}
+    last = outcomes[2]
+    assert last.assessment.period == "2025"
+    assert last.assessment.assessment["latest_value"] == 181.0
+    assert last.change.to_status is Status.ACHIEVED
+    [point] = [p for p in last.points if p.measurement == "observation"]
+    assert point.time == datetime(2025, 12, 31, tzinfo=UTC)
+
+
+def test_a_half_year_is_kept_under_the_label_of_the_entry_frequency() -> None:
+    quarterly, _ = run_on(QUARTERLY, submission("2025-06", 90))
+    monthly, _ = run_on(MONTHLY, submission("2025-Q2", 90))
+    assert list(quarterly["obs"]) == ["2025-Q2"] and list(monthly["obs"]) == ["2025-06"]
+    # and the second label of the same months revises it, not adds to it
+    monthly, _ = run_on(MONTHLY, submission("2025-06", 95, vintage=2), state=monthly)
+    assert monthly["obs"] == {"2025-06": [2, 95.0]}
+
+
+def test_a_state_saved_under_two_labels_becomes_one_period() -> None:
+    saved_before = {
+        "obs": {"2024": [1, 150.0], "2025": [1, 160.0], "2025-12": [2, 170.0], "2025-Q4": [1, 1.0]},
+        "seen": [],
+        "status": "limited_progress",
+        "overdue": None,
+    }
+    state, [outcome] = run_on(RD, submission("2025-06", 80), state=saved_before)
+    assert state["obs"] == {"2024": [1, 150.0], "2025": [2, 170.0], "2025-Q2": [1, 80.0]}
+    # the assessment sees the year once, with its highest vintage
+    assert outcome.assessment.assessment["latest_value"] == 170.0
+    assert state["periods"] == "annual"
+
+
+def test_owed_periods_are_canonical_labels() -> None:
+    # 45 days after the quarter: the fourth quarter is the year
+    assert owed_period(QUARTERLY, date(2026, 2, 14), DUE) == "2025"
+    assert owed_period(QUARTERLY, date(2025, 8, 14), DUE) == "2025-Q2"
+    assert owed_period(MONTHLY, date(2026, 1, 20), DUE) == "2025"
+    assert owed_period(MONTHLY, date(2025, 7, 20), DUE) == "2025-06"
+
+
+def test_a_figure_sent_under_the_other_label_answers_the_owed_period() -> None:
+    # monthly: "2025-06" is owed; the bureau sent the half year as "2025-Q2"
+    state, _ = run_on(MONTHLY, submission("2025-05", 80), submission("2025-Q2", 90))
+    assert owed_period(MONTHLY, date(2025, 7, 21), DUE) == "2025-06"
+    _, change, _ = overdue_change(MONTHLY, state, date(2025, 7, 21), DUE, "v")
+    assert change is None
+    # a state saved before labels were canonical: the half year under the quarter's label
+    legacy = {"obs": {"2025-Q2": [1, 90.0]}, "seen": [], "status": None, "overdue": None}
+    _, change, _ = overdue_change(MONTHLY, legacy, date(2025, 7, 21), DUE, "v")
+    assert change is None
+    # and without it the month is overdue, by its canonical label
+    state, _ = run_on(MONTHLY, submission("2025-05", 80))
+    _, change, _ = overdue_change(MONTHLY, state, date(2025, 7, 21), DUE, "v")
+    assert change is not None and change.overdue_period == "2025-06"
+
+
+def test_the_year_sent_clears_an_owed_fourth_quarter() -> None:
+    """An overdue "2025-Q4" (kept before labels were canonical) is answered by "2025"."""
+    state, _ = run_on(QUARTERLY, submission("2025-Q3", 120))
+    state = {**state, "overdue": "2025-Q4", "status": "overdue"}
+    del state["periods"]  # as saved before
+    state, _ = run_on(QUARTERLY, submission("2025", 170), state=state)
+    assert state["overdue"] is None
+    # an earlier period does not clear the one owed
+    state, _ = run_on(QUARTERLY, submission("2025-Q2", 100))
+    state = {**state, "overdue": "2025-Q3"}
+    state, _ = run_on(QUARTERLY, submission("2025-03", 50), state=state)
+    assert state["overdue"] == "2025-Q3"
