@@ -14,8 +14,8 @@ from datetime import date, datetime
 from planwatch.catalog import Catalog
 from planwatch.domain.assessment import assess
 from planwatch.domain.assessment_model import Observation
-from planwatch.domain.model import CatalogEntry, Frequency, Plan
-from planwatch.domain.periods import parse_period
+from planwatch.domain.model import CatalogEntry, Plan
+from planwatch.domain.periods import Period, PeriodKind, parse_period
 from planwatch_board.ports import Row, SeriesReader
 
 __all__ = [
@@ -135,18 +135,10 @@ def overview(catalog: Catalog, reader: SeriesReader) -> Overview:
 
 
 def _label(entry: CatalogEntry, when: date) -> str:
-    """The period label of a point the evaluator stamped at the end of that period."""
-    if entry.frequency is Frequency.QUARTERLY:
-        return f"{when.year:04d}-Q{(when.month + 2) // 3}"
-    if entry.frequency is Frequency.MONTHLY:
-        return f"{when.year:04d}-{when.month:02d}"
-    return f"{when.year:04d}"
-
-
-def _year_end_label(entry: CatalogEntry, year: int) -> str:
-    return {Frequency.QUARTERLY: f"{year:04d}-Q4", Frequency.MONTHLY: f"{year:04d}-12"}.get(
-        entry.frequency, f"{year:04d}"
-    )
+    """The period label of a point the evaluator stamped at the end of that period: the
+    months up to ``when`` (year to date), by their canonical label for the entry's frequency
+    (December is the year; a half year is ``YYYY-Q2``, or ``YYYY-06`` for a monthly entry)."""
+    return Period(when.year, when.month, PeriodKind.MONTH).canonical(entry.frequency).label
 
 
 def measured_series(entry: CatalogEntry, history: list[Observation]) -> list[Point2]:
@@ -182,7 +174,7 @@ def planned_path(entry: CatalogEntry, history: list[Observation]) -> dict[str, l
     paths: dict[str, list[Point2]] = {}
     for year in range(entry.first_year, entry.last_year + 1):
         earlier = [o for o in history if parse_period(o.period).year < year]
-        stand_in = Observation(period=_year_end_label(entry, year), value=0.0)
+        stand_in = Observation(period=f"{year:04d}", value=0.0)  # the year end
         if not earlier and entry.baseline is None and entry.kind.value == "level":
             continue  # a level without a baseline takes its first figure as the baseline
         result = assess(entry, [*earlier, stand_in], _due(date(year, 12, 31)))

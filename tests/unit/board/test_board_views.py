@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from planwatch.catalog import default_catalog
 from planwatch.domain.assessment_model import Observation
+from planwatch.domain.model import Frequency
 from planwatch_board.chart import trajectory_svg
-from planwatch_board.views import IndicatorPage, IndicatorStatus, measured_series, planned_path
+from planwatch_board.ports import Row
+from planwatch_board.views import (
+    IndicatorPage,
+    IndicatorStatus,
+    indicator_page,
+    measured_series,
+    planned_path,
+)
 
 CATALOG = default_catalog()
 
@@ -40,3 +50,30 @@ def test_every_catalog_entry_charts_without_data() -> None:
         page = IndicatorPage(entry, IndicatorStatus(entry), [], planned_path(entry, []))
         svg = trajectory_svg(page)
         assert svg.startswith("<svg") and svg.count('class="target ') == len(entry.targets)
+
+
+class _Series:
+    """Observation points only, time = the end of the period, as the evaluator writes them."""
+
+    def __init__(self, points: list[tuple[datetime, float]]) -> None:
+        self.points = points
+
+    def latest(self, measurement: str) -> dict[str, Row]:
+        return {}
+
+    def observations(self, indicator_id: str) -> list[tuple[datetime, float]]:
+        return self.points
+
+
+@pytest.mark.parametrize("frequency", list(Frequency))
+def test_a_point_is_read_back_as_the_months_it_covers(frequency: Frequency) -> None:
+    """A half-year point of an annual entry is the first half, not the year; December is the
+    year whatever the frequency."""
+    entry = CATALOG.get("gsbase-rd-expenditure").model_copy(update={"frequency": frequency})
+    points = [
+        (datetime(2024, 12, 31, tzinfo=UTC), 150.0),
+        (datetime(2025, 6, 30, tzinfo=UTC), 80.0),
+        (datetime(2025, 12, 31, tzinfo=UTC), 170.0),
+    ]
+    page = indicator_page(entry, _Series(points))
+    assert page.observed == [(2024.0, 150.0), (2024.5, 80.0), (2025.0, 170.0)]
