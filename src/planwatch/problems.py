@@ -27,6 +27,8 @@ __all__ = [
     "http_problem",
     "install_problem_handlers",
     "problem_response",
+    "problem_responses",
+    "problem_schemas",
 ]
 
 PROBLEM_TYPE = "application/problem+json"
@@ -128,3 +130,49 @@ def install_problem_handlers(
     app.add_exception_handler(ProblemError, on_problem)
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(RequestValidationError, on_invalid)
+
+
+_REF = "#/components/schemas/{model}"
+_AUTHENTICATE = {"WWW-Authenticate": "the scheme to authenticate with"}
+
+
+def problem_responses(
+    problem: type[BaseModel],
+    meanings: Mapping[int, str],
+    headers: Mapping[int, Mapping[str, str]] | None = None,
+) -> dict[int | str, dict[str, Any]]:
+    """The ``responses=`` of a route: each status it can answer with what it means there, the
+    body ``problem`` under ``application/problem+json`` (the only type an error is sent as), and
+    the headers sent with it: ``WWW-Authenticate`` with a 401, and ``headers`` by status (name:
+    description)."""
+    sent = {401: _AUTHENTICATE, **(headers or {})}
+    return {
+        status: {
+            "description": meaning,
+            "content": {PROBLEM_TYPE: {"schema": {"$ref": _REF.format(model=problem.__name__)}}},
+            **(
+                {
+                    "headers": {
+                        name: {"description": description, "schema": {"type": "string"}}
+                        for name, description in sent[status].items()
+                    }
+                }
+                if status in sent
+                else {}
+            ),
+        }
+        for status, meaning in meanings.items()
+    }
+
+
+def problem_schemas(problem: type[BaseModel]) -> dict[str, Any]:
+    """``problem`` and its item model for the document's ``components.schemas``.
+
+    The answers of ``problem_responses`` refer to them under ``application/problem+json`` only
+    (a ``model=`` in ``responses`` would document them as ``application/json`` too, which the
+    APIs never send).
+    """
+    schema = problem.model_json_schema(ref_template=_REF)
+    found: dict[str, Any] = dict(schema.pop("$defs", {}))
+    found[problem.__name__] = schema
+    return found

@@ -74,6 +74,28 @@ def test_every_other_endpoint_needs_a_valid_key(
         _assert_unauthorized(http.request(method, path, json=CITY_FIGURE, headers=headers))
 
 
+@pytest.mark.parametrize("authorization", [None, "Bearer pw_000000000000_wrong"])
+def test_the_key_is_checked_before_anything_of_the_request(
+    http: httpx.Client, authorization: str | None
+) -> None:
+    # Without a valid key nothing else is looked at: not the body (broken JSON, a type the
+    # service does not read), not a header, not a parameter. Each of these is a 401, not a 4xx
+    # that tells an anonymous caller something about the request.
+    key = {"Authorization": authorization} if authorization else {}
+    as_json = {**key, "Content-Type": "application/json"}
+    as_xml = {**key, "Content-Type": "application/xml"}
+    long_idempotency_key = {**key, "Idempotency-Key": "k" * 201}
+    for method, path, kwargs in [
+        ("POST", "/v1/submissions", {"content": b"{not json", "headers": as_json}),
+        ("POST", "/v1/submissions", {"content": b"[]", "headers": as_json}),
+        ("POST", "/v1/submissions", {"content": b"<x/>", "headers": as_xml}),
+        ("POST", "/v1/submissions", {"json": [CITY_FIGURE], "headers": long_idempotency_key}),
+        ("GET", "/v1/templates/白银市", {"params": {"format": "pdf"}, "headers": key}),
+        ("GET", "/v1/templates/白银市", {"params": {"year": "1"}, "headers": key}),
+    ]:
+        _assert_unauthorized(http.request(method, path, **kwargs))
+
+
 def test_a_city_key_cannot_write_provincial_figures(
     secure_ingest: SecureService, http: httpx.Client
 ) -> None:

@@ -2,7 +2,9 @@
 
 Requests are generated from each operation's schema (valid and invalid bodies, parameters and
 headers), sent with a key that covers every jurisdiction, and every answer is checked: never a
-5xx, a status code, content type, headers and body that the document declares.
+5xx, a status code, content type, headers and body that the document declares. Both documents
+declare each error answer under ``application/problem+json`` with the ``Problem`` schema, so an
+error's body is checked like any other.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 import requests
 import schemathesis
@@ -125,6 +128,77 @@ def test_alerts_answers_as_its_openapi_says(
     case: schemathesis.Case, secure_alerts: SecureService
 ) -> None:
     _call(case, secure_alerts, "everything")
+
+
+PROBLEM_TYPE = "application/problem+json"
+
+
+def _error_answers(doc: dict[str, Any]) -> dict[tuple[str, str], dict[str, dict[str, Any]]]:
+    """Each operation's error answers (status 4xx or 5xx, or a range) by status."""
+    return {
+        (method, path): {
+            status: answer
+            for status, answer in operation["responses"].items()
+            if not status.startswith(("1", "2", "3"))
+        }
+        for path, methods in doc["paths"].items()
+        for method, operation in methods.items()
+    }
+
+
+def test_ingest_documents_each_error_as_a_problem() -> None:
+    found = _error_answers(INGEST_DOC)
+    assert {op: sorted(answers) for op, answers in found.items()} == {
+        ("post", "/v1/submissions"): ["400", "401", "403", "409", "413", "415", "422", "503"],
+        ("get", "/v1/templates/{jurisdiction}"): ["401", "403", "404", "422"],
+        ("get", "/healthz"): [],
+        ("get", "/readyz"): ["503"],
+        ("get", "/metrics"): [],
+    }
+    problem = {"schema": {"$ref": "#/components/schemas/Problem"}}
+    for op, answers in found.items():
+        for status, answer in answers.items():
+            assert answer["content"] == {PROBLEM_TYPE: problem}, (op, status)
+    submit = found[("post", "/v1/submissions")]
+    assert "WWW-Authenticate" in submit["401"]["headers"]
+    assert "Retry-After" in submit["503"]["headers"]
+    schemas = INGEST_DOC["components"]["schemas"]
+    assert {"problem", "reason"} <= set(schemas["ProblemItem"]["required"])
+    assert "HTTPValidationError" not in schemas
+
+
+def test_ingest_error_bodies_match_the_document(secure_ingest: SecureService) -> None:
+    submissions = ingest["/v1/submissions"]["POST"]
+    response = httpx.post(
+        f"{secure_ingest.url}/v1/submissions",
+        json=[{"indicator_id": "tcity-rd-spend", "period": "2023", "value": "many"}],
+        headers=secure_ingest.auth("everything"),
+        timeout=10,
+    )
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == PROBLEM_TYPE
+    submissions.validate_response(response)  # raises if the body is not the documented one
+    assert [(e["row"], e["field"]) for e in response.json()["errors"]] == [(1, "value")]
+    # The check reads the body: the same answer with an item lacking its reason fails it.
+    body = response.json()
+    del body["errors"][0]["reason"]
+    altered = httpx.Response(
+        422, headers=response.headers, content=orjson.dumps(body), request=response.request
+    )
+    altered.read()
+    altered.elapsed = response.elapsed
+    with pytest.raises(AssertionError, match="reason"):
+        submissions.validate_response(altered)
+    # A template parameter FastAPI rejects answers in the same documented shape.
+    template = httpx.get(
+        f"{secure_ingest.url}/v1/templates/白银市",
+        params={"format": "pdf"},
+        headers=secure_ingest.auth("everything"),
+        timeout=10,
+    )
+    assert template.status_code == 422, template.text
+    ingest["/v1/templates/{jurisdiction}"]["GET"].validate_response(template)
+    assert [e["field"] for e in template.json()["errors"]] == ["format"]
 
 
 @no_alerts

@@ -80,39 +80,11 @@ def validation_problem(errors: Iterable[Mapping[str, Any]]) -> ProblemError:
     return ProblemError(422, "invalid-request", detail, items)
 
 
-_REF = "#/components/schemas/{model}"
-
-
 def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """The ``responses=`` of a route: each status it can answer, with the problem body."""
-    return {
-        status: {
-            "description": _MEANING[status],
-            "content": {PROBLEM_TYPE: {"schema": {"$ref": _REF.format(model=Problem.__name__)}}},
-            **(
-                {
-                    "headers": {
-                        "WWW-Authenticate": {
-                            "description": "the scheme to authenticate with",
-                            "schema": {"type": "string"},
-                        }
-                    }
-                }
-                if status == 401
-                else {}
-            ),
-        }
-        for status in statuses
-    }
+    return problems.problem_responses(Problem, {status: _MEANING[status] for status in statuses})
 
 
 def problem_schemas() -> dict[str, Any]:
-    """``Problem`` and ``ProblemItem`` for the document's ``components.schemas``.
-
-    The answers above refer to them under ``application/problem+json`` only (a ``model=`` in
-    ``responses`` would document them as ``application/json`` too, which the API never sends).
-    """
-    schema = Problem.model_json_schema(ref_template=_REF)
-    found: dict[str, Any] = dict(schema.pop("$defs", {}))
-    found[Problem.__name__] = schema
-    return found
+    """``Problem`` and ``ProblemItem`` for the document's ``components.schemas``."""
+    return problems.problem_schemas(Problem)

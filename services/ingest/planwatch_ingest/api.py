@@ -13,15 +13,16 @@ import hashlib
 import logging
 import time
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import quote
 
 import orjson
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
+from planwatch.problems import problem_responses
 from planwatch.security import Principal, Role
 from planwatch_ingest.outcomes import Decision, decide
 from planwatch_ingest.parsing import XLSX_TYPE, BodyError, Parsed, parse_csv, parse_json, parse_xlsx
@@ -71,10 +72,35 @@ _BODY_DOC: dict[str, Any] = {
         }
     ],
 }
-_PROBLEMS: dict[int | str, dict[str, Any]] = {
-    code: {"model": Problem, "content": {"application/problem+json": {}}}
-    for code in (400, 401, 403, 409, 413, 415, 422, 503)
-}
+_UNAUTHORIZED = "no key, or an unknown or revoked one (Authorization: Bearer <key>)"
+# Each status an operation can answer besides its success, with what it means there.
+_SUBMIT_PROBLEMS = problem_responses(
+    Problem,
+    {
+        400: "the body cannot be read (not JSON, CSV, .xlsx or multipart; not UTF-8 or GB18030),"
+        " or the Idempotency-Key is not 1 to 200 printable characters",
+        401: _UNAUTHORIZED,
+        403: "the key lacks the submit role, or rows are outside its jurisdictions (`errors` "
+        "lists them); nothing was accepted",
+        409: "a request with this Idempotency-Key is being written; send it again shortly",
+        413: "the body is over the size limit, or holds more rows than allowed",
+        415: "a content type or charset the service does not read",
+        422: "rows or the header row are invalid, the body holds no rows, or the Idempotency-Key "
+        "was used for another body; `errors` names each row, field and problem; nothing was "
+        "accepted",
+        503: "the ledger cannot store submissions; nothing was accepted",
+    },
+    headers={503: {"Retry-After": "seconds to wait before sending again"}},
+)
+_TEMPLATE_PROBLEMS = problem_responses(
+    Problem,
+    {
+        401: _UNAUTHORIZED,
+        403: "the key lacks the submit role, or does not report for this jurisdiction",
+        404: "no indicator of the catalog is for this jurisdiction",
+        422: "`format` or `year` is invalid; `errors` names it",
+    },
+)
 
 
 def _parts(request: Request) -> Components:
@@ -95,6 +121,14 @@ def authenticate(request: Request, role: Role) -> Principal:
     if not principal.can(role):
         raise ProblemError(403, "forbidden", f"this key lacks the {role.value} role")
     return principal
+
+
+async def _submitter(request: Request) -> Principal:
+    return authenticate(request, Role.SUBMIT)
+
+
+# A dependency, so the key is checked before any parameter; the body is read after it too.
+Submitter = Annotated[Principal, Depends(_submitter)]
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
@@ -200,16 +234,15 @@ def _reject(
     "/v1/submissions",
     status_code=202,
     response_model=SubmissionAnswer,
-    responses=_PROBLEMS,
+    responses=_SUBMIT_PROBLEMS,
     openapi_extra=_BODY_DOC,
     tags=["submissions"],
 )
-async def submit(request: Request) -> Response:
+async def submit(request: Request, principal: Submitter) -> Response:
     """Submit one figure (object), a batch (array), or a CSV/Excel file; all or nothing."""
     started = time.perf_counter()
     parts = _parts(request)
     settings = parts.settings
-    principal = authenticate(request, Role.SUBMIT)
     media, charset = _media(request.headers.get("content-type", ""))
     fmt = {"application/json": "json", "text/csv": "csv", XLSX_TYPE: "xlsx"}.get(media, "other")
     try:
@@ -435,20 +468,19 @@ def _replay(
     "/v1/templates/{jurisdiction}",
     responses={
         200: {"content": {XLSX_TYPE: {}, "text/csv": {}}, "description": "the template file"},
-        **{code: _PROBLEMS[code] for code in (401, 403)},
-        404: {"model": Problem, "content": {"application/problem+json": {}}},
+        **_TEMPLATE_PROBLEMS,
     },
     response_class=Response,
     tags=["submissions"],
 )
 async def template(
     request: Request,
+    principal: Submitter,
     jurisdiction: str,
     format: str = Query("xlsx", pattern="^(xlsx|csv)$"),
     year: int | None = Query(None, ge=1900, le=2100),
 ) -> Response:
     """The indicators, units and periods a jurisdiction owes, as Excel or CSV to fill in."""
-    principal = authenticate(request, Role.SUBMIT)
     if not principal.covers(jurisdiction):
         raise ProblemError(403, "out-of-scope", f"this key does not report for {jurisdiction}")
     rows = template_rows(_parts(request).catalog, jurisdiction, year)

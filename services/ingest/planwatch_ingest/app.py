@@ -16,7 +16,7 @@ from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from planwatch.catalog import Catalog, load_catalog
-from planwatch.problems import install_problem_handlers
+from planwatch.problems import install_problem_handlers, problem_responses, problem_schemas
 from planwatch.security import KeyStore
 from planwatch_ingest.adapters.kafka_publisher import KafkaPublisher
 from planwatch_ingest.adapters.sqlite_ledger import SqliteLedger
@@ -114,9 +114,6 @@ def create_app(
         version="1",
         summary="Statistics bureaus push figures; each is validated, kept and published.",
         lifespan=lifespan,
-        responses={
-            "4XX": {"model": Problem, "content": {"application/problem+json": {}}},
-        },
     )
     app.include_router(router)
 
@@ -126,6 +123,8 @@ def create_app(
             schema = get_openapi(title=app.title, version=app.version, routes=app.routes)
             schemas = schema.setdefault("components", {}).setdefault("schemas", {})
             schemas["SubmissionIn"] = SubmissionIn.model_json_schema()
+            # The error answers refer to the problem schemas (application/problem+json only).
+            schemas.update(problem_schemas(Problem))
             app.openapi_schema = schema
         return app.openapi_schema
 
@@ -138,7 +137,11 @@ def create_app(
         """The process answers."""
         return {"status": "ok"}
 
-    @app.get("/readyz", tags=["operations"], responses={503: {"model": Problem}})
+    @app.get(
+        "/readyz",
+        tags=["operations"],
+        responses=problem_responses(Problem, {503: "the broker is not reachable"}),
+    )
     async def readyz(request: Request) -> Response:
         """Ready when the broker answers; the backlog says how much is still to publish."""
         parts: Components = request.app.state.components
