@@ -21,6 +21,7 @@ import pytest
 
 from planwatch.tsstore import EmbeddedSeriesStore
 from support.net import free_port
+from support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 KEY = "e2e-demo-key"
@@ -102,15 +103,6 @@ def push(stack: Stack, tmp_path: Path, rows: list[tuple[str, float]]) -> str:
     return result.stdout
 
 
-def wait_for(predicate, timeout: float = 60.0, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.25)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def alerts(stack: Stack) -> list[dict]:
     response = httpx.get(
         f"{stack.url('alerts')}/v1/alerts", headers={"Authorization": f"Bearer {KEY}"}, timeout=5
@@ -123,7 +115,7 @@ def test_behind_plan_then_back_on_track(stack: Stack, tmp_path: Path) -> None:
     # 150 in 2024, 155 in 2025: far behind the path to 180 亿元 by 2025
     out = push(stack, tmp_path, [("2024", 150), ("2025", 155)])
     assert "2" in out
-    wait_for(
+    wait_until(
         lambda: any("180" in m.get_body().get_content() for m in stack.mails()),
         what="the alert e-mail",
     )
@@ -142,8 +134,8 @@ def test_behind_plan_then_back_on_track(stack: Stack, tmp_path: Path) -> None:
 
     # a revised 2025 figure of 181: achieved; the agency is told it is resolved
     push(stack, tmp_path, [("2025", 181)])
-    wait_for(lambda: alerts(stack)[0]["state"] == "resolved", what="the alert to resolve")
-    wait_for(
+    wait_until(lambda: alerts(stack)[0]["state"] == "resolved", what="the alert to resolve")
+    wait_until(
         lambda: any("已恢复" in m.get_body().get_content() for m in stack.mails()),
         timeout=90,
         what="the resolve notice",

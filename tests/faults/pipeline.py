@@ -18,7 +18,6 @@ import math
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -37,6 +36,7 @@ from support.net import free_port
 from support.services import ServiceProcess
 from support.smtp import SmtpServer
 from support.tansu import TansuBroker, create_topics
+from support.waiting import wait_until
 
 __all__ = [
     "Figure",
@@ -49,16 +49,6 @@ __all__ = [
 
 KEY = "faults-key"
 CATALOG = default_catalog()
-
-
-def wait_until(predicate: Callable[[], Any], timeout: float = 90.0, what: str = "") -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = predicate()
-        if found:
-            return found
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
 
 
 @dataclass(frozen=True)
@@ -248,8 +238,11 @@ class Pipeline:
         self.broker.stop()
         self.smtp.stop()
 
-    def logs(self) -> str:
-        return "\n".join(f"--- {n}\n{s.tail(30)}" for n, s in self.services.items())
+    def logs(self, last: str = "evaluator", lines: int = 30) -> str:
+        """The end of each service's log, ``last`` at the end (where a long message is cut,
+        its end is what stays)."""
+        names = sorted(self.services, key=lambda name: name == last)
+        return "\n".join(f"--- {n}\n{self.services[n].tail(lines)}" for n in names)
 
     # ---- pushing ----
 
@@ -374,7 +367,10 @@ def assert_assessed_once(pipeline: Pipeline, accepted: list[Figure], timeout: fl
     wait_until(
         lambda: len(read("observation", "value")) >= len(expected),
         timeout,
-        f"{len(expected)} observations in the store ({pipeline.logs()})",
+        lambda: (
+            f"{len(expected)} observations in the store, {len(read('observation', 'value'))} "
+            f"there ({pipeline.logs()})"
+        ),
     )
     time.sleep(2)  # anything late or doubled would land now
     values = pipeline.stored("observation", "value", indicators)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ from support.net import free_port
 from support.services import ServiceProcess
 from support.smtp import SmtpServer
 from support.tansu import create_topics
+from support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 KEY = "alerts-integration-key"
@@ -34,16 +35,6 @@ LEADS = {
     "gsbase-d": "省教育厅",
     "gsbase-e": "省发展改革委",
 }
-
-
-def wait_until(predicate: Callable[[], Any], timeout: float = 60.0, what: str = "") -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = predicate()
-        if found:
-            return found
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def lagging(indicator: str, to: Status = Status.LIMITED_PROGRESS) -> StatusChange:

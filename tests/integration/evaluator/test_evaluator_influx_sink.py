@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -15,6 +15,7 @@ from support.influx import V2WriteServer
 from support.kafka_io import produce, read_topic
 from support.services import ServiceProcess, evaluator_process
 from support.tansu import TansuBroker
+from support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 CATALOG = default_catalog()
@@ -34,15 +35,6 @@ def event(period: str, value: float, vintage: int = 1) -> SubmissionEvent:
         vintage=vintage,
         submitted_by="甘肃省统计局",
     )
-
-
-def wait_until(predicate: Callable[[], bool], what: str, timeout: float = 45.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out: {what}")
 
 
 def metric(port: int, name: str) -> float:
@@ -83,7 +75,7 @@ def test_points_reach_influx_and_an_outage_loses_and_duplicates_nothing(
 
     produce(bootstrap, "submissions", [(e.key, e.to_bytes()) for e in (event("2024", 150),)])
     produce(bootstrap, "submissions", [(e.key, e.to_bytes()) for e in (event("2025", 160),)])
-    wait_until(lambda: len(observed()) == 2, "both figures in the v2-write server")
+    wait_until(lambda: len(observed()) == 2, what="both figures in the v2-write server")
     assert observed() == [(Y2024, 150.0), (Y2025, 160.0)]
     status = server.samples("assessment", "status_code", indicator_id=RD.id)[-1]
     assert status == (Y2025, 1.0)  # limited progress
@@ -93,12 +85,12 @@ def test_points_reach_influx_and_an_outage_loses_and_duplicates_nothing(
     produce(bootstrap, "submissions", [(revision.key, revision.to_bytes())])
     wait_until(
         lambda: metric(port, "planwatch_evaluator_write_errors_total") >= 2,
-        "failed writes to be counted while the server is down",
+        what="failed writes to be counted while the server is down",
     )
     # nothing is published for a batch whose points are not stored yet
     assert len(read_topic(bootstrap, str(Topics.STATUS_CHANGES), expect=1, settle=0.5)) == 1
     server.resume()
-    wait_until(lambda: len(observed()) >= 3, "the revision written after the outage")
+    wait_until(lambda: len(observed()) >= 3, what="the revision written after the outage")
     time.sleep(1.0)  # a duplicate write, if any, would land by now
     assert observed() in (
         [(Y2024, 150.0), (Y2025, 160.0), (Y2025, 181.0)],
@@ -117,6 +109,6 @@ def test_points_reach_influx_and_an_outage_loses_and_duplicates_nothing(
         return [float(line.split()[-1]) for line in text.splitlines() if line.startswith(prefix)]
 
     assert len(lags()) == 4  # one per assigned partition
-    wait_until(lambda: lags() == [0.0] * 4, "the lag to read zero once caught up", timeout=10)
+    wait_until(lambda: lags() == [0.0] * 4, what="the lag to read zero once caught up", timeout=10)
     assert metric(port, "planwatch_evaluator_latency_seconds_count") == 3
     assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5).json()["assigned"] is True

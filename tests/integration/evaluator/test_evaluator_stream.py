@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from support.influx import InfluxDatabase
 from support.kafka_io import produce, read_topic
 from support.services import ServiceProcess, evaluator_process
 from support.tansu import TansuBroker
+from support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 CATALOG = default_catalog()
@@ -35,15 +35,6 @@ def event(period: str, value: float, vintage: int = 1) -> SubmissionEvent:
         vintage=vintage,
         submitted_by="甘肃省统计局",
     )
-
-
-def wait_until(predicate, timeout: float = 45.0, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out: {what}")
 
 
 @pytest.fixture
