@@ -107,9 +107,17 @@ class Grouper:
         count = 0
         for decision in decisions:
             name = receiver or decision.receiver
-            targets = [f"agency:{a}" for a in alert.agencies] if name == LEAD_AGENCY else [name]
+            if name == LEAD_AGENCY:
+                # An agency's name means a body of its plan's jurisdiction: one digest per
+                # jurisdiction, so 省科技厅 of two provinces are never one addressee.
+                scope = [self._registry_scope(alert.plan_code)]
+                targets = [f"agency:{a}" for a in alert.agencies]
+            else:
+                scope, targets = [], [name]
             for target in targets:
-                parts = [target] + [str(labels.get(k)) for k in decision.group_by if k != "agency"]
+                parts = [target, *scope] + [
+                    str(labels.get(k)) for k in decision.group_by if k != "agency"
+                ]
                 c.execute(
                     items.insert().values(
                         alert_id=alert_id,
@@ -270,18 +278,31 @@ class Grouper:
         """Addressee name, to and cc destinations, and the copied agency names."""
         if receiver.startswith("agency:"):
             name = receiver.removeprefix("agency:")
+            # A digest's alerts are of one registry scope (see enqueue): its first alert's plan
+            # says whose bodies the names are.
+            plan = told[0].plan_code
             copied = sorted({a for r in told for a in r.copied if a != name})
-            cc = [addr for a in copied for addr in self._contact(a)]
-            return name, self._contact(name), cc, copied
+            cc = [addr for a in copied for addr in self._contact(a, plan)]
+            return name, self._contact(name, plan), cc, copied
         configured = self.routing.receivers.get(receiver)
         if configured is None:  # removed from the file since the alert was routed
             return receiver, [], [], []
         return receiver, list(configured.email) + list(configured.apprise), [], []
 
-    def _contact(self, agency_name: str) -> list[str]:
-        agency = self.catalog.agency(agency_name)
-        agency_id = (
-            agency.id if agency else "agency-" + hashlib.sha1(agency_name.encode()).hexdigest()[:8]
-        )
+    def _registry_scope(self, plan_code: str) -> str:
+        """The jurisdiction whose registry resolves the agency names of this plan."""
+        plan = self.catalog.plans.get(plan_code)
+        return plan.jurisdiction if plan is not None else ""
+
+    def _contact(self, agency_name: str, plan_code: str) -> list[str]:
+        """The addresses of the body ``agency_name`` as plan ``plan_code`` names it. A name that
+        the registry of the plan's jurisdiction does not list gets an id of its own, made from
+        the jurisdiction and the name: never another jurisdiction's body or address."""
+        agency = self.catalog.agency(agency_name, plan_code)
+        if agency is not None:
+            agency_id = agency.id
+        else:
+            unlisted = f"{self._registry_scope(plan_code)}|{agency_name}"
+            agency_id = "agency-" + hashlib.sha1(unlisted.encode()).hexdigest()[:8]
         contact = self.routing.contact(agency_id, agency_name)
         return list(contact.email) + list(contact.apprise)

@@ -1,7 +1,9 @@
 """Load the plan catalog from the YAML files kept beside this module.
 
-One file per plan under ``data/plans/``, the agency registry in ``data/agencies.yaml``.
-A new plan is added by adding a file: nothing here names a plan.
+One file per plan under ``data/plans/``, the agency registry under ``data/agencies/``: each
+registry file names the jurisdiction whose plans name its bodies, and a plan's agency names
+resolve among the bodies of its own jurisdiction only. A new plan is added by adding a file:
+nothing here names a plan.
 """
 
 from __future__ import annotations
@@ -58,7 +60,8 @@ class Catalog:
     agencies: Mapping[str, Agency]  # by agency id
     not_targets: Mapping[str, tuple[NotATarget, ...]]  # by plan code
     version: str  # content hash of the data files: stamped on every event
-    _agency_by_name: Mapping[str, Agency] = field(default_factory=dict, repr=False)
+    # by (jurisdiction, name as written): a registry file's bodies under its jurisdiction
+    _agency_by_name: Mapping[tuple[str, str], Agency] = field(default_factory=dict, repr=False)
 
     def __iter__(self) -> Iterator[CatalogEntry]:
         return iter(self.entries.values())
@@ -69,9 +72,18 @@ class Catalog:
     def get(self, entry_id: str) -> CatalogEntry | None:
         return self.entries.get(entry_id)
 
-    def agency(self, name: str) -> Agency | None:
-        """The registry record for an agency name as written (Simplified or Traditional)."""
-        return self._agency_by_name.get(name)
+    def agency(self, name: str, plan: str) -> Agency | None:
+        """The registry record of an agency as plan ``plan`` (a plan code) writes its name
+        (Simplified, Traditional or an alias).
+
+        Looked up among the bodies of the plan's jurisdiction only: the same short name is
+        another body in another province (省科技厅 of a Qinghai plan is not Gansu's), and a name
+        that the plan's jurisdiction does not list is unknown (None), never another's body.
+        """
+        found = self.plans.get(plan)
+        if found is None:
+            return None
+        return self._agency_by_name.get((found.jurisdiction, name))
 
     @property
     def jurisdictions(self) -> tuple[str, ...]:
@@ -80,13 +92,14 @@ class Catalog:
     def for_jurisdiction(self, jurisdiction: str) -> tuple[CatalogEntry, ...]:
         return tuple(e for e in self if e.jurisdiction == jurisdiction)
 
-    def led_by(self, agency_name: str) -> tuple[CatalogEntry, ...]:
-        wanted = self.agency(agency_name)
+    def led_by(self, agency_id: str) -> tuple[CatalogEntry, ...]:
+        """The entries whose lead agency, as their plan names it, is the body ``agency_id``."""
         return tuple(
             e
             for e in self
             if any(
-                (self.agency(n) == wanted if wanted else n == agency_name) for n in e.lead_agencies
+                (found := self.agency(n, e.plan_code)) is not None and found.id == agency_id
+                for n in e.lead_agencies
             )
         )
 
@@ -112,16 +125,31 @@ def _entry(plan: Plan, raw: dict[str, Any], source: Path) -> CatalogEntry:
         raise CatalogError(f"{source.name}: entry {raw.get('id', '?')}: {exc}") from exc
 
 
-def _load_agencies(paths: list[Path], digest: Any) -> dict[str, Agency]:
-    """Merge the registry files: one id may appear in several, with the same name and English."""
+def _load_agencies(
+    paths: list[Path], digest: Any
+) -> tuple[dict[str, Agency], dict[str, list[str]], dict[str, str]]:
+    """Merge the registry files (one id may appear in several, with the same name and English):
+    the records by id, the ids of each jurisdiction's files, and a file of each jurisdiction."""
     merged: dict[str, Agency] = {}
+    scopes: dict[str, list[str]] = {}
+    files: dict[str, str] = {}
     for path in paths:
         digest.update(path.read_bytes())
-        for raw in _load_yaml(path).get("agencies") or []:
+        data = _load_yaml(path) or {}
+        raws = data.get("agencies") or []
+        jurisdiction = data.get("jurisdiction")
+        if raws and (not isinstance(jurisdiction, str) or not jurisdiction):
+            raise CatalogError(
+                f"agencies/{path.name}: jurisdiction: name the jurisdiction whose plans name "
+                "these bodies (a plan's jurisdiction, e.g. 甘肃省)"
+            )
+        for raw in raws:
             try:
                 agency = Agency.model_validate(raw)
             except ValidationError as exc:
                 raise CatalogError(f"agencies/{path.name}: {exc}") from exc
+            scopes.setdefault(str(jurisdiction), []).append(agency.id)
+            files.setdefault(str(jurisdiction), path.name)
             known = merged.get(agency.id)
             if known is None:
                 merged[agency.id] = agency
@@ -138,20 +166,33 @@ def _load_agencies(paths: list[Path], digest: Any) -> dict[str, Agency]:
                     "name_traditional": known.name_traditional or agency.name_traditional,
                 }
             )
-    return merged
+    return merged, scopes, files
+
+
+def _names_by_jurisdiction(
+    agencies: Mapping[str, Agency], scopes: Mapping[str, list[str]]
+) -> dict[tuple[str, str], Agency]:
+    """(jurisdiction, name) → record; within one jurisdiction a name is one body."""
+    by_name: dict[tuple[str, str], Agency] = {}
+    for jurisdiction, ids in scopes.items():
+        for agency_id in ids:
+            agency = agencies[agency_id]
+            for name in agency.all_names:
+                other = by_name.setdefault((jurisdiction, name), agency)
+                if other.id != agency.id:
+                    raise CatalogError(
+                        f"agency name {name!r} of {jurisdiction} belongs to {other.id} "
+                        f"and {agency.id}"
+                    )
+    return by_name
 
 
 def load_catalog(data_dir: Path | None = None) -> Catalog:
     """Read and validate every plan file; raise CatalogError naming the file and field."""
     data_dir = data_dir or DATA_DIR
     digest = hashlib.sha256()
-    agencies = _load_agencies(sorted((data_dir / "agencies").glob("*.yaml")), digest)
-    by_name: dict[str, Agency] = {}
-    for agency in agencies.values():
-        for name in agency.all_names:
-            other = by_name.setdefault(name, agency)
-            if other.id != agency.id:
-                raise CatalogError(f"agency name {name!r} belongs to {other.id} and {agency.id}")
+    agencies, scopes, files = _load_agencies(sorted((data_dir / "agencies").glob("*.yaml")), digest)
+    by_name = _names_by_jurisdiction(agencies, scopes)
 
     plans: dict[str, Plan] = {}
     entries: dict[str, CatalogEntry] = {}
@@ -172,6 +213,11 @@ def load_catalog(data_dir: Path | None = None) -> Catalog:
             if entry.id in entries:
                 raise CatalogError(f"{path.name}: id {entry.id!r} is used twice")
             entries[entry.id] = entry
+    for jurisdiction in sorted(set(scopes) - {p.jurisdiction for p in plans.values()}):
+        raise CatalogError(
+            f"agencies/{files[jurisdiction]}: jurisdiction: no plan is of {jurisdiction!r} "
+            "(name the jurisdiction of the plans that name these bodies)"
+        )
     return Catalog(
         plans=plans,
         entries=entries,

@@ -19,12 +19,16 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 
+# Each indicator's plan as in the shipped catalog: agency names resolve in its jurisdiction.
+PLANS = {"甘肃省": "gsbase", "青海省": "qinghai"}
+
+
 def _change(indicator: str, jurisdiction: str, to: Status, lead: str = "省科技厅") -> StatusChange:
     return StatusChange(
         catalog_version="v",
         indicator_id=indicator,
         jurisdiction=jurisdiction,
-        plan_code="p",
+        plan_code=PLANS[jurisdiction],
         from_status=None,
         to_status=to,
         tier=None,

@@ -258,6 +258,6 @@ def test_gs4p_agencies_resolve_as_written() -> None:
     text = seed_text(SEED)
     for name in names:
         assert name in text, f"{name} is not written in the seed"
-        assert CATALOG.agency(name) is not None, f"{name} has no registry record"
-    members = CATALOG.agency("兰白两区建设领导小组各成员单位")
+        assert CATALOG.agency(name, "gs4p") is not None, f"{name} has no registry record"
+    members = CATALOG.agency("兰白两区建设领导小组各成员单位", "gs4p")
     assert members is not None and members.id == "gs-lbldxzcydw"

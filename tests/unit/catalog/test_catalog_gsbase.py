@@ -93,7 +93,7 @@ def test_gsbase_goals_name_no_unit_and_tasks_bind_the_cities_and_lanzhou_new_are
     for entry in tasks:
         assert entry.responsible_agencies[-2:] == ZONE_BODIES, entry.id
         assert entry.lead_agencies == entry.responsible_agencies[:1], entry.id
-        assert CATALOG.agency(entry.lead_agencies[0]) is not None
+        assert CATALOG.agency(entry.lead_agencies[0], "gsbase") is not None
 
 
 def test_gsbase_ranking_goals_are_a_gain_by_2025_and_a_rank_by_2030() -> None:

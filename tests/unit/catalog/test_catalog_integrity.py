@@ -33,7 +33,8 @@ def test_id_starts_with_its_plan_code(entry) -> None:
 @pytest.mark.parametrize("entry", ENTRIES, ids=lambda e: e.id)
 def test_every_agency_resolves_in_the_registry(entry) -> None:
     for name in (*entry.responsible_agencies, *entry.lead_agencies):
-        assert CATALOG.agency(name) is not None, f"{entry.id}: agency {name!r} not in registry"
+        agency = CATALOG.agency(name, entry.plan_code)
+        assert agency is not None, f"{entry.id}: agency {name!r} not in its jurisdiction's registry"
     assert set(entry.lead_agencies) <= set(entry.responsible_agencies) | set(entry.lead_agencies)
 
 

@@ -75,5 +75,5 @@ def test_lanbai_indicator_is_traditional_as_written_with_a_simplified_form() -> 
 )
 def test_lanbai_implementing_bodies_resolve_as_written(written: str, agency_id: str) -> None:
     assert written in seed_text(SEED)
-    agency = CATALOG.agency(written)
+    agency = CATALOG.agency(written, "lanbai")
     assert agency is not None and agency.id == agency_id
