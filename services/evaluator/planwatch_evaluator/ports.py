@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
+from faust.types import Message
+
 from planwatch.tsstore import Point
 
-__all__ = ["Publisher", "SeriesSink"]
+__all__ = ["Publisher", "Refetcher", "SeriesSink"]
 
 
 class SeriesSink(Protocol):
@@ -35,3 +37,16 @@ class Publisher(Protocol):
 
     async def flush(self) -> None:
         """Return once every queued record is acknowledged (raise if one was refused)."""
+
+
+class Refetcher(Protocol):
+    """The broker read directly, for records the stream left out (``sequence.py``)."""
+
+    async def read(self, topic: str, partition: int, offsets: range) -> list[Message]:
+        """The records at ``offsets`` still on the broker, in order (raise if it cannot be
+        read now; retried)."""
+
+    def acknowledge(self, messages: Sequence[Message]) -> None:
+        """Count records read this way as done, so that committed offsets can pass them."""
+
+    async def close(self) -> None: ...

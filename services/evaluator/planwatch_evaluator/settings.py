@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     quarterly_due_days: int = 45
     monthly_due_days: int = 20
     overdue_check_s: float = 60.0
+    # records left out at the end of a partition (sequence.py): looked for every tail_check_s
+    # once the stream has been idle for tail_idle_s
+    tail_check_s: float = 5.0
+    tail_idle_s: float = 2.0
     # check as of this date instead of today (replaying a history; tests)
     overdue_as_of: date | None = None
     common: CommonSettings = Field(default_factory=CommonSettings)
