@@ -210,9 +210,11 @@ class Evaluator:
             self.metrics.batch_size.observe(len(events))
         batch = _Batch()
         for partition, end in (tails or {}).items():
-            await self._fill(partition, end, batch)
+            await self._fill(partition, self._missing(partition, end), batch)
         for ev in events:
-            await self._fill(ev.message.partition, ev.message.offset, batch)
+            missing = self._missing(ev.message.partition, ev.message.offset)
+            if missing:
+                await self._fill(ev.message.partition, missing, batch)
             self._take(ev, batch)
         await self._write(batch.points)
         stored_at = time.time()
@@ -247,12 +249,20 @@ class Evaluator:
             self.metrics.status_changes.labels(outcome.change.to_status.value).inc()
         batch.received.append(event.received_at.timestamp())
 
-    async def _fill(self, partition: int, offset: int, batch: _Batch) -> None:
-        """Take the records left out of the stream before ``offset`` (see ``sequence.py``)."""
+    def _expected(self, partition: int) -> int | None:
+        """The next offset expected on ``partition``; after an assignment, from its marker."""
         if not self.sequence.started(partition):
             marker = self.state.data.get(_marker_key(partition))
             self.sequence.start(partition, parse_marker(marker))
-        missing = self.sequence.missing(partition, offset)
+        return self.sequence.expected(partition)
+
+    def _missing(self, partition: int, offset: int) -> range:
+        """The offsets the stream left out before ``offset`` (see ``sequence.py``)."""
+        self._expected(partition)
+        return self.sequence.missing(partition, offset)
+
+    async def _fill(self, partition: int, missing: range, batch: _Batch) -> None:
+        """Read the ``missing`` offsets from the broker and take them into the batch."""
         if not missing:
             return
         log.warning(
@@ -292,9 +302,7 @@ class Evaluator:
                 if tp.topic != str(Topics.SUBMISSIONS):
                     continue
                 end = self.app.consumer.highwater(tp)
-                expected = self.sequence.expected(tp.partition)
-                if not self.sequence.started(tp.partition):
-                    expected = parse_marker(self.state.data.get(_marker_key(tp.partition)))
+                expected = self._expected(tp.partition)
                 if end is not None and expected is not None and end > expected:
                     tails[tp.partition] = end
             if tails:
