@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # Install the Debian servers that integration tests run against (InfluxDB 1.x for InfluxQL,
-# VictoriaMetrics for the InfluxDB v2 write API, Chromium for the board screenshots).
+# VictoriaMetrics for the InfluxDB v2 write API, Chromium for the board screenshots and the
+# answer-link tests, poppler-utils to turn a generated report PDF into pages and text).
 # The main job (`make run`) never needs these. Without root or apt, tests that need them skip.
 set -euo pipefail
-want=(influxdb victoria-metrics chromium chromium-driver docker-compose fonts-noto-cjk)
+want=(influxdb victoria-metrics chromium chromium-driver docker-compose fonts-noto-cjk poppler-utils)
 missing=()
 command -v influxd >/dev/null || missing+=(influxdb)
 command -v victoria-metrics >/dev/null || [ -x /usr/bin/victoria-metrics ] || missing+=(victoria-metrics)
 command -v chromium >/dev/null || missing+=(chromium)
 command -v chromedriver >/dev/null || missing+=(chromium-driver)
 command -v docker-compose >/dev/null || missing+=(docker-compose)
+command -v pdftoppm >/dev/null || missing+=(poppler-utils)
 # CJK glyphs for the board screenshots in headless Chromium
 [ -d /usr/share/fonts/opentype/noto ] || missing+=(fonts-noto-cjk)
 if [ ${#missing[@]} -eq 0 ]; then
