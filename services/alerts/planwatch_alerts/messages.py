@@ -205,7 +205,8 @@ def _item_text(item: DigestItem, facts: Facts, lang: str, board_url: str) -> str
     alert = item.alert
     link = f"{board_url.rstrip('/')}/indicators/{alert['indicator_id']}"
     zh = lang == "zh"
-    lines = [f"[{_KIND[lang][item.kind]}] {facts.name} ({facts.jurisdiction}) — {facts.status}"]
+    where = f"（{facts.jurisdiction}）" if zh else f" ({facts.jurisdiction})"
+    lines = [f"[{_KIND[lang][item.kind]}] {facts.name}{where} — {facts.status}"]
     lines.append(f"  规划：{facts.plan}" if zh else f"  plan: {facts.plan}")
     if item.kind != "resolved":
         lines += [f"  {f}" for f in facts.figures]
@@ -216,7 +217,7 @@ def _item_text(item: DigestItem, facts: Facts, lang: str, board_url: str) -> str
         lines.append(f"  {'已回复' if zh else 'answered'}：{_answer_line(r, lang)}")
     if item.answer_url and item.kind != "resolved":
         lines.append(f"  {'回复链接' if zh else 'answer'}：{item.answer_url}")
-    lines.append(f"  {'看板' if zh else 'board'}: {link}")
+    lines.append(f"  看板：{link}" if zh else f"  board: {link}")
     return "\n".join(lines)
 
 
