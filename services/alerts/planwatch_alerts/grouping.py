@@ -255,6 +255,7 @@ class Grouper:
             self.board_url,
             self.catalog,
             (now + self.reply_within).date(),
+            now.date(),
         )
         subject, body = digest_text.subject, digest_text.text
         kinds = {latest[a.id] for a in told}

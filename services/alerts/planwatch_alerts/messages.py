@@ -201,7 +201,20 @@ def _answer_line(r: Mapping[str, Any], lang: str) -> str:
     return f"{at} {r['agency']} ({kind}): {r['text']}{tail}"
 
 
-def _item_text(item: DigestItem, facts: Facts, lang: str, board_url: str) -> str:
+def _waiting(item: DigestItem, lang: str, today: date | None) -> str | None:
+    """For an escalation: how long the alert has waited for an answer."""
+    opened = item.alert.get("opened_at")
+    if item.kind != "escalation" or item.responses or today is None or opened is None:
+        return None
+    days = (today - opened.date()).days
+    if lang == "zh":
+        return f"预警发出于 {opened.date()}，已 {days} 天未回复"
+    return f"alerted on {opened.date()}, unanswered for {days} days"
+
+
+def _item_text(
+    item: DigestItem, facts: Facts, lang: str, board_url: str, today: date | None = None
+) -> str:
     alert = item.alert
     link = f"{board_url.rstrip('/')}/indicators/{alert['indicator_id']}"
     zh = lang == "zh"
@@ -215,6 +228,9 @@ def _item_text(item: DigestItem, facts: Facts, lang: str, board_url: str) -> str
             lines.append(f"  {quote}")
     for r in item.responses:
         lines.append(f"  {'已回复' if zh else 'answered'}：{_answer_line(r, lang)}")
+    waiting = _waiting(item, lang, today)
+    if waiting:
+        lines.append(f"  {waiting}")
     if item.answer_url and item.kind != "resolved":
         lines.append(f"  {'回复链接' if zh else 'answer'}：{item.answer_url}")
     lines.append(f"  看板：{link}" if zh else f"  board: {link}")
@@ -229,8 +245,9 @@ def render_digest(
     board_url: str,
     catalog: Catalog | None = None,
     reply_by: date | None = None,
+    today: date | None = None,
 ) -> Digest:
-    """Subject, plain text and HTML of one digest."""
+    """Subject, plain text and HTML of one digest (``today``: for days unanswered)."""
     firing = [i for i in items if i.kind != "resolved"]
     resolved = [i for i in items if i.kind == "resolved"]
     asks = reply_by is not None and any(i.answer_url for i in firing)
@@ -274,7 +291,7 @@ def render_digest(
     text = (
         "\n".join(head + sections)
         + "\n\n"
-        + "\n\n".join(_item_text(i, f, lang, board_url) for i, f in ordered)
+        + "\n\n".join(_item_text(i, f, lang, board_url, today) for i, f in ordered)
         + "\n"
     )
     html = _HTML.get_template("digest.html").render(
@@ -287,6 +304,7 @@ def render_digest(
                 "kind": _KIND[lang][i.kind],
                 "quote": _quote_line(f, lang) if not f.cells else None,
                 "answers": [_answer_line(r, lang) for r in i.responses],
+                "waiting": _waiting(i, lang, today),
                 "board": f"{board_url.rstrip('/')}/indicators/{i.alert['indicator_id']}",
             }
             for i, f in ordered

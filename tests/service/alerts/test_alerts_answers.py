@@ -204,4 +204,5 @@ def test_an_unanswered_alert_escalates_and_an_answered_one_does_not(world: World
     mails = world.smtp.wait_for(3)
     to_supervisor = [m for m in mails if m.message["To"] == "duchaban@agencies.invalid"]
     assert len(to_supervisor) == 1 and "升级提醒" in to_supervisor[0].body
+    assert "预警发出于 2026-04-01，已 5 天未回复" in to_supervisor[0].body
     assert "回复链接" not in to_supervisor[0].body  # the supervising body reads, not answers
