@@ -173,6 +173,9 @@ def test_a_forged_link_is_refused(world: World) -> None:
     refused = world.client.post(f"/answer/{alert_id}", data={"t": made, "kind": "dispute"})
     assert refused.status_code == 403 and "签名无法验证" in refused.text
     assert all(a["responses"] == [] for a in world.alerts())
+    for bare in (f"/answer/{alert_id}", f"/answer/{alert_id}?t="):
+        missing = world.client.get(bare)
+        assert missing.status_code == 403 and "链接无效" in missing.text
 
 
 def test_a_link_for_another_alert_is_refused(world: World) -> None:
