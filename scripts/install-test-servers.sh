@@ -4,7 +4,7 @@
 # answer-link tests, poppler-utils to turn a generated report PDF into pages and text).
 # The main job (`make run`) never needs these. Without root or apt, tests that need them skip.
 set -euo pipefail
-want=(influxdb victoria-metrics chromium chromium-driver docker-compose fonts-noto-cjk poppler-utils)
+want=(influxdb victoria-metrics chromium chromium-driver docker-compose fonts-noto-cjk poppler-utils libpangoft2-1.0-0)
 missing=()
 command -v influxd >/dev/null || missing+=(influxdb)
 command -v victoria-metrics >/dev/null || [ -x /usr/bin/victoria-metrics ] || missing+=(victoria-metrics)
@@ -12,6 +12,8 @@ command -v chromium >/dev/null || missing+=(chromium)
 command -v chromedriver >/dev/null || missing+=(chromium-driver)
 command -v docker-compose >/dev/null || missing+=(docker-compose)
 command -v pdftoppm >/dev/null || missing+=(poppler-utils)
+# Pango, which WeasyPrint lays out the report PDF with
+ldconfig -p | grep -q libpangoft2-1.0 || missing+=(libpangoft2-1.0-0)
 # CJK glyphs for the board screenshots in headless Chromium
 [ -d /usr/share/fonts/opentype/noto ] || missing+=(fonts-noto-cjk)
 if [ ${#missing[@]} -eq 0 ]; then
