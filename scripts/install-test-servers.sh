@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # Install the Debian servers that integration tests run against (InfluxDB 1.x for InfluxQL,
-# VictoriaMetrics for the InfluxDB v2 write API, Chromium for the board screenshots).
-# The main job (`make run`) never needs these. Without root or apt, tests that need them skip.
+# VictoriaMetrics for the InfluxDB v2 write API, Chromium for the board screenshots) and what
+# the Apache Kafka broker needs (Java 17 and Maven, which fetches its jars from Maven Central).
+# Without root or apt, tests that need the Debian servers skip; Kafka's absence is an error.
 set -euo pipefail
-want=(influxdb victoria-metrics chromium chromium-driver docker-compose fonts-noto-cjk)
+want=(influxdb victoria-metrics chromium chromium-driver docker-compose fonts-noto-cjk openjdk-17-jre-headless maven)
 missing=()
 command -v influxd >/dev/null || missing+=(influxdb)
 command -v victoria-metrics >/dev/null || [ -x /usr/bin/victoria-metrics ] || missing+=(victoria-metrics)
 command -v chromium >/dev/null || missing+=(chromium)
 command -v chromedriver >/dev/null || missing+=(chromium-driver)
 command -v docker-compose >/dev/null || missing+=(docker-compose)
+command -v java >/dev/null || missing+=(openjdk-17-jre-headless)
+command -v mvn >/dev/null || missing+=(maven)
 # CJK glyphs for the board screenshots in headless Chromium
 [ -d /usr/share/fonts/opentype/noto ] || missing+=(fonts-noto-cjk)
 if [ ${#missing[@]} -eq 0 ]; then
