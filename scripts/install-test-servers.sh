@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Install the Debian servers that integration tests run against (InfluxDB 1.x for InfluxQL,
-# VictoriaMetrics for the InfluxDB v2 write API, Chromium for the board screenshots) and what
+# VictoriaMetrics for the InfluxDB v2 write API, Chromium for the board screenshots and the
+# answer-link tests, poppler-utils to turn a generated report PDF into pages and text) and what
 # the Apache Kafka broker needs (Java 17 and Maven, which fetches its jars from Maven Central).
 # Without root or apt, tests that need the Debian servers skip; Kafka's absence is an error.
 set -euo pipefail
-want=(influxdb victoria-metrics chromium chromium-driver docker-compose fonts-noto-cjk openjdk-17-jre-headless maven)
+want=(influxdb victoria-metrics chromium chromium-driver docker-compose fonts-noto-cjk poppler-utils
+  openjdk-17-jre-headless maven)
 missing=()
 command -v influxd >/dev/null || missing+=(influxdb)
 command -v victoria-metrics >/dev/null || [ -x /usr/bin/victoria-metrics ] || missing+=(victoria-metrics)
@@ -13,6 +15,7 @@ command -v chromedriver >/dev/null || missing+=(chromium-driver)
 command -v docker-compose >/dev/null || missing+=(docker-compose)
 command -v java >/dev/null || missing+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null || missing+=(maven)
+command -v pdftoppm >/dev/null || missing+=(poppler-utils)
 # CJK glyphs for the board screenshots in headless Chromium
 [ -d /usr/share/fonts/opentype/noto ] || missing+=(fonts-noto-cjk)
 if [ ${#missing[@]} -eq 0 ]; then

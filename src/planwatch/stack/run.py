@@ -93,13 +93,19 @@ def _specs(o: RunOptions) -> list[ServiceSpec]:
                 "PLANWATCH_ALERTS_PORT": str(o.alerts_port),
                 "PLANWATCH_ALERTS_SMTP_HOST": o.host,
                 "PLANWATCH_ALERTS_SMTP_PORT": str(o.smtp_port),
+                # the answer links of the e-mails, and the board's reading of the answers
+                "PLANWATCH_ALERTS_PUBLIC_URL": f"{url}:{o.alerts_port}",
             },
         ),
         ServiceSpec(
             "board",
             "planwatch_board",
             f"{url}:{o.board_port}/healthz",
-            {"PLANWATCH_BOARD_HOST": o.host, "PLANWATCH_BOARD_PORT": str(o.board_port)},
+            {
+                "PLANWATCH_BOARD_HOST": o.host,
+                "PLANWATCH_BOARD_PORT": str(o.board_port),
+                "PLANWATCH_BOARD_ALERTS_URL": f"{url}:{o.alerts_port}",
+            },
         ),
     ]
 
