@@ -29,7 +29,12 @@ from planwatch_ingest.parsing import XLSX_TYPE, BodyError, Parsed, parse_csv, pa
 from planwatch_ingest.ports import AlreadyAnswered, KeyInFlight, LedgerBroken
 from planwatch_ingest.problems import Problem, ProblemError
 from planwatch_ingest.schemas import SubmissionAnswer
-from planwatch_ingest.templates import template_csv, template_rows, template_xlsx
+from planwatch_ingest.templates import (
+    covered_years,
+    template_csv,
+    template_rows,
+    template_xlsx,
+)
 
 if TYPE_CHECKING:
     from planwatch_ingest.app import Components
@@ -119,7 +124,8 @@ _TEMPLATE_PROBLEMS = problem_responses(
     {
         401: _UNAUTHORIZED,
         403: "the key lacks the submit role, or does not report for this jurisdiction",
-        404: "no indicator of the catalog is for this jurisdiction",
+        404: "no indicator of the catalog is for this jurisdiction, or its plans do not cover"
+        " `year`",
         422: "`format` or `year` is invalid; `errors` names it",
     },
 )
@@ -514,13 +520,23 @@ async def template(
     """The indicators, units and periods a jurisdiction owes, as Excel or CSV to fill in."""
     if not principal.covers(jurisdiction):
         raise ProblemError(403, "out-of-scope", f"this key does not report for {jurisdiction}")
-    rows = template_rows(_parts(request).catalog, jurisdiction, year)
-    if len(rows) == 1:
-        raise ProblemError(404, "not-found", f"no indicator of the catalog is for {jurisdiction}")
+    catalog = _parts(request).catalog
+    rows = template_rows(catalog, jurisdiction, year)
+    if not rows:
+        span = covered_years(catalog, jurisdiction)
+        if span is None:
+            raise ProblemError(
+                404, "not-found", f"no indicator of the catalog is for {jurisdiction}"
+            )
+        raise ProblemError(
+            404,
+            "not-found",
+            f"the plans of {jurisdiction} cover {span[0]}–{span[1]}: nothing is owed for {year}",
+        )
     if format == "csv":
         data, media = template_csv(rows), "text/csv; charset=utf-8"
     else:
-        data, media = template_xlsx(rows), XLSX_TYPE
+        data, media = template_xlsx(rows, jurisdiction), XLSX_TYPE
     filename = f"template-{jurisdiction}.{format}"
     disposition = f"attachment; filename=\"template.{format}\"; filename*=UTF-8''{quote(filename)}"
     return Response(data, media_type=media, headers={"Content-Disposition": disposition})
