@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install the Debian servers that integration tests run against (InfluxDB 1.x for InfluxQL,
-# VictoriaMetrics for the InfluxDB v2 write API, Chromium for the board screenshots).
+# VictoriaMetrics for the InfluxDB v2 write API, Chromium for the board and portal browser tests,
+# axe-core from npm for the portal's accessibility check).
 # The main job (`make run`) never needs these. Without root or apt, tests that need them skip.
 set -euo pipefail
 want=(influxdb victoria-metrics chromium chromium-driver docker-compose fonts-noto-cjk)
@@ -12,6 +13,14 @@ command -v chromedriver >/dev/null || missing+=(chromium-driver)
 command -v docker-compose >/dev/null || missing+=(docker-compose)
 # CJK glyphs for the board screenshots in headless Chromium
 [ -d /usr/share/fonts/opentype/noto ] || missing+=(fonts-noto-cjk)
+# axe-core (Deque, from npm) checks the portal's pages for accessibility in the browser test
+if command -v npm >/dev/null && [ ! -f "$(npm root -g)/axe-core/axe.min.js" ]; then
+  if [ "$(id -u)" = 0 ]; then
+    npm install -g --silent axe-core@4 >/dev/null && echo "installed: axe-core (npm)"
+  else
+    echo "cannot install axe-core (needs root for npm -g); the portal's accessibility check will skip"
+  fi
+fi
 if [ ${#missing[@]} -eq 0 ]; then
   echo "test servers present: ${want[*]}"
   exit 0
