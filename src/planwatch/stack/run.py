@@ -39,6 +39,7 @@ class RunOptions:
     alerts_port: int = 8082
     evaluator_port: int = 8083
     board_port: int = 8084
+    portal_port: int = 8086
     smtp_port: int = 2525
     demo: bool = False
     demo_key: str | None = None
@@ -60,6 +61,7 @@ def _ports(o: RunOptions) -> list[int]:
         o.alerts_port,
         o.evaluator_port,
         o.board_port,
+        o.portal_port,
         o.smtp_port,
     ]
 
@@ -105,6 +107,16 @@ def _specs(o: RunOptions) -> list[ServiceSpec]:
                 "PLANWATCH_BOARD_HOST": o.host,
                 "PLANWATCH_BOARD_PORT": str(o.board_port),
                 "PLANWATCH_BOARD_ALERTS_URL": f"{url}:{o.alerts_port}",
+            },
+        ),
+        ServiceSpec(
+            "portal",
+            "planwatch_portal",
+            f"{url}:{o.portal_port}/healthz",
+            {
+                "PLANWATCH_PORTAL_HOST": o.host,
+                "PLANWATCH_PORTAL_PORT": str(o.portal_port),
+                "PLANWATCH_PORTAL_INGEST_URL": f"{url}:{o.ingest_port}",
             },
         ),
     ]
@@ -181,6 +193,7 @@ def _banner(console: Console, o: RunOptions, key: str, data_dir: Path, board_url
     console.print(f"  ingest     http://{o.host}:{o.ingest_port}  (API docs: /docs)")
     console.print(f"  alerts     http://{o.host}:{o.alerts_port}/v1/alerts")
     console.print(f"  board      {board_url}/")
+    console.print(f"  portal     http://{o.host}:{o.portal_port}/  (bureaus sign in with the key)")
     console.print(f"  indicator  {board_url}/indicators/<id>  (ids: planwatch catalog list)")
     console.print(
         f"  broker     {o.host}:{o.broker_port} (Apache Kafka {kafka_version()}, log in "
