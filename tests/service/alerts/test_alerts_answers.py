@@ -150,7 +150,11 @@ def test_a_dispute_needs_a_reason_and_keeps_the_alert_open(world: World) -> None
     assert (
         "已回复：2026-04-01 省科技厅（对数据有异议）：统计口径不同：2025年数据含外资企业" in repeat
     )
-    assert links(world, 1)[alert_id] != path
+    fresh = links(world, 1)[alert_id]
+    assert fresh != path
+    page = world.client.get(fresh)  # the new link's page shows the earlier answer
+    assert page.status_code == 200 and "已有回复" in page.text
+    assert "省科技厅（对数据有异议）：统计口径不同" in page.text
 
 
 def test_a_used_link_is_refused(world: World) -> None:
