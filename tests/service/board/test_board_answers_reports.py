@@ -100,3 +100,9 @@ def test_the_report_page_and_its_files() -> None:
     assert rows[1][0] == "科技进步贡献率" and rows[1][8] == "市科技局"
     bad = web.get("/reports", params={"plan": "baiyin", "period": "2023-Q7"})
     assert bad.status_code == 422 and "period: " in bad.text
+
+
+def test_an_answer_is_shown_as_text_never_as_markup() -> None:
+    hostile = {**ALERT, "responses": [{**ALERT["responses"][0], "text": "<script>x()</script>"}]}
+    html = client(FakeAlerts([hostile])).get(f"/indicators/{ID}").text
+    assert "<script>x()</script>" not in html and "&lt;script&gt;x()&lt;/script&gt;" in html
