@@ -410,7 +410,11 @@ def assert_mailed_once(pipeline: Pipeline, lagging: list[str], timeout: float = 
             i: sum(f"/indicators/{i}" in m.body for m in pipeline.smtp.messages) for i in lagging
         }
 
-    wait_until(lambda: all(mailed().values()), timeout, f"a mail for each of {lagging}")
+    wait_until(
+        lambda: all(mailed().values()),
+        timeout,
+        lambda: f"a mail for each of {lagging} ({pipeline.logs(last='alerts')})",
+    )
     time.sleep(3)  # longer than the group interval: a second digest would have gone out
     assert mailed() == dict.fromkeys(lagging, 1)
     assert pipeline.smtp.duplicates() == []
