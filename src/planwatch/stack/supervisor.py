@@ -4,7 +4,7 @@ Each part (the broker, then ingest, the evaluator, alerts and the board) is a ch
 process group of its own, so Ctrl-C reaches the supervisor alone and stopping a part stops
 everything it started. The rules are the ones operators know from supervisord or systemd:
 
-- a part that exits is started again after a back-off (1 s, doubling, at most 15 s); every
+- a part that exits is started again after a back-off (0.5 s, doubling, at most 15 s); every
   restart is logged with its cause (the exit code, or the signal that ended it);
 - a part that exits more than ``limit`` times within ``window_s`` stops the whole stack with a
   message naming it and the end of its log;
@@ -66,7 +66,7 @@ class State(StrEnum):
 
 @dataclass(frozen=True)
 class Policy:
-    backoff_s: float = 1.0  # wait before the first restart, doubled for each further one
+    backoff_s: float = 0.5  # wait before the first restart, doubled for each further one
     backoff_max_s: float = 15.0
     limit: int = 5  # restarts allowed within window_s; one more stops the stack
     window_s: float = 120.0
@@ -326,6 +326,9 @@ class Supervisor:
             return
         child.last_probe = now
         ready = child.probe()
+        assert child.proc is not None
+        if child.proc.poll() is not None:
+            return  # it died while being asked: the next step reports the exit, not "not ready"
         name = child.spec.name
         if ready and child.state != State.READY:
             if child.spec.on_ready is not None:
