@@ -31,6 +31,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
@@ -147,6 +148,35 @@ def exit_cause(code: int) -> str:
     return f"exit code {code}"
 
 
+PROBE_TIMEOUT_S = 15.0
+
+
+class _Asking:
+    """One readiness question in a daemon thread: the probe, then ``on_ready`` if it says yes
+    (the answer is yes only if both succeed)."""
+
+    def __init__(
+        self,
+        probe: Callable[[], bool],
+        on_ready: Callable[[], None] | None,
+        pid: int | None,
+        started: float,
+    ) -> None:
+        self.pid, self.started = pid, started
+        self.answer: bool | None = None
+        self._probe, self._on_ready = probe, on_ready
+        threading.Thread(target=self._ask, name="readiness", daemon=True).start()
+
+    def _ask(self) -> None:
+        try:
+            ready = bool(self._probe())
+            if ready and self._on_ready is not None:
+                self._on_ready()
+        except Exception:  # a probe that fails says "not ready"
+            ready = False
+        self.answer = ready
+
+
 @dataclass
 class Child:
     spec: ServiceSpec
@@ -157,6 +187,7 @@ class Child:
     started_at: float = 0.0
     restart_at: float = 0.0
     last_probe: float = 0.0
+    asking: _Asking | None = None
     exits: deque[float] = field(default_factory=deque)  # counted exits within the window
     restarts: int = 0  # every restart since the stack started
     last_cause: str = ""
@@ -320,19 +351,29 @@ class Supervisor:
         self._write_status()
 
     def _probe(self, child: Child, now: float) -> None:
-        # a starting part often, a waiting one every second, a ready one every 5 s
-        every = {State.STARTING: 0.25, State.WAITING: 1.0}.get(child.state, 5.0)
-        if now - child.last_probe < every:
+        """Ask whether the part is ready, in a thread: a probe can hang (a client library
+        waiting on a broker that died under it) and must never hold up the loop."""
+        asking = child.asking
+        if asking is None or asking.pid != child.pid:
+            # a starting part often, a waiting one every second, a ready one every 5 s
+            every = {State.STARTING: 0.25, State.WAITING: 1.0}.get(child.state, 5.0)
+            if now - child.last_probe >= every:
+                child.last_probe = now
+                on_ready = child.spec.on_ready if child.state != State.READY else None
+                child.asking = _Asking(child.probe, on_ready, child.pid, now)
             return
-        child.last_probe = now
-        ready = child.probe()
+        if asking.answer is None:
+            if now - asking.started < PROBE_TIMEOUT_S:
+                return
+            ready = False  # no answer is an answer; the thread is left to finish on its own
+        else:
+            ready = asking.answer
+        child.asking = None
         assert child.proc is not None
         if child.proc.poll() is not None:
             return  # it died while being asked: the next step reports the exit, not "not ready"
         name = child.spec.name
         if ready and child.state != State.READY:
-            if child.spec.on_ready is not None:
-                child.spec.on_ready()
             was = child.state
             child.state = State.READY
             if child.restarts or was == State.WAITING:

@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -215,3 +216,36 @@ def test_policy_from_the_environment_names_a_bad_value() -> None:
         Policy.from_env({"PLANWATCH_RUN_RESTART_LIMIT": "many"})
     with pytest.raises(ValueError, match="PLANWATCH_RUN_BACKOFF_S: '-1' must not be negative"):
         Policy.from_env({"PLANWATCH_RUN_BACKOFF_S": "-1"})
+
+
+def test_a_probe_that_hangs_does_not_hold_up_the_loop(tmp_path: Path) -> None:
+    """A client library can wait on a broker that died under it: the exit is seen anyway."""
+    said: list[str] = []
+    sup = Supervisor(tmp_path / "logs", {}, FAST, say=said.append)
+    started = lives(tmp_path, "broker")
+    up = tmp_path / "broker.up"
+    hang, release = threading.Event(), threading.Event()
+
+    def probe() -> bool:
+        if hang.is_set():
+            release.wait(60)  # stands for a metadata request that never returns
+        return up.exists()
+
+    part = sup.add(ServiceSpec("broker", launch=started.launch, ready=probe))
+    try:
+        run_until(sup, lambda: part.state == State.READY)
+        hang.set()
+        time.sleep(5.1)  # the next probe of a ready part starts, and hangs
+        for _ in range(5):
+            sup.step()
+            time.sleep(0.02)
+        assert part.asking is not None and part.asking.answer is None  # still asking
+        assert part.pid is not None
+        os.kill(part.pid, signal.SIGKILL)
+        begun = time.monotonic()
+        run_until(sup, lambda: part.state == State.BACKOFF, timeout=2)
+        assert time.monotonic() - begun < 1
+        assert said[-1].startswith("broker exited (killed by SIGKILL)")
+    finally:
+        release.set()
+        sup.stop_all()
