@@ -210,8 +210,10 @@ def run_stack(options: RunOptions, console: Console | None = None) -> int:
                 console.print(f"[green]demo loaded:[/green] {summary}")
 
     code = 0
+    mailbox_started = False
     try:
         mailbox.start()
+        mailbox_started = True
         console.print("starting the broker (Apache Kafka), ingest, evaluator, alerts and board …")
         supervisor.run(on_all_ready=all_ready)
         console.print(f"\nstopping ({stop.first}) …")
@@ -224,7 +226,8 @@ def run_stack(options: RunOptions, console: Console | None = None) -> int:
     finally:
         # any further signal is recorded, not raised: the cleanup always runs to its end
         supervisor.stop_all()
-        mailbox.stop()
+        if mailbox_started:
+            mailbox.stop()
         console.print("stopped.")
     return code
 

@@ -17,11 +17,13 @@ everything it started. The rules are the ones operators know from supervisord or
 - stopping sends SIGTERM to each group in reverse start order, waits, then SIGKILLs what is
   left of the group; calling it again does nothing.
 
-Written here rather than taken from supervisord or circus: supervisord is a daemon of its own
-with an INI file and XML-RPC, gives up on a program only when it fails before ``startsecs`` and
-then leaves the others running, and knows no readiness probe; circus is similar and barely kept.
-The stack needs ordering on the broker's readiness and one foreground command, which is this
-module.
+Written here rather than taken from PyPI's supervisors: supervisord (``supervisor``) is a daemon
+of its own with an INI file and XML-RPC, gives up on a program only when it fails before
+``startsecs`` and then leaves the others running (stopping the rest needs an event listener),
+and knows neither readiness probes nor an order of dependencies; circus has the same model over
+ZeroMQ; honcho runs a Procfile and stops everything when one process exits, without restarts.
+The stack needs restarts, ordering on the broker's readiness and one foreground command: this
+module, about 300 lines.
 """
 
 from __future__ import annotations
