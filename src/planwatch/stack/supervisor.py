@@ -23,7 +23,7 @@ of its own with an INI file and XML-RPC, gives up on a program only when it fail
 and knows neither readiness probes nor an order of dependencies; circus has the same model over
 ZeroMQ; honcho runs a Procfile and stops everything when one process exits, without restarts.
 The stack needs restarts, ordering on the broker's readiness and one foreground command: this
-module, about 300 lines.
+module.
 """
 
 from __future__ import annotations
