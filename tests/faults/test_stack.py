@@ -293,8 +293,8 @@ def kill_under_push(stack: RunningStack, part: str, tag: str) -> tuple[list[Figu
     assert len(push.accepted) < len(figures), "the push ended before the kill"
     took = stack.wait_restarted(part, pid)
     print(f"{part}: ready again {took:.1f} s after the kill")
-    # the broker is a JVM: its start alone took 16-26 s on this 2-core machine shared with
-    # other builds (load 8-10); the stack starts it again at once, readiness is its own
+    # the broker is a JVM: it served again 26-39 s after the kill on this 2-core machine shared
+    # with other builds (load 8-15); the stack starts it again at once, readiness is its own
     bound = BROKER_READY_WITHIN_S if part == "broker" else RESTARTED_WITHIN_S
     assert took < bound, f"{part} ready again after {took:.1f} s"
     assert f"{part} exited (killed by SIGKILL)" in stack.output()
