@@ -391,3 +391,22 @@ def test_a_part_that_keeps_crashing_stops_the_stack(tmp_path: Path) -> None:
         assert_nothing_left(stack, every_part_seen=False)
     finally:
         stack.kill_everything()
+
+
+def test_the_supervisor_killed_leaves_no_part_behind(tmp_path: Path) -> None:
+    """SIGKILL of ``planwatch run`` itself: the kernel sends each part SIGTERM (its
+    parent-death signal), so none keeps its port for the next ``make run``."""
+    stack = RunningStack(tmp_path)
+    try:
+        stack.wait_ready()
+        assert set(stack.status()) == set(PARTS)
+        stack.proc.kill()
+        assert stack.proc.wait(timeout=10) == -signal.SIGKILL
+        wait_until(
+            lambda: not [p for p in stack.seen_pids if running(p)],
+            60,
+            lambda: f"processes left: {[p for p in stack.seen_pids if running(p)]}",
+        )
+        assert_nothing_left(stack)
+    finally:
+        stack.kill_everything()

@@ -23,7 +23,13 @@ from planwatch.stack.broker import (
     kafka_version,
 )
 from planwatch.stack.mailbox import LocalMailbox
-from planwatch.stack.supervisor import ChildFailing, Policy, ServiceSpec, Supervisor
+from planwatch.stack.supervisor import (
+    ChildFailing,
+    Policy,
+    ServiceSpec,
+    Supervisor,
+    orphan_guard,
+)
 
 __all__ = ["RunOptions", "StopSignals", "run_stack"]
 
@@ -183,6 +189,7 @@ def run_stack(options: RunOptions, console: Console | None = None) -> int:
         controller_port=o.controller_port,
         host=o.host,
         log_path=data_dir / "logs" / "broker.log",
+        command_prefix=orphan_guard(),
     )
     mailbox = LocalMailbox(data_dir / "mailbox", o.smtp_port, o.host)
     supervisor = Supervisor(

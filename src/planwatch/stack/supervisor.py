@@ -15,7 +15,8 @@ everything it started. The rules are the ones operators know from supervisord or
   and a part that has lost its readiness while it is running is waited for, not restarted. A
   part that never becomes ready while its dependencies are (``ready_timeout_s``) is restarted.
 - stopping sends SIGTERM to each group in reverse start order, waits, then SIGKILLs what is
-  left of the group; calling it again does nothing.
+  left of the group; calling it again does nothing. Should the supervisor itself be killed,
+  each child gets SIGTERM from the kernel (``orphan_guard``), so none keeps its port.
 
 Written here rather than taken from PyPI's supervisors: supervisord (``supervisor``) is a daemon
 of its own with an INI file and XML-RPC, gives up on a program only when it fails before
@@ -28,8 +29,10 @@ module.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -52,6 +55,7 @@ __all__ = [
     "Supervisor",
     "exit_cause",
     "http_ready",
+    "orphan_guard",
 ]
 
 
@@ -138,6 +142,20 @@ class ServiceSpec:
         if self.ready_url is not None:
             return http_ready(self.ready_url)
         return lambda: True
+
+
+@functools.cache
+def orphan_guard() -> tuple[str, ...]:
+    """The command prefix that makes a child receive SIGTERM when the supervisor dies, even by
+    SIGKILL (Linux's parent-death signal, through util-linux ``setpriv``); empty elsewhere."""
+    if sys.platform != "linux" or shutil.which("setpriv") is None:
+        return ()
+    prefix = ("setpriv", "--pdeathsig", "TERM", "--")
+    try:
+        works = subprocess.run([*prefix, "true"], capture_output=True, timeout=10).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        works = False
+    return prefix if works else ()
 
 
 def exit_cause(code: int) -> str:
@@ -267,7 +285,7 @@ class Supervisor:
             assert spec.module is not None, f"{spec.name}: neither a module nor a launcher"
             with child.log_path.open("ab") as log:
                 child.proc = subprocess.Popen(
-                    [sys.executable, "-m", spec.module],
+                    [*orphan_guard(), sys.executable, "-m", spec.module],
                     env={**os.environ, **self.base_env, **spec.env},
                     stdout=log,
                     stderr=subprocess.STDOUT,
