@@ -324,8 +324,8 @@ class Supervisor:
                     if child.state == State.BACKOFF:
                         child.restarts += 1
                         self.say(
-                            f"restarting {child.spec.name} (restart {child.restarts}; it had "
-                            f"{child.last_cause})"
+                            f"restarting {child.spec.name} (restart {child.restarts} since the "
+                            f"stack started; last exit: {child.last_cause})"
                         )
                     self._launch(child)
                 continue

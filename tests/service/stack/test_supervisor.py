@@ -95,7 +95,10 @@ def test_a_killed_part_is_restarted_and_the_cause_logged(tmp_path: Path) -> None
         run_until(sup, lambda: part.state == State.READY and part.pid != first)
         assert part.restarts == 1
         assert said[0].startswith("worker exited (killed by SIGKILL); restarting in 0.05 s")
-        assert "restarting worker (restart 1; it had killed by SIGKILL)" in said
+        assert (
+            "restarting worker (restart 1 since the stack started; last exit: killed by SIGKILL)"
+            in said
+        )
         status = json.loads((tmp_path / "s.json").read_text())["parts"]["worker"]
         assert status == {
             "pid": part.pid,
