@@ -1,6 +1,6 @@
 """The whole pipeline as users drive it: `planwatch run`, a bureau pushes a file, an agency is told.
 
-Everything is real and on loopback: the Tansu broker, ingest, the faust evaluator, alerts with
+Everything is real and on loopback: Apache Kafka, ingest, the faust evaluator, alerts with
 the local SMTP mailbox, the embedded time-series store and the board.
 """
 
@@ -33,7 +33,7 @@ class Stack:
         self.data_dir = data_dir
         self.ports = {
             name: free_port()
-            for name in ("broker", "ingest", "alerts", "evaluator", "board", "smtp")
+            for name in ("broker", "controller", "ingest", "alerts", "evaluator", "board", "smtp")
         }
         exe = Path(sys.executable).with_name("planwatch")
         args = [str(exe), "run", "--data-dir", str(data_dir)]

@@ -21,7 +21,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
@@ -367,7 +367,17 @@ def period_ns(period: str) -> int:
     return int(datetime(end.year, end.month, end.day, tzinfo=UTC).timestamp()) * 1_000_000_000
 
 
-def assert_assessed_once(pipeline: Pipeline, accepted: list[Figure], timeout: float = 120) -> None:
+class Readable(Protocol):
+    """What the counts read: a ``Pipeline``, or ``planwatch run`` in test_stack.py."""
+
+    def stored(
+        self, measurement: str, field: str, indicators: set[str]
+    ) -> list[tuple[str, int, Any]]: ...
+
+    def logs(self, last: str = "evaluator", lines: int = 30) -> str: ...
+
+
+def assert_assessed_once(pipeline: Readable, accepted: list[Figure], timeout: float = 120) -> None:
     """Every accepted figure stored once, as sent and as its first vintage, and assessed once."""
     expected = {(f.indicator_id, period_ns(f.period)): f for f in accepted}
     assert len(expected) == len(accepted), "the workload repeats a figure"
