@@ -6,28 +6,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from planwatch.domain.model import one_line
+from planwatch.domain.status import STATUS_INFO
 
 __all__ = ["render_digest"]
 
 _STATUS = {
-    "zh": {
-        "achieved": "已达标",
-        "on_track": "进度正常",
-        "needs_acceleration": "需加快进度",
-        "limited_progress": "进展有限",
-        "deterioration": "出现倒退",
-        "no_data": "暂无数据",
-        "overdue": "数据逾期未报",
-    },
-    "en": {
-        "achieved": "achieved",
-        "on_track": "on track",
-        "needs_acceleration": "needs acceleration",
-        "limited_progress": "limited progress",
-        "deterioration": "deterioration",
-        "no_data": "no data",
-        "overdue": "data overdue",
-    },
+    "zh": {s.value: i.zh for s, i in STATUS_INFO.items()},
+    "en": {s.value: i.en for s, i in STATUS_INFO.items()},
 }
 _KIND = {
     "zh": {"firing": "预警", "resolved": "已恢复", "repeat": "仍未改善", "escalation": "升级提醒"},

@@ -16,6 +16,7 @@ from planwatch.domain.assessment import assess
 from planwatch.domain.assessment_model import Observation
 from planwatch.domain.model import CatalogEntry, Plan
 from planwatch.domain.periods import Period, PeriodKind, parse_period
+from planwatch.domain.status import STATUS_INFO
 from planwatch_board.ports import Row, SeriesReader
 
 __all__ = [
@@ -30,26 +31,11 @@ __all__ = [
     "planned_path",
 ]
 
-# one colour per status, shared by the overview badges and the chart (colour-blind-safe order:
-# green → yellow → orange → red, grey for no data, purple for a missing figure)
-STATUS_COLOURS = {
-    "achieved": "#1a7f37",
-    "on_track": "#2da44e",
-    "needs_acceleration": "#d4a72c",
-    "limited_progress": "#e16f24",
-    "deterioration": "#cf222e",
-    "no_data": "#8c959f",
-    "overdue": "#8250df",
-}
-STATUS_ZH = {
-    "achieved": "已达标",
-    "on_track": "进度正常",
-    "needs_acceleration": "需加快",
-    "limited_progress": "进展有限",
-    "deterioration": "倒退",
-    "no_data": "暂无数据",
-    "overdue": "数据逾期",
-}
+# one colour and Chinese name per status (planwatch.domain.status), shared by the overview
+# badges and the chart, in the order of the progress bands
+_ORDER = sorted(STATUS_INFO, key=lambda s: (STATUS_INFO[s].code < 0, -STATUS_INFO[s].code))
+STATUS_COLOURS = {s.value: STATUS_INFO[s].colour for s in _ORDER}
+STATUS_ZH = {s.value: STATUS_INFO[s].zh for s in _ORDER}
 
 Point2 = tuple[float, float]  # (decimal year, value)
 

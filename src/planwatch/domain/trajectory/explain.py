@@ -3,21 +3,14 @@
 from __future__ import annotations
 
 from planwatch.domain.assessment_model import TierResult
-from planwatch.domain.events import Status
+from planwatch.domain.status import STATUS_INFO
 from planwatch.domain.trajectory.numbers import format_number as _num
 from planwatch.domain.trajectory.numbers import format_target
 
 __all__ = ["explain", "explain_no_data"]
 
-_STATUS_ZH = {
-    Status.ACHIEVED: "已达标",
-    Status.ON_TRACK: "进度正常",
-    Status.NEEDS_ACCELERATION: "需加快进度",
-    Status.LIMITED_PROGRESS: "进展有限",
-    Status.DETERIORATION: "出现倒退",
-    Status.NO_DATA: "暂无足够数据",
-}
-_STATUS_EN = {s: s.value.replace("_", " ").capitalize() for s in _STATUS_ZH}
+_STATUS_ZH = {s: i.zh for s, i in STATUS_INFO.items()}
+_STATUS_EN = {s: i.en.capitalize() for s, i in STATUS_INFO.items()}
 _TIER_ZH = {"binding": "约束值", "expected": "预期值"}
 _TIER_EN = {"binding": "binding target", "expected": "expected target"}
 
