@@ -43,7 +43,8 @@ def test_planned_is_the_baseline_at_the_baseline_year_and_the_target_at_the_targ
 ) -> None:
     target = level(b, v, y0, y0 + span, Direction.HIGHER)
     config = AssessmentConfig(planned_path=path)
-    at_base = assess(target, [one(str(y0), b)], FAR, config).years[0].tiers["none"]
+    early = date(y0 + 1, 1, 1)  # the target year still open
+    at_base = assess(target, [one(str(y0), b)], early, config).years[0].tiers["none"]
     assert at_base.planned == pytest.approx(b)
     at_target = assess(target, [one(str(y0 + span), v)], FAR, config).years[0].tiers["none"]
     assert at_target.planned == pytest.approx(v)
