@@ -11,6 +11,7 @@ import io
 from collections.abc import Iterator
 
 from planwatch.catalog import Catalog
+from planwatch.domain.kinds import first_owed_year
 from planwatch.domain.model import CatalogEntry, Frequency
 from planwatch_ingest.rules import fold_name
 
@@ -31,7 +32,8 @@ COLUMNS = (
 
 
 def _periods(entry: CatalogEntry, year: int | None) -> Iterator[str]:
-    years = range(entry.first_year, entry.last_year + 1) if year is None else [year]
+    # a rank gain also owes the rank of the plan's start year, which it is counted from
+    years = range(first_owed_year(entry), entry.last_year + 1) if year is None else [year]
     for y in years:
         # Figures are year to date: Q4 and December are the full year, listed once as YYYY.
         if entry.frequency is Frequency.QUARTERLY:

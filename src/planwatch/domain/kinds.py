@@ -38,11 +38,12 @@ def accepts_year_to_date(entry: _Kinded) -> bool:
     return frequency is not Frequency.ANNUAL or entry.kind in YEAR_TO_DATE_KINDS
 
 
-def year_to_date_refusal(entry: _Kinded, period: str) -> str:
-    """Why a year-to-date ``period`` of ``entry`` is refused (``accepts_year_to_date`` False)."""
+def year_to_date_refusal(kind: Kind, period: str) -> str:
+    """Why a year-to-date ``period`` of an entry of ``kind`` is refused (for an entry that
+    ``accepts_year_to_date`` refuses)."""
     return (
-        f"{period} is a year-to-date period, but this annual indicator ({entry.kind.value}) "
-        "is reported for the full year only: send YYYY"
+        f"{period} is a year-to-date period, but this annual indicator ({kind.value}) is "
+        "reported for the full year only: send YYYY"
     )
 
 
