@@ -192,6 +192,8 @@ def _final_tiers(
     if row is None:
         return {g.key: missing(g) for g in goals}
     upto = [p for p in points if p[0] <= row[0]]  # later figures play no part
+    if plan.base is None and plan.measure != PLACES_GAINED and plan.family in (LEVEL, BAND):
+        base = (upto[0][0], upto[0][1]) if len(upto) > 1 else None  # the first figure, as then
     opened = _year_tiers(plan, year, goals, upto, base, config)
     tol = plan.tolerance_pct if plan.tolerance_pct is not None else config.maintain_tolerance_pct
     x = row[1]
