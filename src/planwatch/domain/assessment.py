@@ -347,7 +347,8 @@ def assess_rows(
             judged = Reported(raw[4], raw[1], row[1], plan.measure, plan.start)
     missing_in = None
     if head.status is Status.NO_DATA and head.method == "none":
-        missing_in = gap_year if gap_year is not None else _lacking(head_year.year, rows)
+        done = _complete(head_year.year, rows, as_of, lag)
+        missing_in = gap_year if gap_year is not None else _lacking(head_year.year, rows, done)
     zh, en = explain(head, plan.unit, latest, plan.target_text, judged, missing_in)
     known = gap_year is None or last[2] < gap_year
     return Assessment(
@@ -374,9 +375,9 @@ def assess_rows(
     )
 
 
-def _lacking(year: int, rows: list[Row]) -> int | None:
-    """The target year itself when its figure is lacking while a later one is in."""
-    return year if full_year(rows, year) is None and rows[-1][2] >= year else None
+def _lacking(year: int, rows: list[Row], done: bool) -> int | None:
+    """The target year itself when it is over (or a later figure is in) without its figure."""
+    return year if full_year(rows, year) is None and (done or rows[-1][2] >= year) else None
 
 
 def _reported(plan: Plan, raw: Row, points: list[Row], gap_year: int | None) -> Reported:
