@@ -122,8 +122,10 @@ def _year_tiers(
     points: list[Row],
     base: tuple[float, float] | None,
     config: AssessmentConfig,
+    project: bool = True,
 ) -> dict[str, TierResult]:
-    """The progress verdict of each goal of ``year`` from ``points`` (the figures so far)."""
+    """The progress verdict of each goal of ``year`` from ``points`` (the figures so far);
+    ``project``: carry the trend to the year (not for a final verdict, which drops it)."""
     last = points[-1]
     tol = plan.tolerance_pct if plan.tolerance_pct is not None else config.maintain_tolerance_pct
     tiers: dict[str, TierResult] = {}
@@ -133,7 +135,11 @@ def _year_tiers(
             for g in goals:
                 tiers[g.key] = baseline_only(g, last[1], plan.sign)
             return tiers
-        projected = projection(points, year, config.projection_window, plan.compound_trend)
+        projected = (
+            projection(points, year, config.projection_window, plan.compound_trend)
+            if project
+            else None
+        )
         compound = config.planned_path == "compound" and plan.compound_trend
         for g in goals:
             met_at = reach(g, plan.sign, tol)
@@ -191,10 +197,11 @@ def _final_tiers(
     row = full_year(points, year)
     if row is None:
         return {g.key: missing(g) for g in goals}
-    upto = [p for p in points if p[0] <= row[0]]  # later figures play no part
+    # later figures play no part
+    upto = points if row is points[-1] else [p for p in points if p[0] <= row[0]]
     if plan.base is None and plan.measure != PLACES_GAINED and plan.family in (LEVEL, BAND):
         base = (upto[0][0], upto[0][1]) if len(upto) > 1 else None  # the first figure, as then
-    opened = _year_tiers(plan, year, goals, upto, base, config)
+    opened = _year_tiers(plan, year, goals, upto, base, config, project=False)
     tol = plan.tolerance_pct if plan.tolerance_pct is not None else config.maintain_tolerance_pct
     x = row[1]
     for g in goals:

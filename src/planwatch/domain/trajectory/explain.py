@@ -4,7 +4,7 @@ gap, projection and the pace still needed; for a complete year, the final verdic
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from planwatch.domain.assessment_model import TierResult
 from planwatch.domain.status import STATUS_INFO, Status
@@ -23,13 +23,13 @@ def _unit_en(unit: str) -> str:
     return unit if unit in ("%", "") else " " + unit
 
 
-@dataclass(frozen=True, slots=True)
-class Reported:
+class Reported(NamedTuple):
     """A figure as the bureau sent it, and what the kind measures from it.
 
     ``measure`` is the plan's measured series: ``values`` (the figure itself),
     ``running_total`` (``measured`` is the total since the plan start) or ``places_gained``
-    (the figure is a rank, ``measured`` the places gained since ``start``).
+    (the figure is a rank, ``measured`` the places gained since ``start``). A named tuple:
+    one is built for every assessment.
     """
 
     period: str
