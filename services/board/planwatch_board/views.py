@@ -16,7 +16,7 @@ from planwatch.domain.assessment import assess
 from planwatch.domain.assessment_model import Observation
 from planwatch.domain.model import CatalogEntry, Kind, Plan
 from planwatch.domain.periods import Period, PeriodKind, parse_period
-from planwatch.domain.status import STATUS_INFO
+from planwatch.domain.status import STATUS_INFO, Status
 from planwatch_board.ports import Row, SeriesReader
 
 __all__ = [
@@ -32,10 +32,9 @@ __all__ = [
 ]
 
 # one colour and Chinese name per status (planwatch.domain.status), shared by the overview
-# badges and the chart, in the order of the progress bands
-_ORDER = sorted(STATUS_INFO, key=lambda s: (STATUS_INFO[s].code < 0, -STATUS_INFO[s].code))
-STATUS_COLOURS = {s.value: STATUS_INFO[s].colour for s in _ORDER}
-STATUS_ZH = {s.value: STATUS_INFO[s].zh for s in _ORDER}
+# badges and the chart, best to worst as the statuses are listed
+STATUS_COLOURS = {s.value: STATUS_INFO[s].colour for s in Status}
+STATUS_ZH = {s.value: STATUS_INFO[s].zh for s in Status}
 
 Point2 = tuple[float, float]  # (decimal year, value)
 _COUNTED_FROM_START = (Kind.CUMULATIVE, Kind.RANKING_CHANGE)
