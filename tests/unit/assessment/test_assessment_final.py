@@ -89,7 +89,7 @@ CASES = [
     # --- rank gains: from the start-year rank, the rank shown -----------------------------------
     # 000 “2025年,综合科技创新水平全国排名提升1位” (from 2024)
     ("gsbase-innovation-rank-gain", obs(("2024", 27), ("2025", 26)), date(2026, 2, 1), None, A,
-     "2025年排名第26位，较2024年提升1位"),
+     "已达标：2025年目标提升1位，2025年排名第26位，较2024年提升1位"),
     ("gsbase-innovation-rank-gain", obs(("2024", 27), ("2025", 27)), date(2026, 2, 1), None, N,
      "2025年排名第27位，与2024年持平"),
     ("gsbase-innovation-rank-gain", obs(("2025", 26)), date(2026, 2, 1), None, Status.NO_DATA,

@@ -90,10 +90,14 @@ def explain(
     ue = _unit_en(unit)
     year = head.year
     target = _target(head, unit, target_text)
-    zh = f"{_STATUS_ZH[head.status]}：{year}年{_TIER_ZH.get(head.tier or '', '目标')}{target}{unit}"
+    gain_zh, gain_en = ("提升", "up ") if latest.measure == "places_gained" else ("", "")
+    zh = (
+        f"{_STATUS_ZH[head.status]}：{year}年{_TIER_ZH.get(head.tier or '', '目标')}"
+        f"{gain_zh}{target}{unit}"
+    )
     en = (
-        f"{_STATUS_EN[head.status]}: {_TIER_EN.get(head.tier or '', 'target')} {target}{ue} "
-        f"by {year}"
+        f"{_STATUS_EN[head.status]}: {_TIER_EN.get(head.tier or '', 'target')} "
+        f"{gain_en}{target}{ue} by {year}"
     )
     if missing is not None:
         zh += f"，缺少{missing}年数据"
