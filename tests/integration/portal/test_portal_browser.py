@@ -296,9 +296,11 @@ def test_a_bureau_reports_through_the_portal(portal: Portal, browser: Any, tmp_p
     period.send_keys("2024")
     go(browser, browser.find_element(by("CSS_SELECTOR"), "button[value=check]"))
     assert "修订第1版（原值57%），成为第2版" in browser.page_source
+    check_page(browser, "preview-revision", tmp_path)
     go(browser, browser.find_element(by("CSS_SELECTOR"), "button[value=submit]"))
     assert "修订 1 条" in browser.page_source
     assert "第2版，替换第1版的 57%" in browser.page_source
+    check_page(browser, "receipt-revision", tmp_path)
 
     # The history keeps every vintage.
     go(browser, browser.find_element(by("LINK_TEXT"), "报送记录"))
