@@ -227,8 +227,13 @@ def create_app(
                 answer.status,
             )
         rows = preview_rows(answer.body, catalog)
+        # One submission per preview: sending its form twice (a double click, Back and send
+        # again) replays the first answer; a new preview is a new submission.
+        nonce = secrets.token_urlsafe(16)
         return page(
-            request, "preview.html", {"answer": answer.body, "rows": rows, "origin": origin}
+            request,
+            "preview.html",
+            {"answer": answer.body, "rows": rows, "origin": origin, "nonce": nonce},
         )
 
     @app.post("/fill", response_class=HTMLResponse)
@@ -324,7 +329,10 @@ def create_app(
         if form.get("action") != "submit":
             return await show_preview(request, await client(request).preview_rows(key, rows), "")
         body = orjson.dumps(rows, option=orjson.OPT_SORT_KEYS)
-        idempotency = hashlib.sha256(who["owner"].encode() + b"\n" + body).hexdigest()
+        nonce = str(form.get("nonce") or secrets.token_urlsafe(16)).encode()
+        idempotency = hashlib.sha256(
+            who["owner"].encode() + b"\n" + nonce + b"\n" + body
+        ).hexdigest()
         answer = await client(request).submit(key, rows, f"portal-{idempotency[:40]}")
         if answer.status == 202:
             result = answer.body

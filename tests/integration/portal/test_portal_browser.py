@@ -317,6 +317,23 @@ def test_a_bureau_reports_through_the_portal(portal: Portal, browser: Any, tmp_p
     assert "全部报送（5条）" in history and "第2版（修订）" in history
     check_page(browser, "history", tmp_path)
 
+    # Back to 57 for 2024: the same rows as a submission before, yet a new revision (vintage 3).
+    go(browser, browser.find_element(by("LINK_TEXT"), "待报送"))
+    browser.find_element(by("NAME"), "v|baiyin-tech-progress-contribution|白银市|2025").send_keys(
+        "58.5"
+    )
+    go(
+        browser,
+        browser.find_element(by("CSS_SELECTOR"), "form[action='/fill'] button[type=submit]"),
+    )
+    for name, text in (("r1-period", "2024"), ("r1-value", "57")):
+        cell = browser.find_element(by("ID"), name)
+        cell.clear()
+        cell.send_keys(text)
+    go(browser, browser.find_element(by("CSS_SELECTOR"), "button[value=check]"))
+    go(browser, browser.find_element(by("CSS_SELECTOR"), "button[value=submit]"))
+    assert "第3版，替换第2版的 57.4%" in browser.page_source
+
     # Signing out ends the session: the pages ask for the key again.
     go(browser, browser.find_element(by("CSS_SELECTOR"), "header form button"))
     browser.get(portal.url + "/history")
