@@ -116,12 +116,12 @@ def test_behind_plan_then_back_on_track(stack: Stack, tmp_path: Path) -> None:
     out = push(stack, tmp_path, [("2024", 150), ("2025", 155)])
     assert "2" in out
     wait_until(
-        lambda: any("180" in m.get_body().get_content() for m in stack.mails()),
+        lambda: any("180" in m.get_body(("plain",)).get_content() for m in stack.mails()),
         what="the alert e-mail",
     )
-    mail = next(m for m in stack.mails() if INDICATOR in m.get_body().get_content())
+    mail = next(m for m in stack.mails() if INDICATOR in m.get_body(("plain",)).get_content())
     assert "预警" in mail["Subject"]
-    assert "全社会研究与试验发展(R&D)经费投入达到180亿元" in mail.get_body().get_content()
+    assert "全社会研究与试验发展(R&D)经费投入达到180亿元" in mail.get_body(("plain",)).get_content()
 
     store = EmbeddedSeriesStore(stack.data_dir / "timeseries.db")
     observed = store.query("observation", {"indicator_id": INDICATOR})
@@ -136,7 +136,7 @@ def test_behind_plan_then_back_on_track(stack: Stack, tmp_path: Path) -> None:
     push(stack, tmp_path, [("2025", 181)])
     wait_until(lambda: alerts(stack)[0]["state"] == "resolved", what="the alert to resolve")
     wait_until(
-        lambda: any("已恢复" in m.get_body().get_content() for m in stack.mails()),
+        lambda: any("已恢复" in m.get_body(("plain",)).get_content() for m in stack.mails()),
         timeout=90,
         what="the resolve notice",
     )

@@ -1,6 +1,6 @@
 """The whole pipeline as separate real processes, for tests that break one part of it.
 
-``Pipeline`` starts, on loopback ports of its own: the Tansu broker, ``planwatch_ingest``,
+``Pipeline`` starts, on loopback ports of its own: the Apache Kafka broker, ``planwatch_ingest``,
 ``planwatch_evaluator``, ``planwatch_alerts`` and an aiosmtpd server, sharing one data dir (the
 key store, the ingest ledger, the alerts database and, unless ``store`` is a v2-write server, the
 embedded time-series store). Each part can be killed, stopped and restarted on its own.
@@ -32,10 +32,10 @@ from planwatch.stack.run import TOPIC_PARTITIONS
 from planwatch.tsstore import EmbeddedSeriesStore
 from support.alert_events import write_routes
 from support.influx import V2WriteServer
+from support.kafka import KafkaNode, create_topics, new_broker
 from support.net import free_port
 from support.services import ServiceProcess
 from support.smtp import SmtpServer
-from support.tansu import TansuBroker, create_topics
 from support.waiting import wait_until
 
 __all__ = [
@@ -124,7 +124,7 @@ def workload(figures: int, alerts: int = 3, tag: str = "f") -> tuple[list[Figure
 class Pipeline:
     root: Path
     store: V2WriteServer | None = None  # None: the embedded store in the data dir
-    broker: TansuBroker = field(default_factory=TansuBroker)
+    broker: KafkaNode = field(default_factory=new_broker)
     smtp: SmtpServer = field(default_factory=SmtpServer)
     services: dict[str, ServiceProcess] = field(default_factory=dict)
     ports: dict[str, int] = field(default_factory=dict)
@@ -225,12 +225,11 @@ class Pipeline:
             create_topics(self.broker.bootstrap, [str(topic)], partitions=partitions)
 
     def restart_broker(self, down_s: float = 0.0) -> None:
-        """Stop the broker (Tansu keeps nothing), wait, start it empty and recreate the topics,
-        as an operator's deployment does."""
-        self.broker.stop()
+        """SIGKILL the broker (a crash: nothing flushed or handed over), wait, start it again on
+        its log; the topics, records, offsets and groups on disk come back with it."""
+        self.broker.kill()
         time.sleep(down_s)
         self.broker.start()
-        self.create_topics()
 
     def stop(self) -> None:
         for service in self.services.values():

@@ -1,6 +1,6 @@
 """Break one part of the running pipeline; count that nothing accepted is lost or doubled.
 
-Each test starts the real processes (Tansu, ingest, evaluator, alerts, an SMTP server; see
+Each test starts the real processes (Apache Kafka, ingest, evaluator, alerts, an SMTP server; see
 ``pipeline.py``), pushes a known set of figures with unique submission ids through ingest's
 HTTP API, injects its fault, and ends with the same two counts:
 
@@ -96,8 +96,9 @@ def test_alerts_killed_while_delivering_and_restarted(pipeline: Pipeline) -> Non
     assert tries[-1] == 2
 
 
-def test_broker_restarted_empty_during_a_push(pipeline: Pipeline) -> None:
-    """Tansu keeps nothing across a restart: what got a 202 comes back from ingest's ledger."""
+def test_broker_killed_during_a_push(pipeline: Pipeline) -> None:
+    """SIGKILL of the broker mid-push, started again on its log 2 s later: what got a 202 is
+    assessed once (ingest's ledger holds it while the broker is down)."""
     figures, lagging = workload(2000, tag="br")
     # 20 requests at least 0.1 s apart: the restart comes with two thirds still to send
     push = pipeline.push_in_background(figures, batch=100, pause_s=0.1)
@@ -108,8 +109,6 @@ def test_broker_restarted_empty_during_a_push(pipeline: Pipeline) -> None:
     assert accepted == figures
     assert_assessed_once(pipeline, accepted, timeout=180)
     assert_mailed_once(pipeline, lagging)
-    # ingest saw the empty broker and put its ledger back on the topic
-    assert metric(pipeline, "ingest", "planwatch_ingest_broker_restores") >= 1
 
 
 def test_time_series_store_down_for_30_seconds(tmp_path: Path, influx_v2_write) -> None:

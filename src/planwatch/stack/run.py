@@ -14,7 +14,7 @@ from types import FrameType
 from rich.console import Console
 
 from planwatch.domain.events import Topics
-from planwatch.stack.broker import EmbeddedBroker, create_topics
+from planwatch.stack.broker import KafkaNode, KafkaUnavailable, create_topics, kafka_version
 from planwatch.stack.mailbox import LocalMailbox
 from planwatch.stack.supervisor import ServiceSpec, Supervisor
 
@@ -34,6 +34,7 @@ class RunOptions:
     data_dir: Path
     host: str = "127.0.0.1"
     broker_port: int = 19092
+    controller_port: int = 19093
     ingest_port: int = 8080
     alerts_port: int = 8082
     evaluator_port: int = 8083
@@ -55,6 +56,7 @@ def _raise_stop(signum: int, frame: FrameType | None) -> None:
 def _ports(o: RunOptions) -> list[int]:
     return [
         o.broker_port,
+        o.controller_port,
         o.ingest_port,
         o.alerts_port,
         o.evaluator_port,
@@ -93,13 +95,19 @@ def _specs(o: RunOptions) -> list[ServiceSpec]:
                 "PLANWATCH_ALERTS_PORT": str(o.alerts_port),
                 "PLANWATCH_ALERTS_SMTP_HOST": o.host,
                 "PLANWATCH_ALERTS_SMTP_PORT": str(o.smtp_port),
+                # the answer links of the e-mails, and the board's reading of the answers
+                "PLANWATCH_ALERTS_PUBLIC_URL": f"{url}:{o.alerts_port}",
             },
         ),
         ServiceSpec(
             "board",
             "planwatch_board",
             f"{url}:{o.board_port}/healthz",
-            {"PLANWATCH_BOARD_HOST": o.host, "PLANWATCH_BOARD_PORT": str(o.board_port)},
+            {
+                "PLANWATCH_BOARD_HOST": o.host,
+                "PLANWATCH_BOARD_PORT": str(o.board_port),
+                "PLANWATCH_BOARD_ALERTS_URL": f"{url}:{o.alerts_port}",
+            },
         ),
         ServiceSpec(
             "portal",
@@ -136,11 +144,17 @@ def run_stack(options: RunOptions, console: Console | None = None) -> int:
         )
         return 1
     signal.signal(signal.SIGTERM, _raise_stop)
-    broker = EmbeddedBroker(o.host, o.broker_port, data_dir / "logs" / "broker.log")
+    broker = KafkaNode(
+        data_dir / "kafka",
+        port=o.broker_port,
+        controller_port=o.controller_port,
+        host=o.host,
+        log_path=data_dir / "logs" / "broker.log",
+    )
     mailbox = LocalMailbox(data_dir / "mailbox", o.smtp_port, o.host)
     supervisor = Supervisor(data_dir / "logs", env)
     try:
-        with console.status("starting the broker (Tansu) …"):
+        with console.status("starting the broker (Apache Kafka) …"):
             broker.start()
             create_topics(broker.bootstrap, [(str(t), n) for t, n in TOPIC_PARTITIONS.items()])
         mailbox.start()
@@ -161,6 +175,9 @@ def run_stack(options: RunOptions, console: Console | None = None) -> int:
     except (KeyboardInterrupt, _Stop):
         console.print("\nstopping …")
         return 0
+    except KafkaUnavailable as exc:
+        console.print(f"[red]cannot start Apache Kafka: {exc}[/red]")
+        return 1
     except (RuntimeError, TimeoutError) as exc:
         console.print(f"[red]{exc}[/red]")
         return 1
@@ -178,7 +195,10 @@ def _banner(console: Console, o: RunOptions, key: str, data_dir: Path, board_url
     console.print(f"  board      {board_url}/")
     console.print(f"  portal     http://{o.host}:{o.portal_port}/  (bureaus sign in with the key)")
     console.print(f"  indicator  {board_url}/indicators/<id>  (ids: planwatch catalog list)")
-    console.print(f"  broker     {o.host}:{o.broker_port} (Tansu, in memory)")
+    console.print(
+        f"  broker     {o.host}:{o.broker_port} (Apache Kafka {kafka_version()}, log in "
+        f"{data_dir / 'kafka'})"
+    )
     console.print(f"  mailbox    {data_dir / 'mailbox' / 'new'}  (alert e-mail, one file each)")
     console.print(f"  logs       {data_dir / 'logs'}")
     console.print(f"  API key    {key}")

@@ -15,9 +15,9 @@ from planwatch.catalog import default_catalog
 from planwatch.domain.events import DeadLetter, StatusChange, SubmissionEvent
 from planwatch.tsstore import EmbeddedSeriesStore
 from support.influx import InfluxDatabase
+from support.kafka import KafkaNode, create_topics
 from support.kafka_io import produce, read_topic
 from support.services import ServiceProcess, evaluator_process
-from support.tansu import TansuBroker, create_topics
 from support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
@@ -41,9 +41,9 @@ def event(period: str, value: float, vintage: int = 1) -> SubmissionEvent:
 
 
 @pytest.fixture
-def evaluator(tansu_broker: TansuBroker, tmp_path: Path) -> Iterator[ServiceProcess]:
+def evaluator(kafka_broker: KafkaNode, tmp_path: Path) -> Iterator[ServiceProcess]:
     process, _ = evaluator_process(
-        tansu_broker.bootstrap,
+        kafka_broker.bootstrap,
         tmp_path,
         {
             "PLANWATCH_EVALUATOR_OVERDUE_CHECK_S": "1",
@@ -58,11 +58,11 @@ def evaluator(tansu_broker: TansuBroker, tmp_path: Path) -> Iterator[ServiceProc
 
 def test_points_events_redelivery_dead_letters_and_restart(
     evaluator: ServiceProcess,
-    tansu_broker: TansuBroker,
+    kafka_broker: KafkaNode,
     tmp_path: Path,
     influxdb_v1_db: InfluxDatabase,
 ) -> None:
-    bootstrap = tansu_broker.bootstrap
+    bootstrap = kafka_broker.bootstrap
     store = EmbeddedSeriesStore(tmp_path / "timeseries.db")
     first, second = event("2024", 150), event("2025", 160)
     produce(bootstrap, "submissions", [(e.key, e.to_bytes()) for e in (first, second)])
@@ -152,12 +152,12 @@ def test_points_events_redelivery_dead_letters_and_restart(
     ],
 )
 def test_records_past_the_expected_offset_are_read_from_the_broker(
-    tansu_broker: TansuBroker, tmp_path: Path, committed: int
+    kafka_broker: KafkaNode, tmp_path: Path, committed: int
 ) -> None:
     """The committed offset of a partition lies past records no worker processed (faust can
     commit past records it left out of its stream): the changelog marker says which offset the
     state expects next, and the worker reads the records in between from the broker."""
-    bootstrap = tansu_broker.bootstrap
+    bootstrap = kafka_broker.bootstrap
     create_topics(bootstrap, ["submissions", CHANGELOG])
     figures = [event(str(year), 120 + 10 * i) for i, year in enumerate(range(2021, 2026))]
     partition = asyncio.run(commit_past(bootstrap, figures, committed))
