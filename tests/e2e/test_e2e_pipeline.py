@@ -33,7 +33,16 @@ class Stack:
         self.data_dir = data_dir
         self.ports = {
             name: free_port()
-            for name in ("broker", "controller", "ingest", "alerts", "evaluator", "board", "smtp")
+            for name in (
+                "broker",
+                "controller",
+                "ingest",
+                "alerts",
+                "evaluator",
+                "board",
+                "portal",
+                "smtp",
+            )
         }
         exe = Path(sys.executable).with_name("planwatch")
         args = [str(exe), "run", "--data-dir", str(data_dir)]
@@ -146,3 +155,5 @@ def test_behind_plan_then_back_on_track(stack: Stack, tmp_path: Path) -> None:
 
     page = httpx.get(f"{stack.url('board')}/indicators/{INDICATOR}", timeout=5)
     assert page.status_code == 200 and "<svg" in page.text and "进度正常" in page.text
+    portal = httpx.get(f"{stack.url('portal')}/login", timeout=5)  # the bureau portal is up too
+    assert portal.status_code == 200 and "报送密钥" in portal.text
