@@ -33,7 +33,16 @@ class Stack:
         self.data_dir = data_dir
         self.ports = {
             name: free_port()
-            for name in ("broker", "controller", "ingest", "alerts", "evaluator", "board", "smtp")
+            for name in (
+                "broker",
+                "controller",
+                "ingest",
+                "alerts",
+                "evaluator",
+                "board",
+                "portal",
+                "smtp",
+            )
         }
         exe = Path(sys.executable).with_name("planwatch")
         args = [str(exe), "run", "--data-dir", str(data_dir)]
