@@ -23,11 +23,10 @@ def run(
     alerts_port: int = typer.Option(8082, help="alerts service port"),
     evaluator_port: int = typer.Option(8083, help="evaluator health and metrics port"),
     board_port: int = typer.Option(8084, help="built-in board port"),
-    portal_port: int = typer.Option(8086, help="bureau portal port"),
+    portal_port: int = typer.Option(8086, help="bureaus' submission portal port"),
     smtp_port: int = typer.Option(2525, help="local mailbox (SMTP) port"),
 ) -> None:
-    """Run broker, ingest, evaluator, alerts, mailbox, board and portal in the
-    foreground.
+    """Run broker, ingest, evaluator, alerts, board, portal and mailbox in the foreground.
 
     A part that dies is restarted with back-off; one that keeps dying stops the stack. Any
     number of SIGINT, SIGTERM or SIGHUP stops every part, in reverse order, and waits for it.
