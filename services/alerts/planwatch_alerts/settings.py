@@ -6,10 +6,10 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings
 
 from planwatch.domain.events import Topics
-from planwatch.settings import CommonSettings
+from planwatch.settings import CommonSettings, settings_config
 
 __all__ = ["DEFAULT_ROUTES", "Settings"]
 
@@ -17,9 +17,7 @@ DEFAULT_ROUTES = Path(__file__).resolve().parents[3] / "deploy" / "alerts" / "ro
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_prefix="PLANWATCH_ALERTS_", env_file=".env", extra="ignore"
-    )
+    model_config = settings_config("PLANWATCH_ALERTS_")
 
     host: str = Field(default="127.0.0.1", description="address the API listens on")
     port: int = Field(default=8082, description="port of the API")
