@@ -7,17 +7,68 @@ apprise speaks DingTalk (``dingtalk://``), WeCom robots (``wecombot://``), gener
 from __future__ import annotations
 
 import smtplib
+import ssl
 from email.message import EmailMessage
 from email.utils import formatdate
+from pathlib import Path
+from typing import Literal
 
 from planwatch_alerts.ports import Delivery, DeliveryError
 
 __all__ = ["AppriseChannel", "EmailChannel", "channel_for"]
 
 
+SmtpSecurity = Literal["none", "starttls", "ssl"]
+
+
 class EmailChannel:
-    def __init__(self, host: str, port: int, sender: str, timeout: float = 10.0) -> None:
+    """E-mail through one SMTP relay: plain (port 25 inside a network), STARTTLS (587) or
+    implicit TLS (465), with a login when the relay asks for one. The relay's certificate is
+    checked against the system's authorities, or ``ca_file`` for a private one."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        sender: str,
+        timeout: float = 10.0,
+        *,
+        security: SmtpSecurity = "none",
+        username: str | None = None,
+        password: str | None = None,
+        ca_file: Path | None = None,
+    ) -> None:
         self.host, self.port, self.sender, self.timeout = host, port, sender, timeout
+        self.security, self.username, self.password = security, username, password
+        self.ca_file = ca_file
+
+    def connect(self) -> smtplib.SMTP:
+        """A session with the relay, encrypted and logged in as configured."""
+        context = ssl.create_default_context(cafile=self.ca_file) if self.ca_file else None
+        smtp: smtplib.SMTP
+        if self.security == "ssl":
+            context = context or ssl.create_default_context()
+            smtp = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context)
+        else:
+            smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+        try:
+            if self.security == "starttls":
+                # refused (SMTPNotSupportedError) when the relay does not offer it: never falls
+                # back to sending in clear text
+                smtp.starttls(context=context or ssl.create_default_context())
+            if self.username:
+                smtp.login(self.username, self.password or "")
+        except BaseException:
+            smtp.close()
+            raise
+        return smtp
+
+    def check(self) -> None:
+        """Connect, log in and say NOOP: raises what a delivery would meet."""
+        with self.connect() as smtp:
+            code, reply = smtp.noop()
+            if code != 250:
+                raise smtplib.SMTPResponseException(code, reply)
 
     def message(self, d: Delivery) -> EmailMessage:
         msg = EmailMessage()
@@ -33,7 +84,7 @@ class EmailChannel:
 
     def send(self, d: Delivery) -> None:
         try:
-            with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
+            with self.connect() as smtp:
                 smtp.send_message(self.message(d), to_addrs=d.to + d.cc)
         except smtplib.SMTPRecipientsRefused as exc:
             codes = [code for code, _ in exc.recipients.values()]

@@ -28,7 +28,11 @@ __all__ = ["SEVERITIES", "AlertEngine", "severity_of"]
 
 def default_channels(settings: Settings) -> dict[str, Channel]:
     email = EmailChannel(
-        settings.smtp_host, settings.smtp_port, settings.smtp_from, settings.smtp_timeout_s
+        settings.smtp_host,
+        settings.smtp_port,
+        settings.smtp_from,
+        settings.smtp_timeout_s,
+        **settings.smtp_options(),
     )
     return {"email": email, "apprise": AppriseChannel()}
 

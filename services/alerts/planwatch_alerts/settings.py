@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings
 
 from planwatch.domain.events import Topics
@@ -32,6 +32,15 @@ class Settings(BaseSettings):
         default="planwatch@localhost", description="From address of alert e-mail"
     )
     smtp_timeout_s: float = Field(default=10.0, gt=0, description="SMTP connect and reply timeout")
+    smtp_security: Literal["none", "starttls", "ssl"] = Field(
+        default="none",
+        description="none (a relay inside the network), starttls (port 587) or ssl (port 465)",
+    )
+    smtp_username: str | None = Field(default=None, description="SMTP login (with TLS only)")
+    smtp_password: SecretStr | None = Field(default=None, description="SMTP password")
+    smtp_ca_file: Path | None = Field(
+        default=None, description="CA certificate(s) of a relay with a private certificate"
+    )
     language: Literal["zh", "en"] = Field(default="zh", description="language of the messages")
     topic: str = Field(default=str(Topics.STATUS_CHANGES), description="topic of status changes")
     group_id: str = Field(default="planwatch-alerts", description="consumer group")
@@ -47,6 +56,25 @@ class Settings(BaseSettings):
         default=True, description="consume status changes (off: API and timers only)"
     )
     common: CommonSettings = Field(default_factory=CommonSettings)
+
+    @model_validator(mode="after")
+    def _login_only_over_tls(self) -> Settings:
+        if self.smtp_username and self.smtp_security == "none":
+            raise ValueError(
+                "smtp_username is set but smtp_security is none: a password is never sent in "
+                "clear text; set PLANWATCH_ALERTS_SMTP_SECURITY=starttls or ssl"
+            )
+        return self
+
+    def smtp_options(self) -> dict[str, Any]:
+        """The TLS and login arguments of ``EmailChannel``."""
+        password = self.smtp_password.get_secret_value() if self.smtp_password else None
+        return {
+            "security": self.smtp_security,
+            "username": self.smtp_username,
+            "password": password,
+            "ca_file": self.smtp_ca_file,
+        }
 
     def database_url(self) -> str:
         if self.db_url:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from planwatch.catalog import Catalog, default_catalog
+from planwatch.readiness import readiness_response
 from planwatch_board.chart import trajectory_svg
 from planwatch_board.ports import SeriesReader
 from planwatch_board.settings import Settings
@@ -39,6 +40,11 @@ def create_app(reader: SeriesReader, catalog: Catalog | None = None) -> FastAPI:
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
+
+    @app.get("/readyz")
+    async def readyz() -> Response:
+        """Ready when the time series answer the query of the overview page."""
+        return await readiness_response({"series": lambda: reader.latest("assessment")})
 
     @app.get("/", response_class=HTMLResponse)
     def overview_page(request: Request) -> HTMLResponse:
