@@ -1,21 +1,31 @@
-"""Delivery channels: e-mail over SMTP, and chat robots / webhooks through apprise.
+"""Delivery channels: e-mail over SMTP, chat robots / webhooks through apprise, and
+Alertmanager's webhook format for on-call tools.
 
 apprise speaks DingTalk (``dingtalk://``), WeCom robots (``wecombot://``), generic JSON webhooks
-(``json://`` / ``jsons://``) and many more, so no chat client is written here.
+(``json://`` / ``jsons://``) and many more, so no chat client is written here. An
+``alertmanager+http(s)://…`` destination gets the alerts themselves, labelled as Alertmanager
+labels them, so an existing Alertmanager or on-call tool routes, silences and pages on them.
 """
 
 from __future__ import annotations
 
+import hashlib
 import smtplib
 import ssl
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import formatdate
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
+
+import httpx
+import sqlalchemy as sa
 
 from planwatch_alerts.ports import Delivery, DeliveryError
+from planwatch_alerts.routing import ALERTMANAGER
+from planwatch_alerts.store import alerts
 
-__all__ = ["AppriseChannel", "EmailChannel", "channel_for"]
+__all__ = ["AlertmanagerChannel", "AppriseChannel", "EmailChannel", "channel_for"]
 
 
 SmtpSecurity = Literal["none", "starttls", "ssl"]
@@ -111,6 +121,102 @@ class AppriseChannel:
             raise DeliveryError(f"apprise could not deliver to {', '.join(d.to)}", True)
 
 
+# Alertmanager's "zero" time: an alert still firing has not ended
+_NOT_ENDED = "0001-01-01T00:00:00Z"
+
+
+def _rfc3339(moment: datetime | None) -> str:
+    if moment is None:
+        return _NOT_ENDED
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return aware.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+class AlertmanagerChannel:
+    """POSTs the notification's alerts in Alertmanager's webhook format (version 4), the one
+    on-call tools accept from Alertmanager; to an Alertmanager's own ``/api/v2/alerts`` it
+    POSTs the alert list that API takes instead, so that Alertmanager routes them further."""
+
+    def __init__(self, db: sa.Engine, board_url: str, timeout: float = 10.0) -> None:
+        self.db, self.board_url, self.timeout = db, board_url.rstrip("/"), timeout
+
+    def _alert(self, row: Any) -> dict[str, Any]:
+        resolved = row.state == "resolved"
+        labels = {
+            "alertname": f"planwatch_{row.type}",
+            "plan": row.plan_code,
+            "jurisdiction": row.jurisdiction,
+            "indicator": row.indicator_id,
+            "severity": row.severity,
+            "type": row.type,
+            "status": row.status,
+            "agency": ",".join(row.agencies),
+        }
+        target = (row.snapshot or {}).get("target") or {}
+        summary = target.get("indicator_simplified") or target.get("indicator") or row.indicator_id
+        return {
+            "status": "resolved" if resolved else "firing",
+            "labels": labels,
+            "annotations": {
+                "summary": str(summary),
+                "description": f"{row.indicator_id} {row.jurisdiction}: {row.status}",
+            },
+            "startsAt": _rfc3339(row.opened_at),
+            "endsAt": _rfc3339(row.resolved_at) if resolved else _NOT_ENDED,
+            "generatorURL": f"{self.board_url}/indicators/{row.indicator_id}",
+            "fingerprint": hashlib.sha256(row.alert_key.encode()).hexdigest()[:16],
+        }
+
+    def payload(self, d: Delivery) -> dict[str, Any]:
+        with self.db.connect() as c:
+            rows = c.execute(
+                sa.select(alerts).where(alerts.c.id.in_(d.alert_ids)).order_by(alerts.c.id)
+            ).all()
+        found = [self._alert(r) for r in rows]
+        common = {
+            k: v
+            for k, v in (found[0]["labels"] if found else {}).items()
+            if all(a["labels"].get(k) == v for a in found)
+        }
+        firing = any(a["status"] == "firing" for a in found)
+        return {
+            "version": "4",
+            "groupKey": d.group_key,
+            "truncatedAlerts": 0,
+            "status": "firing" if firing else "resolved",
+            "receiver": d.receiver,
+            "groupLabels": {k: common[k] for k in ("agency",) if k in common},
+            "commonLabels": common,
+            "commonAnnotations": {},
+            "externalURL": self.board_url,
+            "alerts": found,
+        }
+
+    def send(self, d: Delivery) -> None:
+        (destination,) = d.to
+        url = destination.removeprefix(ALERTMANAGER)
+        webhook = self.payload(d)
+        if not webhook["alerts"]:
+            raise DeliveryError("the notification's alerts are gone from the store", False)
+        body: Any = webhook
+        if url.rstrip("/").endswith("/api/v2/alerts"):
+            # Alertmanager's API: the alerts alone, without status and fingerprint
+            keys = ("labels", "annotations", "startsAt", "endsAt", "generatorURL")
+            body = [{k: a[k] for k in keys if a[k] != _NOT_ENDED} for a in webhook["alerts"]]
+        try:
+            answer = httpx.post(url, json=body, timeout=self.timeout)
+        except httpx.HTTPError as exc:
+            raise DeliveryError(f"Alertmanager receiver {url}: {exc}", True) from exc
+        if answer.is_success:
+            return
+        code = answer.status_code
+        retryable = code >= 500 or code in (408, 429)
+        raise DeliveryError(f"Alertmanager receiver {url}: HTTP {code}", retryable)
+
+
 def channel_for(address: str) -> str:
-    """``apprise`` for a URL (``scheme://…``), ``email`` for an address."""
+    """``alertmanager`` for ``alertmanager+<url>``, ``apprise`` for another URL
+    (``scheme://…``), ``email`` for an address."""
+    if address.startswith(ALERTMANAGER):
+        return "alertmanager"
     return "apprise" if "://" in address else "email"

@@ -95,7 +95,17 @@ class Deliverer:
         row = self._claim(row_id)
         if row is None:
             return False
-        delivery = Delivery(list(row.to), list(row.cc), row.subject, row.body, row.message_id)
+        delivery = Delivery(
+            list(row.to),
+            list(row.cc),
+            row.subject,
+            row.body,
+            row.message_id,
+            alert_ids=tuple(row.alert_ids),
+            kind=row.kind,
+            receiver=row.receiver,
+            group_key=row.group_key,
+        )
         try:
             self.channels[row.channel].send(delivery)
         except DeliveryError as exc:
