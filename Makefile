@@ -5,19 +5,27 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help setup kafka run test test-fast lint bench servers clean
+.PHONY: help setup lock kafka run test test-fast lint format bench servers clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
+# The exact versions, checked by hash (requirements/dev.txt; the images use base.txt/postgres.txt).
+$(STAMP): pyproject.toml requirements/dev.txt
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip setuptools wheel
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q --require-hashes -r requirements/dev.txt
+	$(BIN)/pip install -q --no-deps -e .
 	@touch $(STAMP)
 
 setup: $(STAMP) ## create .venv with the planwatch command
 	@echo "ready: $(BIN)/planwatch"
+
+LOCK := $(BIN)/uv pip compile pyproject.toml --generate-hashes --universal --python-version 3.11 -q
+lock: setup ## pin every dependency with its hashes again (requirements/*.txt) after editing pyproject.toml
+	$(LOCK) --extra dev -o requirements/dev.txt
+	$(LOCK) -c requirements/dev.txt -o requirements/base.txt
+	$(LOCK) -c requirements/dev.txt --extra postgres -o requirements/postgres.txt
 
 kafka: setup ## fetch Apache Kafka's jars (deploy/kafka/pom.xml) once, with Maven
 	@$(BIN)/python -m planwatch.stack.broker
@@ -39,9 +47,13 @@ test-fast: setup ## unit tests only
 
 lint: setup ## ruff, mypy and the import contracts
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check . || true
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+
+format: setup ## format the tree (make lint refuses unformatted files)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
 
 bench: setup kafka ## benchmarks against the embedded default; writes bench/results.json
 	$(BIN)/python -m bench

@@ -15,6 +15,8 @@
 #   KAFKA_PARTITIONS, KAFKA_OFFSETS_PARTITIONS, KAFKA_RETENTION_HOURS (4, 50, 720)
 #   KAFKA_HEAP         JVM heap (512m)
 # The log is formatted once, on the first start; later starts keep everything on it.
+# `run-broker.sh --print-config` prints the filled server.properties and exits (tests compare
+# the compose service's settings with make run's through it).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 : "${KAFKA_LIBS:?KAFKA_LIBS must name the folder of the broker jars}"
@@ -50,6 +52,10 @@ if grep -v '^#' "$conf.tmp" | grep -q '\${'; then
   exit 2
 fi
 mv "$conf.tmp" "$conf"
+if [ "${1:-}" = "--print-config" ]; then
+  cat "$conf"
+  exit 0
+fi
 
 jvm=(-Xms128m "-Xmx$heap" -XX:+UseG1GC -Djava.awt.headless=true
   "-Dlog4j2.configurationFile=$here/log4j2.properties")

@@ -15,11 +15,20 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 if TYPE_CHECKING:
     from planwatch.catalog import Catalog
 
-__all__ = ["CommonSettings"]
+__all__ = ["CommonSettings", "settings_config"]
+
+
+def settings_config(prefix: str) -> SettingsConfigDict:
+    """The configuration every planwatch settings class shares: variables named ``prefix…``,
+    read from the environment and ``.env``, and an empty value (``NAME=``, as ``.env.example``
+    lists it) taken as no value at all, so the default applies."""
+    return SettingsConfigDict(
+        env_prefix=prefix, env_file=".env", extra="ignore", env_ignore_empty=True
+    )
 
 
 class CommonSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="PLANWATCH_", env_file=".env", extra="ignore")
+    model_config = settings_config("PLANWATCH_")
 
     kafka_bootstrap: str = Field("127.0.0.1:19092", description="Kafka bootstrap servers")
     data_dir: Path = Field(Path(".planwatch"), description="local state of the embedded default")

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import logging
-
 import uvicorn
 
+from planwatch.logs import configure_logging
 from planwatch_alerts.app import create_app
 from planwatch_alerts.settings import Settings
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging()
     settings = Settings()
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None)
 
 
 if __name__ == "__main__":

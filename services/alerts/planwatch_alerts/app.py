@@ -22,6 +22,7 @@ from prometheus_client import (
 
 from planwatch.catalog import Catalog
 from planwatch.problems import install_problem_handlers
+from planwatch.readiness import Check, broker_check, readiness_response, sql_check
 from planwatch.security import KeyStore
 from planwatch_alerts.answer_page import router as answer_router
 from planwatch_alerts.api import router
@@ -122,6 +123,17 @@ def create_app(
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz() -> Response:
+        """Ready when the alert store, the SMTP relay and (when consuming) the broker answer."""
+        checks: dict[str, Check] = {"store": sql_check(app.state.db)}
+        email = app.state.engine.deliverer.channels.get("email")
+        if email is not None and hasattr(email, "check"):
+            checks["smtp"] = email.check
+        if settings.consume:
+            checks["broker"] = broker_check(settings.common.kafka_bootstrap)
+        return await readiness_response(checks, timeout=settings.smtp_timeout_s)
 
     @app.get("/metrics", include_in_schema=False)
     def metrics() -> Response:

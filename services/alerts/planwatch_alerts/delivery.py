@@ -96,7 +96,16 @@ class Deliverer:
         if row is None:
             return False
         delivery = Delivery(
-            list(row.to), list(row.cc), row.subject, row.body, row.message_id, row.html
+            list(row.to),
+            list(row.cc),
+            row.subject,
+            row.body,
+            row.message_id,
+            row.html,
+            alert_ids=tuple(row.alert_ids),
+            kind=row.kind,
+            receiver=row.receiver,
+            group_key=row.group_key,
         )
         try:
             self.channels[row.channel].send(delivery)

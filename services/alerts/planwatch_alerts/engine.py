@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from planwatch.catalog import Catalog
 from planwatch.domain.events import StatusChange
-from planwatch_alerts.channels import AppriseChannel, EmailChannel
+from planwatch_alerts.channels import AlertmanagerChannel, AppriseChannel, EmailChannel
 from planwatch_alerts.delivery import Deliverer, RetryPolicy
 from planwatch_alerts.grouping import Grouper
 from planwatch_alerts.lifecycle import SEVERITIES, apply_change, severity_of
@@ -27,11 +27,18 @@ from planwatch_alerts.store import alerts, seen
 __all__ = ["SEVERITIES", "AlertEngine", "severity_of"]
 
 
-def default_channels(settings: Settings) -> dict[str, Channel]:
+def default_channels(settings: Settings, db: sa.Engine | None = None) -> dict[str, Channel]:
     email = EmailChannel(
-        settings.smtp_host, settings.smtp_port, settings.smtp_from, settings.smtp_timeout_s
+        settings.smtp_host,
+        settings.smtp_port,
+        settings.smtp_from,
+        settings.smtp_timeout_s,
+        **settings.smtp_options(),
     )
-    return {"email": email, "apprise": AppriseChannel()}
+    channels: dict[str, Channel] = {"email": email, "apprise": AppriseChannel()}
+    if db is not None:
+        channels["alertmanager"] = AlertmanagerChannel(db, settings.common.board_url)
+    return channels
 
 
 class AlertEngine:
@@ -57,7 +64,7 @@ class AlertEngine:
         )
         self.deliverer = Deliverer(
             db,
-            channels or default_channels(settings),
+            channels or default_channels(settings, db),
             RetryPolicy(settings.max_attempts, settings.retry_base_s, settings.retry_max_s),
             clock,
         )

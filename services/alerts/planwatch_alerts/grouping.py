@@ -315,8 +315,9 @@ class Grouper:
         out: list[tuple[str, list[str], list[str], str | None]] = []
         if mail_to or mail_cc:
             out.append(("email", mail_to or mail_cc, mail_cc if mail_to else [], None))
-        urls = dict.fromkeys(a for a in to + cc if channel_for(a) == "apprise")
-        out += [("apprise", [url], [], None) for url in urls]
+        for channel in ("apprise", "alertmanager"):
+            urls = dict.fromkeys(a for a in to + cc if channel_for(a) == channel)
+            out += [(channel, [url], [], None) for url in urls]
         return out
 
     def _recipients(
@@ -334,7 +335,7 @@ class Grouper:
         configured = self.routing.receivers.get(receiver)
         if configured is None:  # removed from the file since the alert was routed
             return receiver, [], [], []
-        return receiver, list(configured.email) + list(configured.apprise), [], []
+        return receiver, configured.destinations(), [], []
 
     def _registry_scope(self, plan_code: str) -> str:
         """The jurisdiction whose registry resolves the agency names of this plan."""
@@ -352,4 +353,4 @@ class Grouper:
             unlisted = f"{self._registry_scope(plan_code)}|{agency_name}"
             agency_id = "agency-" + hashlib.sha1(unlisted.encode()).hexdigest()[:8]
         contact = self.routing.contact(agency_id, agency_name)
-        return list(contact.email) + list(contact.apprise)
+        return contact.destinations()

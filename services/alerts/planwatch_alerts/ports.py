@@ -16,6 +16,12 @@ class Delivery:
     body: str
     message_id: str  # stable per notification: a resend carries the same id
     html: str | None = None  # the same content as HTML, for channels that can show it
+    # the notification's alerts and grouping, for channels that send structured alerts
+    # (Alertmanager's webhook format) instead of the rendered text
+    alert_ids: tuple[int, ...] = ()
+    kind: str = "firing"
+    receiver: str = ""
+    group_key: str = ""
 
 
 class DeliveryError(Exception):

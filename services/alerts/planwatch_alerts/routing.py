@@ -42,6 +42,9 @@ _DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h|d)$")
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
+ALERTMANAGER = "alertmanager+"  # prefix of an Alertmanager-format destination
+
+
 class RoutingError(ValueError):
     """The routing file is wrong; the message names the file, the field and the problem."""
 
@@ -71,11 +74,26 @@ class _Model(BaseModel):
 class Contact(_Model):
     email: list[str] = Field(default_factory=list)
     apprise: list[str] = Field(default_factory=list)  # json://, dingtalk://, wecombot://, …
+    # http(s) URLs that take Alertmanager's webhook JSON (an on-call tool), or an
+    # Alertmanager's own …/api/v2/alerts
+    alertmanager: list[str] = Field(default_factory=list)
 
     @field_validator("apprise")
     @classmethod
     def _sendable(cls, value: list[str]) -> list[str]:
         return _check_apprise(value)
+
+    @field_validator("alertmanager")
+    @classmethod
+    def _http(cls, value: list[str]) -> list[str]:
+        for url in value:
+            if not url.startswith(("http://", "https://")):
+                raise ValueError(f"{url!r}: an Alertmanager receiver is an http:// or https:// URL")
+        return value
+
+    def destinations(self) -> list[str]:
+        """Where to send: e-mail addresses, apprise URLs and ``alertmanager+<url>``."""
+        return [*self.email, *self.apprise, *(ALERTMANAGER + url for url in self.alertmanager)]
 
 
 class Receiver(Contact):

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings
 
 from planwatch.domain.events import Topics
-from planwatch.settings import CommonSettings
+from planwatch.settings import CommonSettings, settings_config
 
 __all__ = ["DEFAULT_ROUTES", "Settings"]
 
@@ -17,9 +17,7 @@ DEFAULT_ROUTES = Path(__file__).resolve().parents[3] / "deploy" / "alerts" / "ro
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_prefix="PLANWATCH_ALERTS_", env_file=".env", extra="ignore"
-    )
+    model_config = settings_config("PLANWATCH_ALERTS_")
 
     host: str = Field(default="127.0.0.1", description="address the API listens on")
     port: int = Field(default=8082, description="port of the API")
@@ -34,6 +32,15 @@ class Settings(BaseSettings):
         default="planwatch@localhost", description="From address of alert e-mail"
     )
     smtp_timeout_s: float = Field(default=10.0, gt=0, description="SMTP connect and reply timeout")
+    smtp_security: Literal["none", "starttls", "ssl"] = Field(
+        default="none",
+        description="none (a relay inside the network), starttls (port 587) or ssl (port 465)",
+    )
+    smtp_username: str | None = Field(default=None, description="SMTP login (with TLS only)")
+    smtp_password: SecretStr | None = Field(default=None, description="SMTP password")
+    smtp_ca_file: Path | None = Field(
+        default=None, description="CA certificate(s) of a relay with a private certificate"
+    )
     language: Literal["zh", "en"] = Field(default="zh", description="language of the messages")
     topic: str = Field(default=str(Topics.STATUS_CHANGES), description="topic of status changes")
     group_id: str = Field(default="planwatch-alerts", description="consumer group")
@@ -74,6 +81,25 @@ class Settings(BaseSettings):
             path.write_text(secrets.token_urlsafe(32))
             path.chmod(0o600)
         return path.read_text().strip()
+
+    @model_validator(mode="after")
+    def _login_only_over_tls(self) -> Settings:
+        if self.smtp_username and self.smtp_security == "none":
+            raise ValueError(
+                "smtp_username is set but smtp_security is none: a password is never sent in "
+                "clear text; set PLANWATCH_ALERTS_SMTP_SECURITY=starttls or ssl"
+            )
+        return self
+
+    def smtp_options(self) -> dict[str, Any]:
+        """The TLS and login arguments of ``EmailChannel``."""
+        password = self.smtp_password.get_secret_value() if self.smtp_password else None
+        return {
+            "security": self.smtp_security,
+            "username": self.smtp_username,
+            "password": password,
+            "ca_file": self.smtp_ca_file,
+        }
 
     def database_url(self) -> str:
         if self.db_url:

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import uvicorn
 
+from planwatch.logs import configure_logging
 from planwatch_board.app import alerts_from, create_app, reader_from
 from planwatch_board.settings import Settings
 
 
 def main() -> None:
+    configure_logging()
     settings = Settings()
     app = create_app(reader_from(settings), settings.common.catalog(), alerts_from(settings))
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
+    uvicorn.run(app, host=settings.host, port=settings.port, log_config=None)
 
 
 if __name__ == "__main__":

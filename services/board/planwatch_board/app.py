@@ -8,11 +8,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from fastapi import FastAPI, Query, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi import FastAPI, Query, Request, Response
+from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from planwatch.catalog import Catalog, default_catalog
+from planwatch.readiness import readiness_response
 from planwatch_board.chart import trajectory_svg
 from planwatch_board.ports import AlertsReader, SeriesReader
 from planwatch_board.settings import Settings
@@ -58,6 +59,11 @@ def create_app(
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
+
+    @app.get("/readyz")
+    async def readyz() -> Response:
+        """Ready when the time series answer the query of the overview page."""
+        return await readiness_response({"series": lambda: reader.latest("assessment")})
 
     @app.get("/", response_class=HTMLResponse)
     def overview_page(request: Request) -> HTMLResponse:

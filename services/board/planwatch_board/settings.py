@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings
 
-from planwatch.settings import CommonSettings
+from planwatch.settings import CommonSettings, settings_config
 
 __all__ = ["Settings"]
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_prefix="PLANWATCH_BOARD_", env_file=".env", extra="ignore"
-    )
+    model_config = settings_config("PLANWATCH_BOARD_")
 
     host: str = "127.0.0.1"
     port: int = 8084

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, time
 
 from faust.worker import Worker
 
+from planwatch.logs import logging_config
 from planwatch_evaluator.adapters.embedded import EmbeddedSink
 from planwatch_evaluator.app import Evaluator
 from planwatch_evaluator.ports import SeriesSink
@@ -32,12 +32,13 @@ def build_clock(settings: Settings) -> Callable[[], datetime]:
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = Settings()
     catalog = settings.common.catalog()
     evaluator = Evaluator(settings, catalog, build_sink(settings), build_clock(settings))
     # The worker runs the app's web server too (/healthz, /metrics on web_bind:web_port).
-    Worker(evaluator.app, loglevel="info").execute_from_commandline()
+    Worker(
+        evaluator.app, loglevel="info", logging_config=logging_config()
+    ).execute_from_commandline()
 
 
 if __name__ == "__main__":

@@ -5,17 +5,15 @@ from __future__ import annotations
 from datetime import date
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings
 
-from planwatch.settings import CommonSettings
+from planwatch.settings import CommonSettings, settings_config
 
 __all__ = ["Settings"]
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_prefix="PLANWATCH_EVALUATOR_", env_file=".env", extra="ignore"
-    )
+    model_config = settings_config("PLANWATCH_EVALUATOR_")
 
     app_id: str = "planwatch-evaluator"  # the consumer group and table topic prefix
     web_bind: str = "127.0.0.1"

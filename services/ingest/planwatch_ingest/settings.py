@@ -9,17 +9,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings
 
-from planwatch.settings import CommonSettings
+from planwatch.settings import CommonSettings, settings_config
 
 __all__ = ["Settings"]
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_prefix="PLANWATCH_INGEST_", env_file=".env", extra="ignore"
-    )
+    model_config = settings_config("PLANWATCH_INGEST_")
 
     host: str = Field("127.0.0.1", description="address to listen on")
     port: int = Field(8080, ge=1, le=65535, description="port to listen on")

@@ -1,4 +1,5 @@
-"""The four leadership dashboards, built as Grafana's dashboard JSON (see ``panels``).
+"""The four leadership dashboards, built as Grafana's dashboard JSON (see ``panels``), and
+the operators' service-health board (``health``, on Prometheus).
 
 Each panel queries InfluxDB with InfluxQL (``rawQuery``), so the same dashboards work on
 InfluxDB 1.8, 2 (DBRP mapping) and 3. Measurement, tag and field names are those of
@@ -12,6 +13,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+from planwatch.boards.health import service_health
 from planwatch.boards.panels import (
     DATASOURCE_UID,
     STATUS_CODES,
@@ -339,6 +341,7 @@ DASHBOARDS: dict[str, Callable[[], Json]] = {
     "indicator": indicator,
     "agency": agency,
     "completeness": completeness,
+    "service-health": service_health,
 }
 
 

@@ -320,7 +320,11 @@ def create_topics(
                 for name, partitions in wanted:
                     try:
                         admin.create_topics(
-                            [NewTopic(name, partitions, replication, dict(configs or {}))]
+                            [
+                                NewTopic(
+                                    name, partitions, replication, topic_configs=dict(configs or {})
+                                )
+                            ]
                         )
                     except TopicAlreadyExistsError:
                         pass
