@@ -4,7 +4,7 @@
 # the Apache Kafka broker needs (Java 17 and Maven, which fetches its jars from Maven Central).
 # Without root or apt, tests that need the Debian servers skip; Kafka's absence is an error.
 set -euo pipefail
-want=(influxdb victoria-metrics chromium chromium-driver docker-compose fonts-noto-cjk openjdk-17-jre-headless maven)
+want=(influxdb victoria-metrics chromium chromium-driver docker-compose fonts-noto-cjk openjdk-17-jre-headless maven postgresql)
 missing=()
 command -v influxd >/dev/null || missing+=(influxdb)
 command -v victoria-metrics >/dev/null || [ -x /usr/bin/victoria-metrics ] || missing+=(victoria-metrics)
@@ -13,6 +13,8 @@ command -v chromedriver >/dev/null || missing+=(chromium-driver)
 command -v docker-compose >/dev/null || missing+=(docker-compose)
 command -v java >/dev/null || missing+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null || missing+=(maven)
+# PostgreSQL 15 for the ledger and alert store tests (they start their own cluster)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 # CJK glyphs for the board screenshots in headless Chromium
 [ -d /usr/share/fonts/opentype/noto ] || missing+=(fonts-noto-cjk)
 if [ ${#missing[@]} -eq 0 ]; then
@@ -27,7 +29,7 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 # Debian starts services on install; the tests start their own on loopback ports.
-for svc in influxdb victoria-metrics; do
+for svc in influxdb victoria-metrics postgresql; do
   (systemctl stop "$svc" 2>/dev/null || service "$svc" stop 2>/dev/null || true) >/dev/null
 done
 echo "installed: ${missing[*]}"
