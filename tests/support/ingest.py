@@ -217,7 +217,11 @@ async def read_event_ids(
     import orjson
     from aiokafka import AIOKafkaConsumer
 
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, fetch_max_wait_ms=10)
+    # earliest: should the assignment be made again after the seek below (a metadata refresh
+    # does that), the reset goes to the beginning, not to the end past every event
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, fetch_max_wait_ms=10, auto_offset_reset="earliest"
+    )
     await consumer.start()
     ids: list[str] = []
     try:
