@@ -21,7 +21,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
@@ -161,6 +161,14 @@ class Pipeline:
                 "PLANWATCH_EVALUATOR_INFLUX_BUCKET": self.store.bucket,
             }
         url = "http://127.0.0.1:{}/healthz".format
+        self.evaluator_env = {
+            **common,
+            **sink,
+            "PLANWATCH_EVALUATOR_SESSION_TIMEOUT_S": "6",
+            "PLANWATCH_EVALUATOR_RETRY_MAX_S": "1",
+            # no overdue notices: the figures of this workload stop in the past
+            "PLANWATCH_EVALUATOR_OVERDUE_CHECK_S": "3600",
+        }
         self.services = {
             "ingest": ServiceProcess(
                 "ingest",
@@ -175,13 +183,8 @@ class Pipeline:
             "evaluator": ServiceProcess(
                 "evaluator",
                 {
-                    **common,
-                    **sink,
+                    **self.evaluator_env,
                     "PLANWATCH_EVALUATOR_WEB_PORT": str(self.ports["evaluator"]),
-                    "PLANWATCH_EVALUATOR_SESSION_TIMEOUT_S": "6",
-                    "PLANWATCH_EVALUATOR_RETRY_MAX_S": "1",
-                    # no overdue notices: the figures of this workload stop in the past
-                    "PLANWATCH_EVALUATOR_OVERDUE_CHECK_S": "3600",
                 },
                 health_url=url(self.ports["evaluator"]),
             ),
@@ -207,15 +210,26 @@ class Pipeline:
         self.wait_evaluator_assigned()
         return self
 
-    def wait_evaluator_assigned(self, timeout: float = 60) -> None:
+    def wait_evaluator_assigned(self, timeout: float = 60, name: str = "evaluator") -> None:
         """Until the evaluator has joined its group and holds partitions (it answers /healthz
         before that): a push that starts earlier would be read in one batch at the join."""
-        url = f"{self.url('evaluator')}/healthz"
+        url = f"{self.url(name)}/healthz"
         wait_until(
             lambda: httpx.get(url, timeout=5).json().get("assigned"),
             timeout,
-            "the evaluator's partitions",
+            f"the partitions of {name}",
         )
+
+    def add_evaluator(self, name: str) -> ServiceProcess:
+        """Start one more evaluator worker of the same group (``name`` for its port and log)."""
+        self.ports[name] = free_port()
+        worker = ServiceProcess(
+            "evaluator",
+            {**self.evaluator_env, "PLANWATCH_EVALUATOR_WEB_PORT": str(self.ports[name])},
+            health_url=f"{self.url(name)}/healthz",
+        )
+        self.services[name] = worker
+        return worker.start()
 
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.ports[service]}"
@@ -353,7 +367,17 @@ def period_ns(period: str) -> int:
     return int(datetime(end.year, end.month, end.day, tzinfo=UTC).timestamp()) * 1_000_000_000
 
 
-def assert_assessed_once(pipeline: Pipeline, accepted: list[Figure], timeout: float = 120) -> None:
+class Readable(Protocol):
+    """What the counts read: a ``Pipeline``, or ``planwatch run`` in test_stack.py."""
+
+    def stored(
+        self, measurement: str, field: str, indicators: set[str]
+    ) -> list[tuple[str, int, Any]]: ...
+
+    def logs(self, last: str = "evaluator", lines: int = 30) -> str: ...
+
+
+def assert_assessed_once(pipeline: Readable, accepted: list[Figure], timeout: float = 120) -> None:
     """Every accepted figure stored once, as sent and as its first vintage, and assessed once."""
     expected = {(f.indicator_id, period_ns(f.period)): f for f in accepted}
     assert len(expected) == len(accepted), "the workload repeats a figure"
@@ -396,7 +420,11 @@ def assert_mailed_once(pipeline: Pipeline, lagging: list[str], timeout: float = 
             i: sum(f"/indicators/{i}" in m.body for m in pipeline.smtp.messages) for i in lagging
         }
 
-    wait_until(lambda: all(mailed().values()), timeout, f"a mail for each of {lagging}")
+    wait_until(
+        lambda: all(mailed().values()),
+        timeout,
+        lambda: f"a mail for each of {lagging} ({pipeline.logs(last='alerts')})",
+    )
     time.sleep(3)  # longer than the group interval: a second digest would have gone out
     assert mailed() == dict.fromkeys(lagging, 1)
     assert pipeline.smtp.duplicates() == []

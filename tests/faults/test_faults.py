@@ -80,6 +80,41 @@ def test_evaluator_killed_mid_stream_and_restarted(pipeline: Pipeline) -> None:
     assert_mailed_once(pipeline, lagging)
 
 
+def assessed(pipeline: Pipeline, service: str) -> float:
+    text = httpx.get(f"{pipeline.url(service)}/metrics", timeout=5).text
+    [line] = [
+        line
+        for line in text.splitlines()
+        if line.startswith('planwatch_evaluator_events_total{outcome="assessed"}')
+    ] or ["- 0"]
+    return float(line.split()[1])
+
+
+def test_a_second_evaluator_joins_and_leaves_mid_stream(pipeline: Pipeline) -> None:
+    """A second worker of the group joins while figures stream in (a rebalance hands it part
+    of the partitions and their states), works, and leaves (a rebalance hands them back):
+    every figure is assessed once, by one worker or the other."""
+    figures, lagging = workload(2000, tag="rb")
+    # 100 requests at least 0.4 s apart (40 s or more): a worker takes a few seconds to start
+    # and join, and both rebalances must come with figures still to send
+    push = pipeline.push_in_background(figures, batch=20, pause_s=0.4)
+    wait_until(lambda: len(push.accepted) >= 200, what="a tenth of the push accepted")
+    second = pipeline.add_evaluator("evaluator-2")
+    pipeline.wait_evaluator_assigned(name="evaluator-2")
+    wait_until(
+        lambda: assessed(pipeline, "evaluator-2") > 0,
+        what="figures assessed by the second worker",
+    )
+    assert len(push.accepted) < len(figures), "the push ended before the second worker left"
+    second.stop()  # leaves the group: its partitions go back to the first worker
+    assert second.proc is not None and second.proc.returncode == 0
+    accepted = push.result()
+    assert accepted == figures
+    assert_assessed_once(pipeline, accepted)
+    assert_mailed_once(pipeline, lagging)
+    assert assessed(pipeline, "evaluator") < len(figures)  # the work was shared
+
+
 def test_alerts_killed_while_delivering_and_restarted(pipeline: Pipeline) -> None:
     figures, lagging = workload(300, tag="al")
     pipeline.smtp.delay_s = 3.0  # the server holds its reply: a delivery is in flight

@@ -153,6 +153,11 @@ def test_ingest_documents_each_error_as_a_problem() -> None:
             *("400", "401", "403", "408", "409"),
             *("413", "415", "422", "503"),
         ],
+        ("post", "/v1/submissions/preview"): [
+            *("400", "401", "403", "408"),
+            *("413", "415", "422", "503"),
+        ],
+        ("get", "/v1/figures"): ["401", "403", "503"],
         ("get", "/v1/templates/{jurisdiction}"): ["401", "403", "404", "422"],
         ("get", "/healthz"): [],
         ("get", "/readyz"): ["503"],

@@ -28,7 +28,12 @@ from planwatch_ingest.parsing import XLSX_TYPE, BodyError
 from planwatch_ingest.problems import Problem, ProblemError
 from planwatch_ingest.schemas import SubmissionAnswer
 from planwatch_ingest.service import Submission, refuse
-from planwatch_ingest.templates import template_csv, template_rows, template_xlsx
+from planwatch_ingest.templates import (
+    covered_years,
+    template_csv,
+    template_rows,
+    template_xlsx,
+)
 
 if TYPE_CHECKING:
     from planwatch_ingest.app import Components
@@ -91,12 +96,36 @@ _SUBMIT_PROBLEMS = problem_responses(
     },
     headers={503: {"Retry-After": "seconds to wait before sending again"}},
 )
+_PREVIEW_PROBLEMS = problem_responses(
+    Problem,
+    {
+        400: "the body cannot be read (not JSON, CSV, .xlsx or multipart; not UTF-8 or GB18030)",
+        401: _UNAUTHORIZED,
+        403: "the key lacks the submit role",
+        408: "the body did not arrive within the server's body timeout; the connection is closed",
+        413: "the body is over the size limit, or holds more rows than allowed",
+        415: "a content type or charset the service does not read",
+        422: "the header row is invalid or the body holds no rows (bad rows are in the answer)",
+        503: "the ledger cannot be read",
+    },
+    headers={503: {"Retry-After": "seconds to wait before sending again"}},
+)
+_FIGURES_PROBLEMS = problem_responses(
+    Problem,
+    {
+        401: _UNAUTHORIZED,
+        403: "the key lacks the submit role",
+        503: "the ledger cannot be read",
+    },
+    headers={503: {"Retry-After": "seconds to wait before sending again"}},
+)
 _TEMPLATE_PROBLEMS = problem_responses(
     Problem,
     {
         401: _UNAUTHORIZED,
         403: "the key lacks the submit role, or does not report for this jurisdiction",
-        404: "no indicator of the catalog is for this jurisdiction",
+        404: "no indicator of the catalog is for this jurisdiction, or its plans do not cover"
+        " `year`",
         422: "`format` or `year` is invalid; `errors` names it",
     },
 )
@@ -213,26 +242,10 @@ def _idempotency_key(request: Request, refused: Any) -> str | None:
 async def submit(request: Request, principal: Submitter) -> Response:
     """Submit one figure (object), a batch (array), or a CSV/Excel file; all or nothing."""
     parts = _parts(request)
-    media, charset = _media(request.headers.get("content-type", ""))
+    media, _ = _media(request.headers.get("content-type", ""))
     fmt = {"application/json": "json", "text/csv": "csv", XLSX_TYPE: "xlsx"}.get(media, "other")
     refused = functools.partial(refuse, parts.metrics, fmt)
-    settings = parts.settings
-    try:
-        body = await _read_body(request, settings.max_body_bytes, settings.body_timeout_s)
-    except ProblemError as exc:
-        reason = "oversized" if exc.status == 413 else "timeout"
-        item = {"field": "body", "problem": exc.detail, "reason": reason}
-        raise refused(exc.status, exc.slug, exc.detail, [item], exc.headers) from None
-    key = _idempotency_key(request, refused)
-    digest = hashlib.sha256(media.encode() + b"\n" + body).hexdigest()
-    data_media, data_charset, data = media, charset, body
-    if media == "multipart/form-data":
-        try:
-            data_media, data_charset, data = await _unwrap_multipart(request, body)
-        except BodyError as exc:
-            item = {"field": exc.field, "problem": exc.problem, "reason": exc.reason}
-            raise refused(exc.status, exc.reason.replace("_", "-"), exc.problem, [item]) from None
-    submission = Submission(principal, data_media, data_charset, data, digest, key, fmt)
+    submission = await _submission(request, principal, parts, fmt, refused)
     answer = await parts.submissions.submit(submission)
     headers = {"Idempotency-Replayed": "true"} if answer.replayed else None
     return Response(
@@ -259,13 +272,83 @@ async def template(
     """The indicators, units and periods a jurisdiction owes, as Excel or CSV to fill in."""
     if not principal.covers(jurisdiction):
         raise ProblemError(403, "out-of-scope", f"this key does not report for {jurisdiction}")
-    rows = template_rows(_parts(request).catalog, jurisdiction, year)
-    if len(rows) == 1:
-        raise ProblemError(404, "not-found", f"no indicator of the catalog is for {jurisdiction}")
+    catalog = _parts(request).catalog
+    rows = template_rows(catalog, jurisdiction, year)
+    if not rows:
+        span = covered_years(catalog, jurisdiction)
+        if span is None:
+            raise ProblemError(
+                404, "not-found", f"no indicator of the catalog is for {jurisdiction}"
+            )
+        raise ProblemError(
+            404,
+            "not-found",
+            f"the plans of {jurisdiction} cover {span[0]}–{span[1]}: nothing is owed for {year}",
+        )
     if format == "csv":
         data, media = template_csv(rows), "text/csv; charset=utf-8"
     else:
-        data, media = template_xlsx(rows), XLSX_TYPE
+        data, media = template_xlsx(rows, jurisdiction), XLSX_TYPE
     filename = f"template-{jurisdiction}.{format}"
     disposition = f"attachment; filename=\"template.{format}\"; filename*=UTF-8''{quote(filename)}"
     return Response(data, media_type=media, headers={"Content-Disposition": disposition})
+
+
+async def _submission(
+    request: Request, principal: Principal, parts: Components, fmt: str, refused: Any
+) -> Submission:
+    """The request as the service takes it: the body read within its limits, the key, the file."""
+    media, charset = _media(request.headers.get("content-type", ""))
+    settings = parts.settings
+    try:
+        body = await _read_body(request, settings.max_body_bytes, settings.body_timeout_s)
+    except ProblemError as exc:
+        reason = "oversized" if exc.status == 413 else "timeout"
+        item = {"field": "body", "problem": exc.detail, "reason": reason}
+        raise refused(exc.status, exc.slug, exc.detail, [item], exc.headers) from None
+    key = _idempotency_key(request, refused) if fmt != "preview" else None
+    digest = hashlib.sha256(media.encode() + b"\n" + body).hexdigest()
+    data_media, data_charset, data = media, charset, body
+    if media == "multipart/form-data":
+        try:
+            data_media, data_charset, data = await _unwrap_multipart(request, body)
+        except BodyError as exc:
+            item = {"field": exc.field, "problem": exc.problem, "reason": exc.reason}
+            raise refused(exc.status, exc.reason.replace("_", "-"), exc.problem, [item]) from None
+    return Submission(principal, data_media, data_charset, data, digest, key, fmt)
+
+
+@router.post(
+    "/v1/submissions/preview",
+    responses=_PREVIEW_PROBLEMS,
+    openapi_extra=_BODY_DOC,
+    tags=["submissions"],
+)
+async def preview(request: Request, principal: Submitter) -> Response:
+    """What ``POST /v1/submissions`` would do with this body, row by row; nothing is kept.
+
+    The same parsing, row check and ledger lookups as a submission. Every row comes back with
+    what was read (``input``), its outcome (``accepted``, ``revised`` with the ``previous``
+    figure it replaces, ``duplicate``, or ``invalid`` with its ``errors``); ``valid`` says
+    whether the submission would be accepted as a whole. Unreadable bodies get the same 4xx.
+    """
+    parts = _parts(request)
+    refused = functools.partial(refuse, parts.metrics, "preview")
+    submission = await _submission(request, principal, parts, "preview", refused)
+    answer = await parts.submissions.preview(submission)
+    return Response(answer, media_type="application/json")
+
+
+@router.get(
+    "/v1/figures",
+    responses=_FIGURES_PROBLEMS,
+    tags=["submissions"],
+)
+async def figures(request: Request, principal: Submitter) -> Response:
+    """Every figure this key's bureau sent, every vintage, oldest first, with who it is.
+
+    ``figures`` are the submission events as published (docs/ingest.md); a revision is the
+    same indicator, jurisdiction and period with the next ``vintage``.
+    """
+    answer = await _parts(request).submissions.figures(principal)
+    return Response(answer, media_type="application/json")

@@ -1,6 +1,7 @@
 """What the ingest service stands on, each a port of a few methods with an in-memory fake.
 
 ``Ledger``: what the submission service needs (record a decision durably, replay an answer).
+``Figures``: what the bureau's reads need (preview a decision, the figures it sent).
 ``Outbox``: what the relay needs (the rows still to publish, and which ones the broker has).
 ``EventPublisher``: what the relay publishes to (the broker).
 """
@@ -18,6 +19,7 @@ __all__ = [
     "AlreadyAnswered",
     "Decide",
     "EventPublisher",
+    "Figures",
     "KeyInFlight",
     "Ledger",
     "LedgerBroken",
@@ -90,6 +92,18 @@ class Ledger(Protocol):
         ...
 
 
+class Figures(Protocol):
+    """The ledger read for a bureau: a preview of a decision, and what it sent."""
+
+    def peek(self, owner: str, figures: Sequence[Figure], decide: Decide) -> Decision:
+        """Decide against what the ledger holds without keeping anything (a preview)."""
+        ...
+
+    def history(self, owner: str) -> list[bytes]:
+        """The event bytes of every figure ``owner`` sent, every vintage, in ledger order."""
+        ...
+
+
 class Outbox(Protocol):
     """The ledger seen from the relay: rows in ledger order, acknowledged as they reach Kafka."""
 
@@ -106,8 +120,8 @@ class Outbox(Protocol):
         ...
 
 
-class LedgerStore(Ledger, Outbox, Protocol):
-    """One ledger as both ports, as an adapter implements it."""
+class LedgerStore(Ledger, Figures, Outbox, Protocol):
+    """One ledger as all three ports, as an adapter implements it."""
 
     def close(self) -> None: ...
 

@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "evaluator",
     "alerts",
     "board",
+    "report",
     "stack",
 )
 

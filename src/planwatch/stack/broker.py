@@ -154,6 +154,7 @@ class KafkaNode:
     heap: str = "512m"
     log_path: Path | None = None
     extra_env: Mapping[str, str] = field(default_factory=dict)
+    command_prefix: Sequence[str] = ()  # e.g. the supervisor's orphan guard
     proc: subprocess.Popen[bytes] | None = None
 
     def __post_init__(self) -> None:
@@ -211,7 +212,7 @@ class KafkaNode:
         assert self.log_path is not None
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
-            ["bash", str(folder / "run-broker.sh")],
+            [*self.command_prefix, "bash", str(folder / "run-broker.sh")],
             env={**os.environ, **self.environment(libs)},
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -29,6 +29,7 @@ def parts(tmp_path: Path) -> Iterator[tuple[SubmissionService, MemoryLedger, lis
     executor = ThreadPoolExecutor(1)
     service = SubmissionService(
         ledger,
+        ledger,
         Validator(rules_for(test_catalog(tmp_path / "catalog"))),
         catalog_version="test",
         executor=executor,

@@ -22,6 +22,7 @@ class MemoryLedger:
         self._by_client: dict[tuple[str, str], Known] = {}
         self._answers: dict[tuple[str, str], StoredResponse] = {}
         self.rows: list[OutboxRow] = []
+        self._owners: list[str] = []  # who sent each row
         self.cursor = 0  # rows[:cursor] are on the broker
 
     def record(
@@ -48,6 +49,7 @@ class MemoryLedger:
             answer = render(decision) if render is not None else None
             for e in decision.events:
                 self.rows.append(OutboxRow(len(self.rows) + 1, e.event_id, e.key, e.payload))
+                self._owners.append(owner)
                 if e.client_submission_id is not None:
                     self._by_client[(owner, e.client_submission_id)] = decision.known[e.series]
             self._latest.update(decision.known)
@@ -56,6 +58,23 @@ class MemoryLedger:
             if idempotency is not None and answer is not None:
                 self._answers[(owner, idempotency[0])] = StoredResponse(idempotency[1], *answer)
             return decision
+
+    def peek(self, owner: str, figures: Sequence[Figure], decide: Decide) -> Decision:
+        with self._lock:
+            named = {
+                f.submission_id: self._by_client[(owner, f.submission_id)]
+                for f in figures
+                if f.submission_id is not None and (owner, f.submission_id) in self._by_client
+            }
+            return decide(self._latest, named)
+
+    def history(self, owner: str) -> list[bytes]:
+        with self._lock:
+            return [
+                row.payload
+                for row, who in zip(self.rows, self._owners, strict=True)
+                if who == owner
+            ]
 
     def replay(self, owner: str, idempotency_key: str) -> StoredResponse | None:
         with self._lock:

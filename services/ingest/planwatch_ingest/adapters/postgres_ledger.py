@@ -262,6 +262,40 @@ class PostgresLedger:
             )
         return decision
 
+    def peek(self, owner: str, figures: Sequence[Figure], decide: Decide) -> Decision:
+        """What ``record`` would decide now, keeping nothing (a preview; no locks taken)."""
+        wanted = sorted({f.series for f in figures})
+        ids = sorted({f.submission_id for f in figures if f.submission_id is not None})
+        try:
+            with self._engine.connect() as c:
+                latest: dict[str, Known] = {}
+                if wanted:
+                    rows = c.execute(sa.select(series_t).where(series_t.c.series.in_(wanted)))
+                    latest = {r.series: _known(r) for r in rows if r.vintage > 0}
+                named: dict[str, Known] = {}
+                if ids:
+                    found = c.execute(
+                        sa.select(client_ids).where(
+                            client_ids.c.owner == owner, client_ids.c.client_id.in_(ids)
+                        )
+                    )
+                    named = {r.client_id: _known(r) for r in found}
+        except sa.exc.SQLAlchemyError as exc:
+            raise LedgerBroken(repr(exc)) from exc
+        return decide(latest, named)
+
+    def history(self, owner: str) -> list[bytes]:
+        try:
+            with self._engine.connect() as c:
+                rows = c.execute(
+                    sa.select(outbox.c.payload)
+                    .where(outbox.c.owner == owner)
+                    .order_by(outbox.c.seq)
+                ).scalars()
+                return [bytes(p) for p in rows]
+        except sa.exc.SQLAlchemyError as exc:
+            raise LedgerBroken(repr(exc)) from exc
+
     @staticmethod
     def _stored(c: sa.Connection, owner: str, key: str) -> StoredResponse | None:
         row = c.execute(
