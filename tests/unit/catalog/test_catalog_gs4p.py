@@ -207,7 +207,12 @@ def test_gs4p_target_matches_the_plan(
     [target] = entry.targets_for(year)
     assert (target.value, target.value_max, target.tier) == (value, value_max, tier)
     assert written in entry.source_quote
-    assert entry.lead_agencies == (lead,)
+    if lead == "兰白两区建设领导小组各成员单位":
+        # several bodies together: copied, and the plan's organiser leads
+        assert entry.lead_agencies == ("省科技厅",) and entry.lead_basis.value == "organiser"
+        assert lead in entry.responsible_agencies
+    else:
+        assert entry.lead_agencies == (lead,)
 
 
 def test_gs4p_yearly_flows_are_due_every_year_of_the_plan() -> None:
@@ -244,11 +249,13 @@ def test_gs4p_box_2_carries_the_units_of_task_2_2() -> None:
     assert entry.responsible_agencies == ("省科技厅", "省教育厅", "省人社厅")
 
 
-def test_gs4p_goals_of_part_3_name_no_unit() -> None:
-    # The 三 preamble has no 责任单位 parenthesis; its numbered tasks do.
+def test_gs4p_goals_of_part_3_are_led_by_the_organiser() -> None:
+    # The 三 preamble has no 责任单位 parenthesis; its numbered tasks do. The plan's organiser
+    # (甘肃省科学技术厅, first of the issuing bodies) leads the preamble's goals.
     entry = CATALOG.get("gs4p-key-technologies")
     assert entry is not None
-    assert entry.responsible_agencies == () and entry.lead_agencies == ()
+    assert entry.lead_agencies == ("省科技厅",) and entry.lead_basis.value == "organiser"
+    assert entry.lead_quote == "甘肃省科学技术厅"
     assert [(t.year, t.value, t.tier) for t in entry.targets] == [(2025, 100, Tier.EXPECTED)]
 
 
