@@ -76,8 +76,8 @@ def calendar(
             "month": f"{start:%Y-%m}",
             "as_of": today.isoformat(),
             "due": [
-                {"due": d.isoformat(), "series": s, "jurisdiction": j, "period": p, "publisher": b}
-                for d, s, j, p, b in due_in_month
+                {"due": w.isoformat(), "series": s, "jurisdiction": j, "period": p, "publisher": b}
+                for w, s, j, p, b in due_in_month
             ],
             "owed": [
                 {
@@ -99,8 +99,8 @@ def calendar(
         return
     console = Console()
     table = Table("截止日期 due", "统计序列 series", "地区", "期间", "发布单位 publisher")
-    for d, s, j, p, b in due_in_month:
-        table.add_row(d.isoformat(), s, j, p, b)
+    for when, s, j, p, b in due_in_month:
+        table.add_row(when.isoformat(), s, j, p, b)
     console.print(f"[bold]{start:%Y年%m月}到期报送[/bold] ({len(due_in_month)})")
     console.print(table)
     table = Table("事项", "统计序列 series", "地区", "期间", "截止日期", "逾期天数", "发送", "抄送")
