@@ -158,3 +158,22 @@ def test_an_organiser_lead_needs_the_plan_to_name_its_organiser(tmp_path: Path) 
 
 def test_the_shipped_data_dir_is_the_one_tested() -> None:
     assert (DATA_DIR / "agencies" / "qinghai.yaml").exists()
+
+
+@pytest.mark.parametrize("name", ["routes.yml", "routes.example.yml"])
+def test_alert_contacts_name_registry_bodies(name: str) -> None:
+    """A contact route is for a body of the registry: never for a body that does not exist
+    (such as 兰白两区统计局); the publishers and supervisors of the catalog have routes."""
+    path = Path(__file__).parents[3] / "deploy" / "alerts" / name
+    contacts = yaml.safe_load(path.read_text(encoding="utf-8")).get("contacts") or {}
+    names = {n for a in CATALOG.agencies.values() for n in a.all_names}
+    for key in contacts:
+        assert key in CATALOG.agencies or key in names, f"{name}: {key} is not a registry body"
+    if name == "routes.yml":
+        for entry in CATALOG:
+            for body in (entry.publisher, entry.supervisor):
+                if body and CATALOG.body(body, entry.plan_code).kind in (
+                    AgencyKind.STATISTICS,
+                    AgencyKind.SUPERVISOR,
+                ):
+                    assert CATALOG.body(body, entry.plan_code).id in contacts, (entry.id, body)
