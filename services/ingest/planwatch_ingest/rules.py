@@ -39,6 +39,9 @@ class EntryRule:
     ranking: bool  # a rank: 1 or more
     low: float  # the bounds above as numbers, for the fast path of the row check
     high: float
+    # the catalog entries a figure of this statistic updates: a series several plans target
+    # is one rule (``id`` the series id), found under the series id and each entry's id
+    targets: tuple[str, ...] = ()
 
 
 def _rule(entry: CatalogEntry, plan_end: int) -> EntryRule:
@@ -75,29 +78,62 @@ def _rule(entry: CatalogEntry, plan_end: int) -> EntryRule:
     )
 
 
+def _merged(series: str, rules: list[EntryRule]) -> EntryRule:
+    """One rule for the entries of a series (one jurisdiction, unit and frequency, which the
+    catalog checks): a figure must fit every target's bounds and years."""
+    first = rules[0]
+    return EntryRule(
+        id=series,
+        jurisdiction=first.jurisdiction,
+        unit=first.unit,
+        first_year=min(r.first_year for r in rules),
+        last_year=max(r.last_year for r in rules),
+        frequency=first.frequency,
+        share=any(r.share for r in rules),
+        growth=any(r.growth for r in rules),
+        count=any(r.count for r in rules),
+        ranking=any(r.ranking for r in rules),
+        low=max(r.low for r in rules),
+        high=min(r.high for r in rules),
+        targets=tuple(r.id for r in rules),
+    )
+
+
 def rules_for(catalog: Catalog) -> Mapping[str, EntryRule]:
-    """One rule per catalog entry id."""
-    rules = {}
+    """One rule per statistic, found under its series id and under each of its entries' ids:
+    a figure sent under any of them is the statistic's, and updates every target of it."""
+    own: dict[str, EntryRule] = {}
     for entry in catalog:
         plan = catalog.plans.get(entry.plan_code)
-        rules[entry.id] = _rule(entry, plan.end_year if plan else entry.last_year)
+        own[entry.id] = _rule(entry, plan.end_year if plan else entry.last_year)
+    rules: dict[str, EntryRule] = {}
+    for series, ids in catalog.series.items():
+        rule = _merged(series, [own[i] for i in ids])
+        rules[series] = rule
+        for entry_id in ids:
+            rules[entry_id] = rule
     return rules
 
 
 def canonical_series(rules: Mapping[str, EntryRule]) -> Callable[[str], str]:
-    """A series ``indicator_id|jurisdiction|period`` → the same with the period's canonical
-    label for the indicator's frequency (series of unknown indicators are left as they are)."""
-    frequencies = {rule.id: rule.frequency for rule in rules.values()}
+    """A series ``indicator_id|jurisdiction|period`` → the same under the statistic's series id
+    with the period's canonical label for its frequency (series of unknown indicators are left
+    as they are)."""
+    frequencies = {name: rule.frequency for name, rule in rules.items()}
+    ids = {name: rule.id for name, rule in rules.items()}
 
     def canonical(series: str) -> str:
         head, _, period = series.rpartition("|")
-        frequency = frequencies.get(head.partition("|")[0])
+        indicator, _, jurisdiction = head.partition("|")
+        frequency = frequencies.get(indicator)
         if frequency is None:
             return series
+        # a figure kept under an entry's id is its statistic's: the series id names it now
+        head = f"{ids[indicator]}|{jurisdiction}"
         try:
             label = canonical_label(period, frequency)
         except PeriodError:
-            return series
-        return series if label == period else f"{head}|{label}"
+            return f"{head}|{period}"
+        return f"{head}|{label}"
 
     return canonical

@@ -30,41 +30,56 @@ COLUMNS = (
 )
 
 
-def _periods(entry: CatalogEntry, year: int | None) -> Iterator[str]:
-    years = range(entry.first_year, entry.last_year + 1) if year is None else [year]
-    for y in years:
+def _periods(frequency: Frequency, first_year: int, last_year: int) -> Iterator[str]:
+    for y in range(first_year, last_year + 1):
         # Figures are year to date: Q4 and December are the full year, listed once as YYYY.
-        if entry.frequency is Frequency.QUARTERLY:
+        if frequency is Frequency.QUARTERLY:
             yield from (f"{y}-Q{q}" for q in range(1, 4))
-        elif entry.frequency is Frequency.MONTHLY:
+        elif frequency is Frequency.MONTHLY:
             yield from (f"{y}-{m:02d}" for m in range(1, 12))
         yield str(y)
 
 
-def _target_text(entry: CatalogEntry) -> str:
-    return "; ".join(f"{t.year}: {t.value:g}{entry.unit}" for t in entry.targets)
+def _target_text(entries: list[CatalogEntry]) -> str:
+    """Every target the statistic feeds; with the plan's code when several plans target it."""
+    several = len(entries) > 1
+    return "; ".join(
+        f"{e.plan_code} " * several + f"{t.year}: {t.value:g}{e.unit}"
+        for e in entries
+        for t in e.targets
+    )
 
 
 def template_rows(catalog: Catalog, jurisdiction: str, year: int | None = None) -> list[list[str]]:
-    """Header plus one row per (indicator, period) the jurisdiction owes; empty when unknown."""
+    """Header plus one row per (statistic, period) the jurisdiction owes; empty when unknown.
+
+    A statistic several plans target is one series: one row under the series id, reported once
+    for all its targets."""
     wanted = fold_name(jurisdiction)
     rows = [list(COLUMNS)]
-    for entry in catalog:
-        if fold_name(entry.jurisdiction) != wanted:
+    for series, ids in catalog.series.items():
+        entries = [catalog.entries[i] for i in ids]
+        first = entries[0]
+        if fold_name(first.jurisdiction) != wanted:
             continue
-        for period in _periods(entry, year):
+        years = (
+            (min(e.first_year for e in entries), max(e.last_year for e in entries))
+            if year is None
+            else (year, year)
+        )
+        for period in _periods(first.frequency, *years):
             rows.append(
                 [
-                    entry.id,
-                    entry.jurisdiction,
+                    series,
+                    first.jurisdiction,
                     period,
                     "",
-                    entry.unit,
+                    first.unit,
                     "",
                     "",
                     "",
-                    entry.indicator,
-                    _target_text(entry),
+                    first.indicator_simplified,
+                    _target_text(entries),
                 ]
             )
     return rows
