@@ -339,3 +339,11 @@ def test_every_entry_belongs_to_the_baiyin_seed() -> None:
     assert all(e.id.startswith("baiyin-") for e in entries)
     plan = next(p for p in CATALOG.plans.values() if p.code == "baiyin")
     assert plan.seed == SEED and (plan.start_year, plan.end_year) == (2021, 2025)
+
+
+def test_consolidation_of_the_provincial_bases_by_2023() -> None:
+    entry = _entry("baiyin-provincial-bases-consolidated")
+    [target] = entry.targets
+    assert (target.year, target.value, entry.unit) == (2023, 100, "%")
+    assert entry.source_quote == "到2023年,完成省级科技创新基地优化整合"
+    assert entry.lead_agencies == ("市科技局",) and "市财政局" in entry.co_responsible

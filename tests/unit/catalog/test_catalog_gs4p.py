@@ -224,13 +224,29 @@ def test_gs4p_yearly_flows_are_due_every_year_of_the_plan() -> None:
         assert all("每年" in t.qualifiers for t in entry.targets)
 
 
-def test_gs4p_rd_firms_share_has_a_2023_goal_and_full_coverage_by_2025() -> None:
-    entry = CATALOG.get("gs4p-firms-with-rd-share")
-    assert entry is not None
-    [first] = entry.targets_for(2023)
-    [last] = entry.targets_for(2025)
-    assert (first.value, first.tier) == (26.97, Tier.EXPECTED)
-    assert last.value == 100 and last.quote is not None and "全覆盖" in last.quote
+def test_gs4p_rd_firms_share_and_industrial_full_coverage_are_two_populations() -> None:
+    # 2023: 有研发活动的规上企业占比 26.97% (all above-scale firms); 2025: 规模以上工业企业
+    # 研发活动全覆盖 (industrial firms only): two series, not one
+    share = CATALOG.get("gs4p-firms-with-rd-share")
+    coverage = CATALOG.get("gs4p-industrial-firms-rd-coverage")
+    assert share is not None and coverage is not None
+    [first] = share.targets
+    assert (first.year, first.value, first.tier) == (2023, 26.97, Tier.EXPECTED)
+    [last] = coverage.targets
+    assert (last.year, last.value) == (2025, 100) and "全覆盖" in last.qualifiers
+    assert coverage.source_quote in seed_text(SEED) and share.series != coverage.series
+
+
+def test_gs4p_missing_milestones_are_in_the_catalog() -> None:
+    text = seed_text(SEED)
+    for entry_id, value, words in (
+        ("gs4p-basic-discipline-coverage", 4, "基础学科领域全覆盖"),
+        ("gs4p-biologics-lot-release-centre", 1, "建成省生物制品批签发中心"),
+    ):
+        entry = CATALOG.get(entry_id)
+        assert entry is not None, entry_id
+        assert words in entry.source_quote and entry.source_quote in text
+        assert [t.value for t in entry.targets] == [value]
 
 
 def test_gs4p_about_targets_are_bands() -> None:

@@ -57,7 +57,29 @@ def test_lanbai_target_matches_the_plan(
 
 def test_lanbai_goals_are_all_in_the_catalog() -> None:
     ids = {e.id for e in CATALOG if e.plan_code == "lanbai"}
-    assert ids == {row[0] for row in SPOT_CHECKS}
+    # the goals of 二(四) and the one milestone a task states (三(二)2)
+    assert ids == {row[0] for row in SPOT_CHECKS} | {
+        "lanbai-industrial-firms-rd-departments-coverage"
+    }
+
+
+def test_lanbai_task_milestone_full_coverage_of_rd_departments() -> None:
+    entry = CATALOG.get("lanbai-industrial-firms-rd-departments-coverage")
+    assert entry is not None
+    [target] = entry.targets
+    # 爭取 → expected; 全覆蓋 → 100% of 規上工業企業
+    assert (target.year, target.value, target.tier) == (2027, 100, Tier.EXPECTED)
+    assert entry.source_quote in seed_text(SEED) and entry.unit == "%"
+    assert entry.source_quote_simplified == "争取规上工业企业技术创新部门与研发设计部门全覆盖"
+
+
+def test_lanbai_gdp_has_the_2022_baseline_the_plan_gives() -> None:
+    entry = CATALOG.get("lanbai-gdp")
+    assert entry is not None and entry.baseline is not None
+    assert (entry.baseline.year, entry.baseline.value) == (2022, 1233)
+    assert "1233億元" in seed_text(SEED)
+    # one statistic with gs4p's 兰白两区地区生产总值: one series
+    assert entry.series == "lanbai-gdp" == CATALOG.get("gs4p-lanbai-gdp").series  # type: ignore[union-attr]
 
 
 def test_lanbai_indicator_is_traditional_as_written_with_a_simplified_form() -> None:
