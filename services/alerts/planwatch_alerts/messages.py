@@ -103,7 +103,11 @@ def _item(alert: dict[str, Any], kind: str, lang: str, board_url: str) -> str:
     if explanation and alert["type"] != "overdue":
         lines.append(f"  {explanation}")
     quote = one_line(target.get("source_quote") or "")
-    if quote:
+    simplified = one_line(target.get("source_quote_simplified") or "")
+    if quote and simplified and simplified != quote and lang == "zh":
+        # a Traditional plan: read in Simplified, the plan's own words kept beside it
+        lines.append(f"  规划原文(简体)：「{simplified}」(原文：「{quote}」)")
+    elif quote:
         lines.append(f"  规划原文：「{quote}」" if lang == "zh" else f"  plan text: “{quote}”")
     lines.append(f"  {'看板' if lang == 'zh' else 'board'}: {link}")
     return "\n".join(lines)
