@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from planwatch.catalog import Catalog
+from planwatch.domain.chinese import to_simplified
 from planwatch.domain.model import CatalogEntry, Frequency, Kind
 from planwatch.domain.periods import PeriodError, canonical_label
 from planwatch.domain.units import is_count, is_percent
@@ -15,14 +16,10 @@ __all__ = ["MAX_ABS", "EntryRule", "canonical_series", "fold_name", "rules_for"]
 
 MAX_ABS = 1e15  # no plan figure comes near this; larger numbers are typos or attacks
 
-# Traditional characters of jurisdiction names, folded so 蘭白兩區 finds 兰白两区.
-_FOLD = str.maketrans(
-    "蘭兩區縣廣東龍陽門臺灣華蘇開發際場園會", "兰两区县广东龙阳门台湾华苏开发际场园会"
-)
-
 
 def fold_name(name: str) -> str:
-    return name.strip().translate(_FOLD)
+    """A jurisdiction's name in Simplified characters (OpenCC), so 蘭白兩區 finds 兰白两区."""
+    return to_simplified(name.strip())
 
 
 @dataclass(frozen=True, slots=True)
