@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import math
 from bisect import bisect_left, bisect_right
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import lru_cache
@@ -441,14 +441,18 @@ def overdue_changes(
     states: Mapping[bytes, dict[str, Any]],
     today: date,
     policy: calendar.Policy = calendar.DEFAULT_POLICY,
+    owns: Callable[[bytes], bool] | None = None,
 ) -> list[tuple[bytes, dict[str, Any], StatusChange, Point | None]]:
     """The overdue check over the whole catalog: every entry, with its stored state when it
     has one and a new state when it never reported (``states``: key → state, as stored).
     One call per tick for the evaluator: ``(key, new state, change, point)`` for each key
-    that owes a figure now."""
+    that owes a figure now. ``owns``: whether this worker holds a key's partition (a key
+    never reported has no state to say so); every key when None."""
     out = []
     for entry in catalog:
         key = partition_key(entry.id, entry.jurisdiction)
+        if owns is not None and key not in states and not owns(key):
+            continue
         state = states.get(key) or new_state()
         new, change, point = overdue_change(entry, state, today, None, catalog.version, policy)
         if change is not None:

@@ -173,6 +173,9 @@ def test_the_overdue_check_covers_every_entry_of_the_catalog() -> None:
     publishers = {c.indicator_id: c.publisher for _k, _s, c, _p in owed}
     assert publishers["gsbase-tech-progress-contribution"] == "甘肃省统计局"
     assert publishers["qinghai-tech-trade-absorbed"] == "省科技厅"
+    # a worker checks the keys it holds: stored ones, and never-reported ones it owns
+    mine = overdue_changes(CATALOG, states, date(2027, 1, 5), owns=lambda key: False)
+    assert mine == []  # the one stored key reported; every other key is another worker's
     # nothing that cannot exist yet: R&D of 2026 is not owed in January 2027
     assert all(
         c.overdue_period != "2026" or c.target["statistic"] == "plan_office"
