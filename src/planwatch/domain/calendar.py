@@ -138,7 +138,7 @@ def due_rule(entry: CatalogEntry, policy: Policy = DEFAULT_POLICY) -> dict[str, 
     lag = policy.lag(entry.statistic, entry.frequency)
     first = slots(entry, policy)[0]
     if entry.frequency is Frequency.ANNUAL:
-        when = "当年年底" if lag == 0 else f"次年{_add_months(date(2001, 12, 31), lag):%-m月%-d日}"
+        when = "当年年底" if lag == 0 else f"次年{lag}月底"
         text = f"{when}可得,其后{policy.grace_days}日内报送"
     else:
         text = f"期末后{lag}个月可得,其后{policy.grace_days}日内报送"

@@ -49,7 +49,7 @@ def test_export_keeps_its_fields_and_adds_series_publisher_and_due() -> None:
     assert by_id["lanbai-gdp"]["source_quote_simplified"] == "地区生产总值达到1800亿元以上"
     rd = by_id["gsbase-rd-expenditure"]
     assert rd["publisher"] == "甘肃省统计局"
-    assert rd["due"]["rule"] == "次年11月30日可得,其后30日内报送"  # type: ignore[index]
+    assert rd["due"]["rule"] == "次年11月底可得,其后30日内报送"  # type: ignore[index]
 
 
 def test_calendar_lists_the_months_due_figures_and_the_owed_ones(tmp_path: Path) -> None:
