@@ -326,3 +326,16 @@ def test_the_year_sent_clears_an_owed_fourth_quarter() -> None:
     state = {**state, "overdue": "2025-Q3"}
     state, _ = run_on(QUARTERLY, submission("2025-03", 50), state=state)
     assert state["overdue"] == "2025-Q3"
+
+
+def test_escalation_follows_the_configured_time(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from planwatch_evaluator.settings import Settings
+
+    monkeypatch.setenv("PLANWATCH_EVALUATOR_OVERDUE_ESCALATE_AFTER_DAYS", "10")
+    policy = Settings().calendar_policy()
+    assert (policy.grace_days, policy.escalate_after_days) == (30, 10)
+    # R&D of 2025 due 30 December 2026: escalated on 9 January 2027 with 10 days configured
+    _, change, _ = overdue_change(RD, new_state(), date(2027, 1, 9), None, "v", policy)
+    assert change is not None and change.escalated_to == ("省委科技委员会",)
+    _, change, _ = overdue_change(RD, new_state(), date(2027, 1, 9), None, "v")
+    assert change is not None and change.escalated_to == ()  # the default waits 60 days
