@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test test-fast lint bench servers clean
+.PHONY: help setup kafka run test test-fast lint bench servers clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -19,13 +19,16 @@ $(STAMP): pyproject.toml
 setup: $(STAMP) ## create .venv with the planwatch command
 	@echo "ready: $(BIN)/planwatch"
 
-run: setup ## run the whole pipeline on the embedded default (DEMO=1 loads demo data)
+kafka: setup ## fetch Apache Kafka's jars (deploy/kafka/pom.xml) once, with Maven
+	@$(BIN)/python -m planwatch.stack.broker
+
+run: setup kafka ## run the whole pipeline on the embedded default (DEMO=1 loads demo data)
 	$(BIN)/planwatch run $(if $(DEMO),--demo,)
 
 servers: ## install the Debian servers the integration tests use (root only; skipped otherwise)
 	@bash scripts/install-test-servers.sh
 
-test: setup servers ## set up and run the whole test suite
+test: setup servers kafka ## set up and run the whole test suite
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
@@ -40,7 +43,7 @@ lint: setup ## ruff, mypy and the import contracts
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-bench: setup ## benchmarks against the embedded default; writes bench/results.json
+bench: setup kafka ## benchmarks against the embedded default; writes bench/results.json
 	$(BIN)/python -m bench
 
 clean: ## remove the virtual environment and local state

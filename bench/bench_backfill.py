@@ -93,7 +93,9 @@ def _cpu(stack: Stack) -> dict[str, float]:
     for proc in run.children(recursive=True):
         with contextlib.suppress(psutil.Error):
             line = " ".join(proc.cmdline())
-            name = next((m for m in SERVICES if m in line), "broker" if "tansu" in line else None)
+            name = next(
+                (m for m in SERVICES if m in line), "broker" if "kafka.Kafka" in line else None
+            )
             if name:
                 times = proc.cpu_times()
                 out[name] = out.get(name, 0.0) + times.user + times.system

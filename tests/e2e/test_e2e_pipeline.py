@@ -1,6 +1,6 @@
 """The whole pipeline as users drive it: `planwatch run`, a bureau pushes a file, an agency is told.
 
-Everything is real and on loopback: the Tansu broker, ingest, the faust evaluator, alerts with
+Everything is real and on loopback: Apache Kafka, ingest, the faust evaluator, alerts with
 the local SMTP mailbox, the embedded time-series store and the board.
 """
 
@@ -33,7 +33,7 @@ class Stack:
         self.data_dir = data_dir
         self.ports = {
             name: free_port()
-            for name in ("broker", "ingest", "alerts", "evaluator", "board", "smtp")
+            for name in ("broker", "controller", "ingest", "alerts", "evaluator", "board", "smtp")
         }
         exe = Path(sys.executable).with_name("planwatch")
         args = [str(exe), "run", "--data-dir", str(data_dir)]
@@ -116,12 +116,12 @@ def test_behind_plan_then_back_on_track(stack: Stack, tmp_path: Path) -> None:
     out = push(stack, tmp_path, [("2024", 150), ("2025", 155)])
     assert "2" in out
     wait_until(
-        lambda: any("180" in m.get_body().get_content() for m in stack.mails()),
+        lambda: any("180" in m.get_body(("plain",)).get_content() for m in stack.mails()),
         what="the alert e-mail",
     )
-    mail = next(m for m in stack.mails() if INDICATOR in m.get_body().get_content())
+    mail = next(m for m in stack.mails() if INDICATOR in m.get_body(("plain",)).get_content())
     assert "预警" in mail["Subject"]
-    assert "全社会研究与试验发展(R&D)经费投入达到180亿元" in mail.get_body().get_content()
+    assert "全社会研究与试验发展(R&D)经费投入达到180亿元" in mail.get_body(("plain",)).get_content()
 
     store = EmbeddedSeriesStore(stack.data_dir / "timeseries.db")
     observed = store.query("observation", {"indicator_id": INDICATOR})
@@ -136,7 +136,7 @@ def test_behind_plan_then_back_on_track(stack: Stack, tmp_path: Path) -> None:
     push(stack, tmp_path, [("2025", 181)])
     wait_until(lambda: alerts(stack)[0]["state"] == "resolved", what="the alert to resolve")
     wait_until(
-        lambda: any("已恢复" in m.get_body().get_content() for m in stack.mails()),
+        lambda: any("已恢复" in m.get_body(("plain",)).get_content() for m in stack.mails()),
         timeout=90,
         what="the resolve notice",
     )

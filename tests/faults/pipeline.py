@@ -1,6 +1,6 @@
 """The whole pipeline as separate real processes, for tests that break one part of it.
 
-``Pipeline`` starts, on loopback ports of its own: the Tansu broker, ``planwatch_ingest``,
+``Pipeline`` starts, on loopback ports of its own: the Apache Kafka broker, ``planwatch_ingest``,
 ``planwatch_evaluator``, ``planwatch_alerts`` and an aiosmtpd server, sharing one data dir (the
 key store, the ingest ledger, the alerts database and, unless ``store`` is a v2-write server, the
 embedded time-series store). Each part can be killed, stopped and restarted on its own.
@@ -21,7 +21,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
@@ -32,10 +32,10 @@ from planwatch.stack.run import TOPIC_PARTITIONS
 from planwatch.tsstore import EmbeddedSeriesStore
 from support.alert_events import write_routes
 from support.influx import V2WriteServer
+from support.kafka import KafkaNode, create_topics, new_broker
 from support.net import free_port
 from support.services import ServiceProcess
 from support.smtp import SmtpServer
-from support.tansu import TansuBroker, create_topics
 from support.waiting import wait_until
 
 __all__ = [
@@ -124,7 +124,7 @@ def workload(figures: int, alerts: int = 3, tag: str = "f") -> tuple[list[Figure
 class Pipeline:
     root: Path
     store: V2WriteServer | None = None  # None: the embedded store in the data dir
-    broker: TansuBroker = field(default_factory=TansuBroker)
+    broker: KafkaNode = field(default_factory=new_broker)
     smtp: SmtpServer = field(default_factory=SmtpServer)
     services: dict[str, ServiceProcess] = field(default_factory=dict)
     ports: dict[str, int] = field(default_factory=dict)
@@ -161,6 +161,14 @@ class Pipeline:
                 "PLANWATCH_EVALUATOR_INFLUX_BUCKET": self.store.bucket,
             }
         url = "http://127.0.0.1:{}/healthz".format
+        self.evaluator_env = {
+            **common,
+            **sink,
+            "PLANWATCH_EVALUATOR_SESSION_TIMEOUT_S": "6",
+            "PLANWATCH_EVALUATOR_RETRY_MAX_S": "1",
+            # no overdue notices: the figures of this workload stop in the past
+            "PLANWATCH_EVALUATOR_OVERDUE_CHECK_S": "3600",
+        }
         self.services = {
             "ingest": ServiceProcess(
                 "ingest",
@@ -175,13 +183,8 @@ class Pipeline:
             "evaluator": ServiceProcess(
                 "evaluator",
                 {
-                    **common,
-                    **sink,
+                    **self.evaluator_env,
                     "PLANWATCH_EVALUATOR_WEB_PORT": str(self.ports["evaluator"]),
-                    "PLANWATCH_EVALUATOR_SESSION_TIMEOUT_S": "6",
-                    "PLANWATCH_EVALUATOR_RETRY_MAX_S": "1",
-                    # no overdue notices: the figures of this workload stop in the past
-                    "PLANWATCH_EVALUATOR_OVERDUE_CHECK_S": "3600",
                 },
                 health_url=url(self.ports["evaluator"]),
             ),
@@ -207,15 +210,26 @@ class Pipeline:
         self.wait_evaluator_assigned()
         return self
 
-    def wait_evaluator_assigned(self, timeout: float = 60) -> None:
+    def wait_evaluator_assigned(self, timeout: float = 60, name: str = "evaluator") -> None:
         """Until the evaluator has joined its group and holds partitions (it answers /healthz
         before that): a push that starts earlier would be read in one batch at the join."""
-        url = f"{self.url('evaluator')}/healthz"
+        url = f"{self.url(name)}/healthz"
         wait_until(
             lambda: httpx.get(url, timeout=5).json().get("assigned"),
             timeout,
-            "the evaluator's partitions",
+            f"the partitions of {name}",
         )
+
+    def add_evaluator(self, name: str) -> ServiceProcess:
+        """Start one more evaluator worker of the same group (``name`` for its port and log)."""
+        self.ports[name] = free_port()
+        worker = ServiceProcess(
+            "evaluator",
+            {**self.evaluator_env, "PLANWATCH_EVALUATOR_WEB_PORT": str(self.ports[name])},
+            health_url=f"{self.url(name)}/healthz",
+        )
+        self.services[name] = worker
+        return worker.start()
 
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.ports[service]}"
@@ -225,12 +239,11 @@ class Pipeline:
             create_topics(self.broker.bootstrap, [str(topic)], partitions=partitions)
 
     def restart_broker(self, down_s: float = 0.0) -> None:
-        """Stop the broker (Tansu keeps nothing), wait, start it empty and recreate the topics,
-        as an operator's deployment does."""
-        self.broker.stop()
+        """SIGKILL the broker (a crash: nothing flushed or handed over), wait, start it again on
+        its log; the topics, records, offsets and groups on disk come back with it."""
+        self.broker.kill()
         time.sleep(down_s)
         self.broker.start()
-        self.create_topics()
 
     def stop(self) -> None:
         for service in self.services.values():
@@ -354,7 +367,17 @@ def period_ns(period: str) -> int:
     return int(datetime(end.year, end.month, end.day, tzinfo=UTC).timestamp()) * 1_000_000_000
 
 
-def assert_assessed_once(pipeline: Pipeline, accepted: list[Figure], timeout: float = 120) -> None:
+class Readable(Protocol):
+    """What the counts read: a ``Pipeline``, or ``planwatch run`` in test_stack.py."""
+
+    def stored(
+        self, measurement: str, field: str, indicators: set[str]
+    ) -> list[tuple[str, int, Any]]: ...
+
+    def logs(self, last: str = "evaluator", lines: int = 30) -> str: ...
+
+
+def assert_assessed_once(pipeline: Readable, accepted: list[Figure], timeout: float = 120) -> None:
     """Every accepted figure stored once, as sent and as its first vintage, and assessed once."""
     expected = {(f.indicator_id, period_ns(f.period)): f for f in accepted}
     assert len(expected) == len(accepted), "the workload repeats a figure"
@@ -397,7 +420,11 @@ def assert_mailed_once(pipeline: Pipeline, lagging: list[str], timeout: float = 
             i: sum(f"/indicators/{i}" in m.body for m in pipeline.smtp.messages) for i in lagging
         }
 
-    wait_until(lambda: all(mailed().values()), timeout, f"a mail for each of {lagging}")
+    wait_until(
+        lambda: all(mailed().values()),
+        timeout,
+        lambda: f"a mail for each of {lagging} ({pipeline.logs(last='alerts')})",
+    )
     time.sleep(3)  # longer than the group interval: a second digest would have gone out
     assert mailed() == dict.fromkeys(lagging, 1)
     assert pipeline.smtp.duplicates() == []

@@ -7,7 +7,7 @@ import uuid
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from support.tansu import create_topics
+from support.kafka import create_topics
 
 pytestmark = pytest.mark.integration
 

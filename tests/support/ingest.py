@@ -241,7 +241,7 @@ async def read_event_ids(
     import asyncio
 
     import orjson
-    from aiokafka import AIOKafkaConsumer, TopicPartition
+    from aiokafka import AIOKafkaConsumer
 
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, fetch_max_wait_ms=10)
     await consumer.start()
@@ -249,9 +249,12 @@ async def read_event_ids(
     try:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        parts = consumer.partitions_for_topic(topic) or set()
-        tps = [TopicPartition(topic, p) for p in sorted(parts)]
-        consumer.assign(tps)
+        # without a group, a subscription is assigned every partition of the topic at once
+        consumer.subscribe([topic])
+        while not consumer.assignment():
+            assert loop.time() < deadline, f"no topic {topic} on the broker"
+            await consumer.getmany(timeout_ms=100)
+        tps = sorted(consumer.assignment())
         await consumer.seek_to_beginning(*tps)
         while loop.time() < deadline:
             batch = await consumer.getmany(*tps, timeout_ms=200)

@@ -85,8 +85,8 @@ def evaluator_process(
     dir of the test's own and a 6 s session timeout; ``settings`` adds environment variables.
     Started; returns the process and its web port (/healthz, /metrics)."""
     from planwatch.domain.events import Topics
+    from support.kafka import create_topics
     from support.net import free_port
-    from support.tansu import create_topics
 
     create_topics(bootstrap, [str(t) for t in Topics if t != Topics.DEAD_LETTER])
     create_topics(bootstrap, [str(Topics.DEAD_LETTER)], partitions=1)

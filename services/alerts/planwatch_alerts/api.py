@@ -8,8 +8,8 @@ exactly the statuses it can answer.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from planwatch.security import Principal, Role
+from planwatch_alerts.answers import responses_of
 from planwatch_alerts.problems import ProblemError, responses
 from planwatch_alerts.store import alerts, notifications
 
@@ -48,6 +49,16 @@ class NotificationOut(BaseModel):
     alert_ids: list[int]
 
 
+class ResponseOut(BaseModel):
+    """An agency's answer given through the link of a notification."""
+
+    at: datetime
+    agency: str
+    kind: Literal["acknowledge", "dispute"]  # acknowledged with measures, or disputed
+    text: str  # the measures (整改措施), or the reason of the dispute
+    expected_recovery: date | None
+
+
 class AlertOut(BaseModel):
     id: int
     indicator_id: str
@@ -70,6 +81,7 @@ class AlertOut(BaseModel):
     silence_reason: str | None
     escalated_at: datetime | None
     notifications: list[NotificationOut]
+    responses: list[ResponseOut]  # oldest first
 
 
 class AckIn(BaseModel):
@@ -106,7 +118,7 @@ def _principal(request: Request) -> Principal:
 Caller = Annotated[Principal, Depends(_principal)]
 
 
-def _out(row: Any, sent: Sequence[Any]) -> AlertOut:
+def _out(row: Any, sent: Sequence[Any], answers: Sequence[Mapping[str, Any]]) -> AlertOut:
     return AlertOut(
         id=row.id,
         indicator_id=row.indicator_id,
@@ -133,6 +145,7 @@ def _out(row: Any, sent: Sequence[Any]) -> AlertOut:
             for n in sent
             if row.id in n.alert_ids
         ],
+        responses=[ResponseOut.model_validate(r) for r in answers],
     )
 
 
@@ -145,7 +158,8 @@ def _load(request: Request, where: list[Any]) -> list[AlertOut]:
         sent = (
             c.execute(sa.select(notifications).order_by(notifications.c.id)).all() if rows else []
         )
-    return [_out(r, sent) for r in rows]
+        answers = responses_of(c, [r.id for r in rows])
+    return [_out(r, sent, answers[r.id]) for r in rows]
 
 
 @router.get("/v1/alerts", response_model=list[AlertOut], responses=LISTING)

@@ -23,6 +23,7 @@ from prometheus_client import (
 from planwatch.catalog import Catalog
 from planwatch.problems import install_problem_handlers
 from planwatch.security import KeyStore
+from planwatch_alerts.answer_page import router as answer_router
 from planwatch_alerts.api import router
 from planwatch_alerts.consumer import consume
 from planwatch_alerts.engine import SEVERITIES, AlertEngine
@@ -66,6 +67,8 @@ def create_app(
         )
         engine.deliverer.on_result = lambda channel, result: results.labels(channel, result).inc()
         app.state.db, app.state.keys, app.state.engine, app.state.clock = db, keys, engine, clock
+        app.state.signer, app.state.catalog = engine.grouper.signer, engine.catalog
+        app.state.board_url = settings.common.board_url
         stopping, woken = asyncio.Event(), asyncio.Event()
         loop = asyncio.get_running_loop()
 
@@ -102,6 +105,7 @@ def create_app(
 
     app = FastAPI(title="planwatch alerts", version="1", lifespan=lifespan)
     app.include_router(router)
+    app.include_router(answer_router)
 
     def openapi() -> dict[str, Any]:
         # The routes' error answers refer to the problem schemas, added here once.

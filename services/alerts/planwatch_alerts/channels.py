@@ -29,6 +29,8 @@ class EmailChannel:
         # The same Message-ID on a resend lets the receiving side drop the copy.
         msg["Message-ID"] = d.message_id
         msg.set_content(d.body, charset="utf-8")
+        if d.html:
+            msg.add_alternative(d.html, subtype="html", charset="utf-8")
         return msg
 
     def send(self, d: Delivery) -> None:

@@ -95,7 +95,9 @@ class Deliverer:
         row = self._claim(row_id)
         if row is None:
             return False
-        delivery = Delivery(list(row.to), list(row.cc), row.subject, row.body, row.message_id)
+        delivery = Delivery(
+            list(row.to), list(row.cc), row.subject, row.body, row.message_id, row.html
+        )
         try:
             self.channels[row.channel].send(delivery)
         except DeliveryError as exc:

@@ -8,7 +8,7 @@ silences, repeats, escalates, groups waiting items into digests, and delivers wh
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
@@ -18,6 +18,7 @@ from planwatch_alerts.channels import AppriseChannel, EmailChannel
 from planwatch_alerts.delivery import Deliverer, RetryPolicy
 from planwatch_alerts.grouping import Grouper
 from planwatch_alerts.lifecycle import SEVERITIES, apply_change, severity_of
+from planwatch_alerts.links import LinkSigner
 from planwatch_alerts.ports import Channel
 from planwatch_alerts.routing import Routing
 from planwatch_alerts.settings import Settings
@@ -44,7 +45,16 @@ class AlertEngine:
         channels: Mapping[str, Channel] | None = None,
     ) -> None:
         self.db, self.settings, self.clock = db, settings, clock
-        self.grouper = Grouper(routing, catalog, settings.language, settings.common.board_url)
+        self.catalog = catalog
+        self.grouper = Grouper(
+            routing,
+            catalog,
+            settings.language,
+            settings.common.board_url,
+            LinkSigner(settings.link_key(), timedelta(days=settings.link_ttl_days)),
+            settings.public_url,
+            timedelta(days=settings.reply_days),
+        )
         self.deliverer = Deliverer(
             db,
             channels or default_channels(settings),

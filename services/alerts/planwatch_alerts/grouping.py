@@ -18,10 +18,12 @@ from typing import Any
 import sqlalchemy as sa
 
 from planwatch.catalog import Catalog
+from planwatch_alerts.answers import responses_of
 from planwatch_alerts.channels import channel_for
-from planwatch_alerts.messages import render_digest
+from planwatch_alerts.links import LinkSigner
+from planwatch_alerts.messages import DigestItem, render_digest
 from planwatch_alerts.routing import LEAD_AGENCY, Decision, Routing, parse_duration
-from planwatch_alerts.store import alerts, items, notifications
+from planwatch_alerts.store import alerts, items, notifications, responses
 
 __all__ = ["Grouper", "labels_of"]
 
@@ -54,9 +56,20 @@ def _digest_id(group_key: str, item_ids: Sequence[int]) -> str:
 
 
 class Grouper:
-    def __init__(self, routing: Routing, catalog: Catalog, language: str, board_url: str) -> None:
+    def __init__(
+        self,
+        routing: Routing,
+        catalog: Catalog,
+        language: str,
+        board_url: str,
+        signer: LinkSigner | None = None,
+        public_url: str = "",
+        reply_within: timedelta = timedelta(days=7),
+    ) -> None:
         self.routing, self.catalog = routing, catalog
         self.language, self.board_url = language, board_url
+        # answer links go to agencies only: a supervising body reads, the agency answers
+        self.signer, self.public_url, self.reply_within = signer, public_url, reply_within
 
     # ---- routing into waiting items ----
 
@@ -161,14 +174,21 @@ class Grouper:
                 self.enqueue(c, alert.id, "repeat", now)
 
     def escalate(self, c: sa.Connection, now: datetime) -> None:
+        """Alerts still open and unanswered at their deadline go to the supervising body: those
+        of the escalated severities at ``after``, any alert at ``unanswered_after``."""
         rule = self.routing.config.escalation
         if rule is None:
             return
+        answered = sa.select(responses.c.alert_id)
+        due = alerts.c.escalate_at <= now
+        if rule.unanswered_after is not None:
+            due = sa.or_(due, alerts.c.opened_at <= now - parse_duration(rule.unanswered_after))
         for alert in c.execute(
             sa.select(alerts).where(
                 alerts.c.state == "open",
                 alerts.c.escalated_at.is_(None),
-                alerts.c.escalate_at <= now,
+                alerts.c.id.not_in(answered),
+                due,
             )
         ):
             self.enqueue(c, alert.id, "escalation", now, receiver=rule.receiver)
@@ -216,8 +236,28 @@ class Grouper:
             return 0
         receiver = rows[0].receiver
         addressee, to, cc, copied = self._recipients(receiver, told)
-        entries = [(dict(a._mapping), latest[a.id]) for a in told]
-        subject, body = render_digest(entries, addressee, copied, self.language, self.board_url)
+        answers = responses_of(c, [a.id for a in told])
+        agency = receiver.removeprefix("agency:") if receiver.startswith("agency:") else None
+        entries = [
+            DigestItem(
+                dict(a._mapping),
+                latest[a.id],
+                answers[a.id],
+                self._answer_url(a.id, agency, now) if agency in a.agencies else None,
+            )
+            for a in told
+        ]
+        digest_text = render_digest(
+            entries,
+            addressee,
+            copied,
+            self.language,
+            self.board_url,
+            self.catalog,
+            (now + self.reply_within).date(),
+            now.date(),
+        )
+        subject, body = digest_text.subject, digest_text.text
         kinds = {latest[a.id] for a in told}
         kind = "resolved" if kinds == {"resolved"} else sorted(kinds - {"resolved"})[0]
         base = {
@@ -226,6 +266,7 @@ class Grouper:
             "receiver": receiver,
             "subject": subject,
             "body": body,
+            "html": digest_text.html,
             "alert_ids": sorted(a.id for a in told),
             "kind": kind,
             "attempts": 0,
@@ -257,6 +298,12 @@ class Grouper:
                     values["next_repeat_at"] = now + timedelta(seconds=repeat)
             c.execute(alerts.update().where(alerts.c.id == a.id).values(**values))
         return len(deliveries)
+
+    def _answer_url(self, alert_id: int, agency: str | None, now: datetime) -> str | None:
+        if self.signer is None or agency is None:
+            return None
+        token = self.signer.token(alert_id, agency, now)
+        return f"{self.public_url.rstrip('/')}/answer/{alert_id}?t={token}"
 
     @staticmethod
     def _deliveries(

@@ -1,13 +1,26 @@
-"""Digest messages: one per receiver and group, in Chinese by default (English available)."""
+"""Digest messages: one per receiver and group, in Chinese by default (English available).
+
+Read as the agency reads it: every item names its plan (title and 文号), gives each figure once,
+quotes a table row with its column headers, shows the answers already given, and, for an
+agency, the link to answer and the date to answer by. A digest of recoveries only is good news
+and says so. Each digest has a plain-text and an HTML part with the same content.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
 from typing import Any
 
-from planwatch.domain.model import one_line
+import jinja2
 
-__all__ = ["render_digest"]
+from planwatch.catalog import Catalog
+from planwatch.domain.model import CatalogEntry, one_line
+from planwatch.domain.quotes import table_cells
+
+__all__ = ["STATUS_ZH", "Digest", "DigestItem", "describe", "render_digest"]
 
 _STATUS = {
     "zh": {
@@ -16,6 +29,7 @@ _STATUS = {
         "needs_acceleration": "需加快进度",
         "limited_progress": "进展有限",
         "deterioration": "出现倒退",
+        "not_achieved": "未达标",
         "no_data": "暂无数据",
         "overdue": "数据逾期未报",
     },
@@ -25,10 +39,12 @@ _STATUS = {
         "needs_acceleration": "needs acceleration",
         "limited_progress": "limited progress",
         "deterioration": "deterioration",
+        "not_achieved": "not achieved",
         "no_data": "no data",
         "overdue": "data overdue",
     },
 }
+STATUS_ZH = _STATUS["zh"]
 _KIND = {
     "zh": {"firing": "预警", "resolved": "已恢复", "repeat": "仍未改善", "escalation": "升级提醒"},
     "en": {
@@ -38,6 +54,44 @@ _KIND = {
         "escalation": "ESCALATION",
     },
 }
+_ANSWER = {
+    "zh": {"acknowledge": "确认并整改", "dispute": "对数据有异议"},
+    "en": {"acknowledge": "acknowledged", "dispute": "disputed"},
+}
+_HTML = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+)
+
+
+@dataclass(frozen=True)
+class DigestItem:
+    alert: dict[str, Any]  # the alert row
+    kind: str  # firing | resolved | repeat | escalation
+    responses: Sequence[Mapping[str, Any]] = ()
+    answer_url: str | None = None  # the signed link, for an agency's own alerts
+
+
+@dataclass(frozen=True)
+class Digest:
+    subject: str
+    text: str
+    html: str
+
+
+@dataclass
+class Facts:
+    """What one alert says, in the reader's language, each figure once."""
+
+    name: str
+    jurisdiction: str
+    status: str
+    plan: str  # title (文号)
+    figures: list[str] = field(default_factory=list)
+    quote: str | None = None  # prose, as written
+    quote_simplified: str | None = None  # its Simplified form, when the plan is Traditional
+    cells: list[tuple[str, str]] | None = None  # a table row: (header, cell)
 
 
 def _num(value: Any) -> str:
@@ -55,7 +109,26 @@ def _pct(value: Any) -> str:
     return "" if value is None else f" ({float(value):+.1f}%)"
 
 
-def _item(alert: dict[str, Any], kind: str, lang: str, board_url: str) -> str:
+def _entry(target: Mapping[str, Any]) -> CatalogEntry | None:
+    try:
+        return CatalogEntry.model_validate(target)
+    except ValueError:  # a partial snapshot (older events): quote it as it is
+        return None
+
+
+def plan_title(alert: Mapping[str, Any], catalog: Catalog | None, lang: str = "zh") -> str:
+    """The plan's title, with its 文号 where it has one."""
+    plan = catalog.plans.get(alert["plan_code"]) if catalog is not None else None
+    target = (alert.get("snapshot") or {}).get("target") or {}
+    if plan is None:
+        return str(target.get("plan") or alert["plan_code"])
+    title = plan.title_en if lang == "en" else plan.title
+    if plan.document_no:
+        return f"{title}（{plan.document_no}）" if lang == "zh" else f"{title} ({plan.document_no})"
+    return title
+
+
+def describe(alert: Mapping[str, Any], catalog: Catalog | None, lang: str = "zh") -> Facts:
     snap = alert["snapshot"]
     target = snap.get("target") or {}
     a = snap.get("assessment") or {}
@@ -63,18 +136,21 @@ def _item(alert: dict[str, Any], kind: str, lang: str, board_url: str) -> str:
     name = target.get("indicator_simplified") or target.get("indicator") or alert["indicator_id"]
     if lang == "en":
         name = target.get("indicator_en") or name
-    status = _STATUS[lang].get(alert["status"], alert["status"])
-    link = f"{board_url.rstrip('/')}/indicators/{alert['indicator_id']}"
-    lines = [f"[{_KIND[lang][kind]}] {name} ({alert['jurisdiction']}) — {status}"]
+    facts = Facts(
+        name=name,
+        jurisdiction=alert["jurisdiction"],
+        status=_STATUS[lang].get(alert["status"], alert["status"]),
+        plan=plan_title(alert, catalog, lang),
+    )
     if alert["type"] == "overdue":
         if lang == "zh":
-            lines.append(
-                f"  {snap.get('overdue_period')} 期数据应于 {snap.get('due_date')} 前报送，"
+            facts.figures.append(
+                f"{snap.get('overdue_period')} 期数据应于 {snap.get('due_date')} 前报送，"
                 "至今未收到。"
             )
         else:
-            lines.append(
-                f"  the figure for {snap.get('overdue_period')} was due by "
+            facts.figures.append(
+                f"the figure for {snap.get('overdue_period')} was due by "
                 f"{snap.get('due_date')} and has not arrived."
             )
     else:
@@ -82,65 +158,164 @@ def _item(alert: dict[str, Any], kind: str, lang: str, board_url: str) -> str:
             a.get("tier") or "", ("目标", "target")
         )
         if lang == "zh":
-            lines += [
-                f"  {a.get('target_year')}年{tier[0]}：{_amount(a.get('target_value'), unit)}",
-                f"  最新值（{a.get('latest_period')}）：{_amount(a.get('latest_value'), unit)}；"
+            facts.figures += [
+                f"{a.get('target_year')}年{tier[0]}：{_amount(a.get('target_value'), unit)}",
+                f"最新值（{a.get('latest_period')}）：{_amount(a.get('latest_value'), unit)}；"
                 f"规划路径应为 {_amount(a.get('planned'), unit)}；"
                 f"差距 {_amount(a.get('gap'), unit)}" + _pct(a.get("gap_pct")),
-                f"  按近期趋势 {a.get('target_year')} 年预计：{_amount(a.get('projected'), unit)}",
+                f"按近期趋势 {a.get('target_year')} 年预计：{_amount(a.get('projected'), unit)}",
             ]
         else:
-            lines += [
-                f"  {tier[1]} for {a.get('target_year')}: "
+            facts.figures += [
+                f"{tier[1]} for {a.get('target_year')}: "
                 f"{_amount(a.get('target_value'), unit, ' ')}",
-                f"  latest ({a.get('latest_period')}): "
+                f"latest ({a.get('latest_period')}): "
                 f"{_amount(a.get('latest_value'), unit, ' ')}; "
                 f"planned {_amount(a.get('planned'), unit, ' ')}; "
                 f"gap {_amount(a.get('gap'), unit, ' ')}" + _pct(a.get("gap_pct")),
-                f"  projected for {a.get('target_year')}: {_amount(a.get('projected'), unit, ' ')}",
+                f"projected for {a.get('target_year')}: {_amount(a.get('projected'), unit, ' ')}",
             ]
-    explanation = a.get(f"explanation_{lang}")
-    if explanation and alert["type"] != "overdue":
-        lines.append(f"  {explanation}")
-    quote = one_line(target.get("source_quote") or "")
-    simplified = one_line(target.get("source_quote_simplified") or "")
-    if quote and simplified and simplified != quote and lang == "zh":
+    entry = _entry(target)
+    facts.cells = table_cells(entry) if entry is not None else None
+    if facts.cells is None:
+        facts.quote = one_line(target.get("source_quote") or "") or None
+        simplified = one_line(target.get("source_quote_simplified") or "")
+        if simplified and simplified != facts.quote:
+            facts.quote_simplified = simplified
+    return facts
+
+
+def _quote_line(facts: Facts, lang: str) -> str | None:
+    if facts.cells:
+        row = "；".join(f"{h} {c}" for h, c in facts.cells)
+        return f"规划原文（表格行）：{row}" if lang == "zh" else f"plan table row: {row}"
+    if facts.quote and facts.quote_simplified and lang == "zh":
         # a Traditional plan: read in Simplified, the plan's own words kept beside it
-        lines.append(f"  规划原文(简体)：「{simplified}」(原文：「{quote}」)")
-    elif quote:
-        lines.append(f"  规划原文：「{quote}」" if lang == "zh" else f"  plan text: “{quote}”")
-    lines.append(f"  {'看板' if lang == 'zh' else 'board'}: {link}")
+        return f"规划原文(简体)：「{facts.quote_simplified}」(原文：「{facts.quote}」)"
+    if facts.quote:
+        return f"规划原文：「{facts.quote}」" if lang == "zh" else f"plan text: “{facts.quote}”"
+    return None
+
+
+def _answer_line(r: Mapping[str, Any], lang: str) -> str:
+    at = r["at"].strftime("%Y-%m-%d") if hasattr(r["at"], "strftime") else str(r["at"])[:10]
+    kind = _ANSWER[lang].get(r["kind"], r["kind"])
+    recovery = r.get("expected_recovery")
+    if lang == "zh":
+        tail = f"；预计恢复：{recovery}" if recovery else ""
+        return f"{at} {r['agency']}（{kind}）：{r['text']}{tail}"
+    tail = f"; expected recovery: {recovery}" if recovery else ""
+    return f"{at} {r['agency']} ({kind}): {r['text']}{tail}"
+
+
+def _waiting(item: DigestItem, lang: str, today: date | None) -> str | None:
+    """For an escalation: how long the alert has waited for an answer."""
+    opened = item.alert.get("opened_at")
+    if item.kind != "escalation" or item.responses or today is None or opened is None:
+        return None
+    days = (today - opened.date()).days
+    if lang == "zh":
+        return f"预警发出于 {opened.date()}，已 {days} 天未回复"
+    return f"alerted on {opened.date()}, unanswered for {days} days"
+
+
+def _item_text(
+    item: DigestItem, facts: Facts, lang: str, board_url: str, today: date | None = None
+) -> str:
+    alert = item.alert
+    link = f"{board_url.rstrip('/')}/indicators/{alert['indicator_id']}"
+    zh = lang == "zh"
+    where = f"（{facts.jurisdiction}）" if zh else f" ({facts.jurisdiction})"
+    lines = [f"[{_KIND[lang][item.kind]}] {facts.name}{where} — {facts.status}"]
+    lines.append(f"  规划：{facts.plan}" if zh else f"  plan: {facts.plan}")
+    if item.kind != "resolved":
+        lines += [f"  {f}" for f in facts.figures]
+        quote = _quote_line(facts, lang)
+        if quote:
+            lines.append(f"  {quote}")
+    for r in item.responses:
+        lines.append(f"  {'已回复' if zh else 'answered'}：{_answer_line(r, lang)}")
+    waiting = _waiting(item, lang, today)
+    if waiting:
+        lines.append(f"  {waiting}")
+    if item.answer_url and item.kind != "resolved":
+        lines.append(f"  {'回复链接' if zh else 'answer'}：{item.answer_url}")
+    lines.append(f"  看板：{link}" if zh else f"  board: {link}")
     return "\n".join(lines)
 
 
 def render_digest(
-    entries: Sequence[tuple[dict[str, Any], str]],
+    items: Sequence[DigestItem],
     addressee: str,
     copied: Sequence[str],
     lang: str,
     board_url: str,
-) -> tuple[str, str]:
-    """Subject and body of one digest: ``entries`` are (alert row, item kind) pairs."""
-    firing = sum(1 for _, k in entries if k != "resolved")
-    resolved = len(entries) - firing
-    if lang == "zh":
-        subject = f"【planwatch】{addressee}：{firing} 项指标预警" + (
-            f"，{resolved} 项已恢复" if resolved else ""
-        )
-        head = [f"{addressee}：", "以下规划指标需要关注。"]
+    catalog: Catalog | None = None,
+    reply_by: date | None = None,
+    today: date | None = None,
+) -> Digest:
+    """Subject, plain text and HTML of one digest (``today``: for days unanswered)."""
+    firing = [i for i in items if i.kind != "resolved"]
+    resolved = [i for i in items if i.kind == "resolved"]
+    asks = reply_by is not None and any(i.answer_url for i in firing)
+    zh = lang == "zh"
+    if zh:
+        if firing:
+            subject = f"【planwatch】{addressee}：{len(firing)} 项指标预警" + (
+                f"，{len(resolved)} 项已恢复" if resolved else ""
+            )
+            head = [f"{addressee}：", "以下规划指标进度滞后，需要关注。"]
+            if asks:
+                head.append(
+                    f"请于 {reply_by} 前通过每项下方的回复链接作答：确认并说明整改措施和预计恢复"
+                    "日期，或对数据提出异议并说明理由。"
+                )
+        else:
+            subject = f"【planwatch】{addressee}：{len(resolved)} 项指标已恢复正常"
+            head = [f"{addressee}：", "好消息：以下规划指标已恢复到规划进度，无需回复。"]
         if copied:
             head.append(f"抄送：{'、'.join(copied)}")
     else:
-        subject = f"[planwatch] {addressee}: {firing} indicator(s) behind" + (
-            f", {resolved} resolved" if resolved else ""
-        )
-        head = [f"To {addressee}:", "The following plan indicators need attention."]
+        if firing:
+            subject = f"[planwatch] {addressee}: {len(firing)} indicator(s) behind" + (
+                f", {len(resolved)} resolved" if resolved else ""
+            )
+            head = [f"To {addressee}:", "The following plan indicators need attention."]
+            if asks:
+                head.append(f"Please answer by {reply_by} through the link under each item.")
+        else:
+            subject = f"[planwatch] {addressee}: {len(resolved)} indicator(s) back on track"
+            head = [f"To {addressee}:", "Good news: these indicators are back on track."]
         if copied:
             head.append(f"Copied: {', '.join(copied)}")
-    body = (
-        "\n".join(head)
+    facts = [describe(i.alert, catalog, lang) for i in items]
+    ordered = [(i, f) for i, f in zip(items, facts, strict=True) if i.kind != "resolved"] + [
+        (i, f) for i, f in zip(items, facts, strict=True) if i.kind == "resolved"
+    ]
+    sections: list[str] = []
+    if firing and resolved:
+        sections.append("已恢复的指标见文末。" if zh else "Recovered indicators are listed last.")
+    text = (
+        "\n".join(head + sections)
         + "\n\n"
-        + "\n\n".join(_item(alert, kind, lang, board_url) for alert, kind in entries)
+        + "\n\n".join(_item_text(i, f, lang, board_url, today) for i, f in ordered)
         + "\n"
     )
-    return subject, body
+    html = _HTML.get_template("digest.html").render(
+        lang=lang,
+        head=head,
+        items=[
+            {
+                "item": i,
+                "facts": f,
+                "kind": _KIND[lang][i.kind],
+                "quote": _quote_line(f, lang) if not f.cells else None,
+                "answers": [_answer_line(r, lang) for r in i.responses],
+                "waiting": _waiting(i, lang, today),
+                "board": f"{board_url.rstrip('/')}/indicators/{i.alert['indicator_id']}",
+            }
+            for i, f in ordered
+        ],
+        zh=zh,
+    )
+    return Digest(subject, text, html)

@@ -15,6 +15,7 @@ class Delivery:
     subject: str
     body: str
     message_id: str  # stable per notification: a resend carries the same id
+    html: str | None = None  # the same content as HTML, for channels that can show it
 
 
 class DeliveryError(Exception):

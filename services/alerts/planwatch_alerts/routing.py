@@ -145,11 +145,14 @@ class Escalation(_Model):
     after: str = "72h"
     severities: list[str] = Field(default_factory=lambda: ["critical"])
     receiver: str
+    # any alert nobody answered this long after it opened goes to the receiver too
+    unanswered_after: str | None = None
 
-    @field_validator("after")
+    @field_validator("after", "unanswered_after")
     @classmethod
-    def _duration(cls, value: str) -> str:
-        parse_duration(value)
+    def _duration(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_duration(value)
         return value
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from planwatch.domain.events import Topics
@@ -48,7 +48,32 @@ class Settings(BaseSettings):
     consume: bool = Field(
         default=True, description="consume status changes (off: API and timers only)"
     )
+    public_url: str = Field(
+        default="http://127.0.0.1:8082",
+        description="address of this service as agencies reach it: the answer links point here",
+    )
+    link_secret: SecretStr | None = Field(
+        default=None,
+        description="key that signs the answer links; unset: a random key kept in data_dir",
+    )
+    link_ttl_days: float = Field(default=14.0, gt=0, description="days an answer link stays valid")
+    reply_days: float = Field(
+        default=7.0, gt=0, description="days an agency is asked to answer within (the deadline)"
+    )
     common: CommonSettings = Field(default_factory=CommonSettings)
+
+    def link_key(self) -> str:
+        """The key signing answer links: the configured one, or one made once and kept."""
+        if self.link_secret is not None:
+            return self.link_secret.get_secret_value()
+        path = self.common.data_dir / "alerts-link.key"
+        if not path.exists():
+            import secrets
+
+            self.common.data_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(32))
+            path.chmod(0o600)
+        return path.read_text().strip()
 
     def database_url(self) -> str:
         if self.db_url:

@@ -1,7 +1,8 @@
 """Alert state and the notification outbox, in SQL (SQLite by default, PostgreSQL by URL).
 
 Everything the service knows survives a restart: which events were handled, each alert's
-lifecycle, the items waiting to be grouped, and every notification with its delivery state.
+lifecycle, the items waiting to be grouped, every notification with its delivery state, and the
+answers agencies gave through the links of their notifications.
 A notification row is one delivery on one channel (an e-mail with its To and Cc, or one apprise
 URL), so a retry on one channel never resends on another.
 """
@@ -25,13 +26,14 @@ __all__ = [
     "make_engine",
     "metadata",
     "notifications",
+    "responses",
     "seen",
 ]
 
 log = logging.getLogger("planwatch.alerts.store")
 
 # Raise when a table changes: an older database is moved aside (SQLite) or refused (a DSN).
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -114,7 +116,8 @@ notifications = sa.Table(
     sa.Column("to", sa.JSON, nullable=False),  # e-mail addresses, or the one apprise URL
     sa.Column("cc", sa.JSON, nullable=False),
     sa.Column("subject", sa.Text, nullable=False),
-    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("body", sa.Text, nullable=False),  # plain text
+    sa.Column("html", sa.Text),  # the same digest as HTML (the e-mail's alternative part)
     sa.Column("alert_ids", sa.JSON, nullable=False),
     sa.Column("kind", sa.String(16), nullable=False),
     sa.Column("state", sa.String(16), nullable=False, index=True),  # pending|sending|sent|failed
@@ -124,6 +127,22 @@ notifications = sa.Table(
     sa.Column("next_attempt_at", UTCDateTime, nullable=False),
     sa.Column("sent_at", UTCDateTime),
     sa.Column("message_id", sa.String(200), nullable=False),
+)
+
+# An agency's answer to an alert, given through the signed link of a notification: it
+# acknowledges and states its measures (整改措施) with an expected recovery date, or disputes the
+# figure with a reason. ``link_nonce`` is the link's own id: one link gives one answer.
+responses = sa.Table(
+    "responses",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("alert_id", sa.Integer, sa.ForeignKey("alerts.id"), nullable=False, index=True),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("agency", sa.String(200), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),  # acknowledge | dispute
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("expected_recovery", sa.Date),
+    sa.Column("link_nonce", sa.String(64), nullable=False, unique=True),
 )
 
 

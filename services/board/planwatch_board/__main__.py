@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import uvicorn
 
-from planwatch_board.app import create_app, reader_from
+from planwatch_board.app import alerts_from, create_app, reader_from
 from planwatch_board.settings import Settings
 
 
 def main() -> None:
     settings = Settings()
-    app = create_app(reader_from(settings), settings.common.catalog())
+    app = create_app(reader_from(settings), settings.common.catalog(), alerts_from(settings))
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Protocol
 
-__all__ = ["Row", "SeriesReader"]
+__all__ = ["AlertsReader", "Row", "SeriesReader"]
 
 Row = dict[str, Any]
 
@@ -22,4 +22,11 @@ class SeriesReader(Protocol):
 
     def observations(self, indicator_id: str) -> list[tuple[datetime, float]]:
         """Observed values of one indicator, oldest first (time = end of the period)."""
+        ...
+
+
+class AlertsReader(Protocol):
+    def alerts(self, **params: str) -> list[dict[str, Any]] | None:
+        """Alerts as the alerts API lists them (with their ``responses``), filtered by
+        ``indicator_id``, ``plan`` or ``jurisdiction``; None when they cannot be read."""
         ...

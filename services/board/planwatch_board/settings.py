@@ -27,4 +27,11 @@ class Settings(BaseSettings):
     influx_token: SecretStr | None = Field(
         default=None, description="InfluxDB 2 token (Token auth)"
     )
+    alerts_url: str | None = Field(
+        default=None,
+        description="alerts service whose alerts and agencies' answers the pages show; unset: none",
+    )
+    alerts_key: SecretStr | None = Field(
+        default=None, description="read key for the alerts API (default: the demo key)"
+    )
     common: CommonSettings = Field(default_factory=CommonSettings)

@@ -1,13 +1,7 @@
-"""What the evaluator does with one submission, as plain functions over a JSON-able state.
+"""What the evaluator does with one submission, as plain functions over a key's state.
 
-The faust agent (``app.py``) keeps one state per (indicator, jurisdiction) key in a table and
-calls ``evaluate``; everything here is testable without a broker.
-
-State of a key: ``{"obs": {period: [vintage, value]}, "seen": [marks of the last event ids, see
-``seen_mark``], "status": str|None,
-"overdue": period|None, "targets": catalog version whose targets were written,
-"periods": the frequency the labels of "obs" are canonical for}`` (the worker adds ``"p"``, the
-partition of the key).
+The faust agent (``app.py``) keeps one ``KeyState`` (``state.py``) per (indicator, jurisdiction)
+key in a table and calls ``evaluate``; everything here is testable without a broker.
 
 Periods are kept under their canonical label for the entry's frequency (``Period.canonical``):
 a figure sent as ``2025-12`` and one sent as ``2025`` are the same observation. Events published
@@ -21,11 +15,10 @@ import hashlib
 import math
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from operator import itemgetter
-from typing import Any
 
 import orjson
 
@@ -45,9 +38,11 @@ from planwatch.domain.model import CatalogEntry, Frequency, one_line
 from planwatch.domain.periods import canonical_label, parse_period
 from planwatch.domain.trajectory.series import Row
 from planwatch.tsstore import Point
+from planwatch_evaluator.state import KeyState
 
 __all__ = [
     "STATUS_CODE",
+    "KeyState",
     "Outcome",
     "canonical_state",
     "derived_id",
@@ -55,7 +50,6 @@ __all__ = [
     "new_state",
     "overdue_change",
     "overdue_changes",
-    "saved",
     "seen_mark",
     "status_points",
     "to_json",
@@ -103,45 +97,35 @@ _snapshot: IdentityCache[CatalogEntry, dict[str, object]] = IdentityCache(
 )
 
 
-def new_state() -> dict[str, Any]:
-    return {"obs": {}, "seen": [], "status": None, "overdue": None}
+def new_state() -> KeyState:
+    return KeyState()
 
 
-def canonical_state(state: dict[str, Any], frequency: Frequency) -> dict[str, Any]:
+def canonical_state(state: KeyState, frequency: Frequency) -> KeyState:
     """The state with its observations under the canonical labels for ``frequency``.
 
     A state saved before the labels were canonical (or for another frequency of the entry) may
     hold one period under two labels (``2025`` and ``2025-12``): they become one, the highest
     vintage kept (on a tie, the label stored later). The state itself when already canonical.
     """
-    if state.get("periods") == frequency:
+    if state.periods == frequency:
         return state
-    obs: dict[str, list[Any]] = {}
-    for label, (vintage, value) in state["obs"].items():
+    obs: dict[str, tuple[int, float]] = {}
+    for label, (vintage, value) in state.obs.items():
         canonical = canonical_label(label, frequency)
         known = obs.get(canonical)
         if known is None or vintage >= known[0]:
-            obs[canonical] = [vintage, value]
-    overdue = state.get("overdue")
+            obs[canonical] = (vintage, value)
+    overdue = state.overdue
     if overdue:
         overdue = canonical_label(overdue, frequency)
-    # "_rows" is left behind: it is rebuilt from the new observations
-    return {
-        **saved(state),
-        "obs": obs,
-        "overdue": overdue,
-        "periods": frequency.value,
-    }
-
-
-def saved(state: dict[str, Any]) -> dict[str, Any]:
-    """The state without its in-memory caches (keys starting with ``_``), as it is stored."""
-    return {k: v for k, v in state.items() if not k.startswith("_")}
+    # the rows cache is left behind: it is rebuilt from the new observations
+    return replace(state, obs=obs, overdue=overdue, periods=frequency.value, rows=None)
 
 
 @dataclass(frozen=True)
 class Outcome:
-    state: dict[str, Any]
+    state: KeyState
     points: list[Point]
     assessment: AssessmentEvent | None
     change: StatusChange | None
@@ -250,12 +234,12 @@ def _row(label: str, value: float) -> Row:
     return (p.decimal_year, float(value), p.year, p.fraction_of_year, p.label)
 
 
-def _rows(state: dict[str, Any]) -> list[Row]:
+def _rows(state: KeyState) -> list[Row]:
     """The rows of the state's observations as ``known_rows`` orders them (by time; equal
     times in the order their periods were first stored)."""
-    rows: list[Row] | None = state.get("_rows")
+    rows = state.rows
     if rows is None:
-        rows = [_row(label, value) for label, (_vintage, value) in state["obs"].items()]
+        rows = [_row(label, value) for label, (_vintage, value) in state.obs.items()]
         rows.sort(key=_by_t)
     return rows
 
@@ -283,30 +267,28 @@ def seen_mark(event_id: str) -> str:
 
 def evaluate(
     entry: CatalogEntry,
-    state: dict[str, Any],
+    state: KeyState,
     event: SubmissionEvent,
     catalog_version: str,
 ) -> Outcome:
     """Fold one submission into the state; assess; say what to store and to publish."""
     mark = seen_mark(event.event_id)
-    seen = state["seen"]
-    if mark in seen:
+    if mark in state.seen:
         return Outcome(state, [], None, None, duplicate=True)
     state = canonical_state(state, entry.frequency)
-    state = {**state, "obs": dict(state["obs"]), "seen": [*seen[1 - SEEN_KEEP :], mark]}
+    seen = (*state.seen[1 - SEEN_KEEP :], mark)
     label = canonical_label(event.period, entry.frequency)
-    known = state["obs"].get(label)
+    obs = state.obs
+    known = obs.get(label)
+    # the key's rows in time order, kept between its events in the state's unsaved ``rows``:
+    # rebuilding and sorting a long monthly history for every event cost more than assessing it
     rows = _rows(state)
     if known is None or event.vintage >= known[0]:
-        state["obs"][label] = [event.vintage, event.value]
+        obs = {**obs, label: (event.vintage, event.value)}
         rows = _with_row(rows, label, event.value, known is None)
-    # the key's rows in time order, kept between its events in the unsaved "_rows" (see
-    # ``saved``): rebuilding and sorting a long monthly history for every event cost more
-    # than assessing it
-    state["_rows"] = rows
     as_of = event.received_at.date()
     result = assess_rows(entry, rows, as_of)
-    vintage, value = state["obs"][label]
+    vintage, value = obs[label]
     points = [
         _point(
             "observation",
@@ -315,10 +297,9 @@ def evaluate(
             _period_time(label),
         ),
         # the targets are the catalog's: written once per key and catalog version, not per figure
-        *status_points(entry, result, with_targets=state.get("targets") != catalog_version),
+        *status_points(entry, result, with_targets=state.targets != catalog_version),
     ]
-    if result.latest_period is not None:
-        state["targets"] = catalog_version
+    targets = catalog_version if result.latest_period is not None else state.targets
     dumped = result.to_dict()
     snapshot = _snapshot(entry)
     assessment = AssessmentEvent(
@@ -334,7 +315,8 @@ def evaluate(
         target=snapshot,
     )
     change = None
-    previous = state["status"]
+    previous = state.status
+    status = previous
     if result.status is not Status.NO_DATA and result.status.value != previous:
         change = StatusChange(
             event_id=derived_id("change", event.event_id, result.status.value),
@@ -353,7 +335,7 @@ def evaluate(
             # the moment of the figure that caused it: a re-emission is the same change
             changed_at=event.received_at,
         )
-        state["status"] = result.status.value
+        status = result.status.value
         points.append(
             _point(
                 "status_change",
@@ -366,21 +348,30 @@ def evaluate(
                 change.changed_at,
             )
         )
-    overdue = state.get("overdue")
+    overdue = state.overdue
     if overdue and parse_period(label).decimal_year >= parse_period(overdue).decimal_year:
-        state["overdue"] = None  # the missing figure (or a later one) arrived
-        state.pop("escalated", None)
-    return Outcome(state, points, assessment, change)
+        overdue = None  # the missing figure (or a later one) arrived
+    new = replace(
+        state,
+        obs=obs,
+        seen=seen,
+        status=status,
+        overdue=overdue,
+        targets=targets,
+        rows=rows,
+        escalated=state.escalated if overdue else None,
+    )
+    return Outcome(new, points, assessment, change)
 
 
 def overdue_change(
     entry: CatalogEntry,
-    state: dict[str, Any],
+    state: KeyState,
     today: date,
     due_days: Mapping[Frequency, int] | None = None,
     catalog_version: str = "",
     policy: calendar.Policy = calendar.DEFAULT_POLICY,
-) -> tuple[dict[str, Any], StatusChange | None, Point | None]:
+) -> tuple[KeyState, StatusChange | None, Point | None]:
     """An ``overdue`` status change when the reporting calendar says a figure is owed
     (``planwatch.domain.calendar.owed_period``): once when it is past its due date, addressed
     to its publisher, and once more when it is past escalation, naming the supervising body.
@@ -391,12 +382,12 @@ def overdue_change(
     """
     del due_days
     state = canonical_state(state, entry.frequency)
-    found = calendar.owed_period(entry, state["obs"], today, policy)
+    found = calendar.owed_period(entry, state.obs, today, policy)
     if found is None:
         return state, None, None
     slot, escalated = found
     owed = slot.period
-    if state.get("overdue") == owed and (not escalated or state.get("escalated") == owed):
+    if state.overdue == owed and (not escalated or state.escalated == owed):
         return state, None, None
     escalate_to: tuple[str, ...] = ()
     if escalated:
@@ -409,7 +400,7 @@ def overdue_change(
         indicator_id=entry.id,
         jurisdiction=entry.jurisdiction,
         plan_code=entry.plan_code,
-        from_status=Status(state["status"]) if state.get("status") else None,
+        from_status=Status(state.status) if state.status else None,
         to_status=Status.OVERDUE,
         reason="overdue",
         target=entry.snapshot(),
@@ -430,19 +421,22 @@ def overdue_change(
     )
     # the headline status becomes overdue, so the figure's arrival is a change of its own
     # (overdue → its assessed status), which is what resolves the overdue alert downstream
-    new = {**state, "overdue": owed, "status": Status.OVERDUE.value}
-    if escalated:
-        new["escalated"] = owed
+    new = replace(
+        state,
+        overdue=owed,
+        status=Status.OVERDUE.value,
+        escalated=owed if escalated else state.escalated,
+    )
     return new, change, point
 
 
 def overdue_changes(
     catalog: Catalog,
-    states: Mapping[bytes, dict[str, Any]],
+    states: Mapping[bytes, KeyState],
     today: date,
     policy: calendar.Policy = calendar.DEFAULT_POLICY,
     owns: Callable[[bytes], bool] | None = None,
-) -> list[tuple[bytes, dict[str, Any], StatusChange, Point | None]]:
+) -> list[tuple[bytes, KeyState, StatusChange, Point | None]]:
     """The overdue check over the whole catalog: every entry, with its stored state when it
     has one and a new state when it never reported (``states``: key → state, as stored).
     One call per tick for the evaluator: ``(key, new state, change, point)`` for each key

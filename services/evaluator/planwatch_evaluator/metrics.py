@@ -28,11 +28,6 @@ class Metrics:
             buckets=(1, 5, 20, 50, 100, 200, 500, 1000, 2000, 5000),
             registry=self.registry,
         )
-        self.refetched = Counter(
-            "planwatch_evaluator_refetched_total",
-            "submissions the stream left out, read from the broker directly",
-            registry=self.registry,
-        )
         self.write_errors = Counter(
             "planwatch_evaluator_write_errors_total",
             "failed sink writes (retried)",

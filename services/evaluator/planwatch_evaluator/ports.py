@@ -1,15 +1,15 @@
-"""The evaluator's ports: where time series go, and where its records are published."""
+"""The evaluator's ports: where time series go, where its records are published, where the
+state of each key is kept."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Protocol
 
-from faust.types import Message
-
 from planwatch.tsstore import Point
+from planwatch_evaluator.state import KeyState
 
-__all__ = ["Publisher", "Refetcher", "SeriesSink"]
+__all__ = ["Publisher", "SeriesSink", "StateTable"]
 
 
 class SeriesSink(Protocol):
@@ -22,31 +22,22 @@ class SeriesSink(Protocol):
 
 
 class Publisher(Protocol):
-    """The broker: output topics and the state table's changelog.
+    """The output topics (assessments, status changes, dead letters), partitioned by key."""
 
-    Records of one partition are delivered in the order they were sent.
-    """
-
-    async def send(
-        self, topic: str, key: bytes | None, value: bytes, partition: int | None = None
-    ) -> None:
-        """Queue one record (``partition`` None: by key). Sent by ``flush`` at the latest."""
-
-    async def send_alone(self, topic: str, partition: int, key: bytes, value: bytes) -> None:
-        """Queue one record after everything queued for ``partition``, in a batch of its own."""
+    async def send(self, topic: str, key: bytes | None, value: bytes) -> None:
+        """Hand one record to the producer (sent by ``flush`` at the latest)."""
 
     async def flush(self) -> None:
-        """Return once every queued record is acknowledged (raise if one was refused)."""
+        """Return once every record handed over is acknowledged (raise if one was refused)."""
 
 
-class Refetcher(Protocol):
-    """The broker read directly, for records the stream left out (``sequence.py``)."""
+class StateTable(Protocol):
+    """The state of each key held by this worker (faust: a table with a changelog topic)."""
 
-    async def read(self, topic: str, partition: int, offsets: range) -> list[Message]:
-        """The records at ``offsets`` still on the broker, in order (raise if it cannot be
-        read now; retried)."""
+    def get(self, key: bytes) -> KeyState | None: ...
 
-    def acknowledge(self, messages: Sequence[Message]) -> None:
-        """Count records read this way as done, so that committed offsets can pass them."""
+    def put(self, key: bytes, state: KeyState) -> None:
+        """Keep ``state``; durable once the producer is flushed (faust does before it commits
+        the offsets of the events that made it)."""
 
-    async def close(self) -> None: ...
+    def items(self) -> Iterator[tuple[bytes, KeyState]]: ...

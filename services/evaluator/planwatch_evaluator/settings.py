@@ -22,9 +22,8 @@ class Settings(BaseSettings):
     web_bind: str = "127.0.0.1"
     web_port: int = 8083
     topic_partitions: int = 4  # must match the submissions topic
-    # Tansu answers a fetch only after the wait: faust's hard-coded 1500 ms makes p50 ≈ 1.1 s.
-    fetch_max_wait_ms: int = 10
-    # A group join takes about half the session timeout on Tansu (faust default: 60 s).
+    # How long the group waits for a worker that stopped without leaving (a crash) before its
+    # partitions go to the others (faust's default: 60 s).
     session_timeout_s: float = 8.0
     producer_batch_bytes: int = 1 << 20  # producer batch size per partition
     batch_size: int = 2000  # sink writes are batched up to this many events …
@@ -48,10 +47,6 @@ class Settings(BaseSettings):
     quarterly_due_days: int = 45
     monthly_due_days: int = 20
     overdue_check_s: float = 60.0
-    # records left out at the end of a partition (sequence.py): looked for every tail_check_s
-    # once the stream has been idle for tail_idle_s
-    tail_check_s: float = 5.0
-    tail_idle_s: float = 2.0
     # check as of this date instead of today (replaying a history; tests)
     overdue_as_of: date | None = None
     common: CommonSettings = Field(default_factory=CommonSettings)

@@ -29,7 +29,12 @@ from planwatch_ingest.parsing import XLSX_TYPE, BodyError, Parsed, parse_csv, pa
 from planwatch_ingest.ports import AlreadyAnswered, KeyInFlight, LedgerBroken
 from planwatch_ingest.problems import Problem, ProblemError
 from planwatch_ingest.schemas import SubmissionAnswer
-from planwatch_ingest.templates import template_csv, template_rows, template_xlsx
+from planwatch_ingest.templates import (
+    covered_years,
+    template_csv,
+    template_rows,
+    template_xlsx,
+)
 
 if TYPE_CHECKING:
     from planwatch_ingest.app import Components
@@ -92,12 +97,35 @@ _SUBMIT_PROBLEMS = problem_responses(
     },
     headers={503: {"Retry-After": "seconds to wait before sending again"}},
 )
+_PREVIEW_PROBLEMS = problem_responses(
+    Problem,
+    {
+        400: "the body cannot be read (not JSON, CSV, .xlsx or multipart; not UTF-8 or GB18030)",
+        401: _UNAUTHORIZED,
+        403: "the key lacks the submit role",
+        413: "the body is over the size limit, or holds more rows than allowed",
+        415: "a content type or charset the service does not read",
+        422: "the header row is invalid or the body holds no rows (bad rows are in the answer)",
+        503: "the ledger cannot be read",
+    },
+    headers={503: {"Retry-After": "seconds to wait before sending again"}},
+)
+_FIGURES_PROBLEMS = problem_responses(
+    Problem,
+    {
+        401: _UNAUTHORIZED,
+        403: "the key lacks the submit role",
+        503: "the ledger cannot be read",
+    },
+    headers={503: {"Retry-After": "seconds to wait before sending again"}},
+)
 _TEMPLATE_PROBLEMS = problem_responses(
     Problem,
     {
         401: _UNAUTHORIZED,
         403: "the key lacks the submit role, or does not report for this jurisdiction",
-        404: "no indicator of the catalog is for this jurisdiction",
+        404: "no indicator of the catalog is for this jurisdiction, or its plans do not cover"
+        " `year`",
         422: "`format` or `year` is invalid; `errors` names it",
     },
 )
@@ -230,6 +258,52 @@ def _reject(
     return ProblemError(status, slug, detail, errors)
 
 
+async def _rows_of(
+    request: Request, parts: Components, media: str, charset: str | None, fmt: str, body: bytes
+) -> Parsed:
+    """The body's rows, or the 4xx that says why it has none (header problems included)."""
+    settings = parts.settings
+    try:
+        if media == "multipart/form-data":
+            parsed = await _parse_multipart(request, body, settings.max_rows)
+        else:
+            parsed = _parse_as(media, charset, body, settings.max_rows)
+    except BodyError as exc:
+        raise _reject(
+            parts,
+            fmt,
+            exc.status,
+            exc.reason.replace("_", "-"),
+            exc.problem,
+            [{"field": exc.field, "problem": exc.problem, "reason": exc.reason}],
+        ) from None
+    fmt = parsed.fmt
+    if parsed.header_errors:
+        errors = [
+            {"row": 0, "line": 1, "field": c, "problem": p, "reason": "bad_header"}
+            for c, p in parsed.header_errors
+        ]
+        raise _reject(
+            parts, fmt, 422, "bad-header", "the header row does not name the columns", errors
+        )
+    if len(parsed.rows) > settings.max_rows:
+        raise _reject(
+            parts,
+            fmt,
+            413,
+            "oversized",
+            f"more than {settings.max_rows} rows",
+            [
+                {
+                    "field": "body",
+                    "problem": f"more than {settings.max_rows} rows",
+                    "reason": "oversized",
+                }
+            ],
+        )
+    return parsed
+
+
 @router.post(
     "/v1/submissions",
     status_code=202,
@@ -284,45 +358,8 @@ async def submit(request: Request, principal: Submitter) -> Response:
         if stored is not None:
             return _replay(parts, fmt, stored.request_sha256, digest, stored.status, stored.body)
 
-    try:
-        if media == "multipart/form-data":
-            parsed = await _parse_multipart(request, body, settings.max_rows)
-        else:
-            parsed = _parse_as(media, charset, body, settings.max_rows)
-    except BodyError as exc:
-        raise _reject(
-            parts,
-            fmt,
-            exc.status,
-            exc.reason.replace("_", "-"),
-            exc.problem,
-            [{"field": exc.field, "problem": exc.problem, "reason": exc.reason}],
-        ) from None
+    parsed = await _rows_of(request, parts, media, charset, fmt, body)
     fmt = parsed.fmt
-    if parsed.header_errors:
-        errors = [
-            {"row": 0, "line": 1, "field": c, "problem": p, "reason": "bad_header"}
-            for c, p in parsed.header_errors
-        ]
-        raise _reject(
-            parts, fmt, 422, "bad-header", "the header row does not name the columns", errors
-        )
-    if len(parsed.rows) > settings.max_rows:
-        raise _reject(
-            parts,
-            fmt,
-            413,
-            "oversized",
-            f"more than {settings.max_rows} rows",
-            [
-                {
-                    "field": "body",
-                    "problem": f"more than {settings.max_rows} rows",
-                    "reason": "oversized",
-                }
-            ],
-        )
-
     checked = parts.validator.check(parsed.rows, principal)
     if checked.forbidden:
         errors = _with_lines([e.as_dict() for e in checked.forbidden], parsed)
@@ -483,13 +520,142 @@ async def template(
     """The indicators, units and periods a jurisdiction owes, as Excel or CSV to fill in."""
     if not principal.covers(jurisdiction):
         raise ProblemError(403, "out-of-scope", f"this key does not report for {jurisdiction}")
-    rows = template_rows(_parts(request).catalog, jurisdiction, year)
-    if len(rows) == 1:
-        raise ProblemError(404, "not-found", f"no indicator of the catalog is for {jurisdiction}")
+    catalog = _parts(request).catalog
+    rows = template_rows(catalog, jurisdiction, year)
+    if not rows:
+        span = covered_years(catalog, jurisdiction)
+        if span is None:
+            raise ProblemError(
+                404, "not-found", f"no indicator of the catalog is for {jurisdiction}"
+            )
+        raise ProblemError(
+            404,
+            "not-found",
+            f"the plans of {jurisdiction} cover {span[0]}–{span[1]}: nothing is owed for {year}",
+        )
     if format == "csv":
         data, media = template_csv(rows), "text/csv; charset=utf-8"
     else:
-        data, media = template_xlsx(rows), XLSX_TYPE
+        data, media = template_xlsx(rows, jurisdiction), XLSX_TYPE
     filename = f"template-{jurisdiction}.{format}"
     disposition = f"attachment; filename=\"template.{format}\"; filename*=UTF-8''{quote(filename)}"
     return Response(data, media_type=media, headers={"Content-Disposition": disposition})
+
+
+def _input_of(raw: Any) -> dict[str, Any]:
+    """A submitted row as it was read, JSON-safe (dates and odd cells as text)."""
+    if not isinstance(raw, dict):
+        return {"(row)": str(raw)[:200]}
+    out: dict[str, Any] = {}
+    for name, value in raw.items():
+        ok = value is None or isinstance(value, str | int | float | bool)
+        out[str(name)] = value if ok else str(value)
+    return out
+
+
+@router.post(
+    "/v1/submissions/preview",
+    responses=_PREVIEW_PROBLEMS,
+    openapi_extra=_BODY_DOC,
+    tags=["submissions"],
+)
+async def preview(request: Request, principal: Submitter) -> Response:
+    """What ``POST /v1/submissions`` would do with this body, row by row; nothing is kept.
+
+    The same parsing, row check and ledger lookups as a submission. Every row comes back with
+    what was read (``input``), its outcome (``accepted``, ``revised`` with the ``previous``
+    figure it replaces, ``duplicate``, or ``invalid`` with its ``errors``); ``valid`` says
+    whether the submission would be accepted as a whole. Unreadable bodies get the same 4xx.
+    """
+    parts = _parts(request)
+    media, charset = _media(request.headers.get("content-type", ""))
+    body = await _read_body(request, parts.settings.max_body_bytes)
+    parsed = await _rows_of(request, parts, media, charset, "preview", body)
+    checked = parts.validator.check(parsed.rows, principal)
+    by_row: dict[int, list[dict[str, Any]]] = {}
+    for error in [*checked.forbidden, *checked.errors]:
+        found = error.as_dict()
+        by_row.setdefault(found.pop("row"), []).append(found)
+    previous: dict[str, Any] = {}
+
+    def decide_now(latest: Any, named: Any) -> Decision:
+        for figure in checked.figures:
+            known = latest.get(figure.series)
+            if known is not None:
+                previous[figure.series] = known
+        return decide(
+            checked.figures,
+            latest,
+            named,
+            owner=principal.owner,
+            received_at="",
+            catalog_version=parts.catalog.version,
+        )
+
+    try:
+        decision = parts.ledger.peek(principal.owner, checked.figures, decide_now)
+    except LedgerBroken as exc:
+        raise _unavailable(str(exc)) from None
+    for error in decision.errors:
+        found = error.as_dict()
+        by_row.setdefault(found.pop("row"), []).append(found)
+    outcomes = {result["row"]: result for result in decision.results}
+    series = {figure.row: figure.series for figure in checked.figures}
+    items = []
+    counts = {"accepted": 0, "revised": 0, "duplicate": 0, "invalid": 0}
+    for index, raw in enumerate(parsed.rows):
+        row = index + 1
+        item: dict[str, Any] = {"row": row, "input": _input_of(raw)}
+        if parsed.lines is not None:
+            item["line"] = parsed.lines[index]
+        result = outcomes.get(row)
+        if row in by_row or result is None:
+            item["status"] = "invalid"
+            item["errors"] = by_row.get(row, [])
+        else:
+            item["status"] = result["status"]
+            for name in ("indicator_id", "jurisdiction", "period", "value", "unit", "conversion"):
+                item[name] = result[name]
+            item["vintage"] = result["vintage"]
+            known = previous.get(series[row])
+            if result["status"] == "revised" and known is not None:
+                item["previous"] = {
+                    "vintage": known.vintage,
+                    "value": known.value,
+                    "event_id": known.event_id,
+                }
+            item["errors"] = []
+        counts[item["status"]] += 1
+        items.append(item)
+    answer = {
+        "rows": len(items),
+        **counts,
+        "skipped": parsed.skipped,
+        "valid": counts["invalid"] == 0,
+        "items": items,
+    }
+    return Response(orjson.dumps(answer, default=str), media_type="application/json")
+
+
+@router.get(
+    "/v1/figures",
+    responses=_FIGURES_PROBLEMS,
+    tags=["submissions"],
+)
+async def figures(request: Request, principal: Submitter) -> Response:
+    """Every figure this key's bureau sent, every vintage, oldest first, with who it is.
+
+    ``figures`` are the submission events as published (docs/ingest.md); a revision is the
+    same indicator, jurisdiction and period with the next ``vintage``.
+    """
+    parts = _parts(request)
+    loop = asyncio.get_running_loop()
+    try:
+        payloads = await loop.run_in_executor(parts.executor, parts.ledger.history, principal.owner)
+    except LedgerBroken as exc:
+        raise _unavailable(str(exc)) from None
+    head = orjson.dumps(
+        {"submitted_by": principal.owner, "jurisdictions": sorted(principal.jurisdictions)}
+    )
+    body = head[:-1] + b',"figures":[' + b",".join(payloads) + b"]}"
+    return Response(body, media_type="application/json")

@@ -22,7 +22,9 @@ __all__ = ["BodyError", "Parsed", "decode_text", "parse_csv", "parse_json", "par
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # Columns a template carries for the reader; ignored on upload.
-INFO_COLUMNS = frozenset({"indicator", "indicator_en", "target", "指标名称", "目标"})
+INFO_COLUMNS = frozenset(
+    {"indicator", "indicator_en", "target", "指标名称", "目标", "填报口径", "规划目标"}
+)
 _ALIASES = {
     "指标编号": "indicator_id",
     "地区": "jurisdiction",

@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "evaluator",
     "alerts",
     "board",
+    "report",
     "stack",
 )
 

@@ -18,13 +18,18 @@ def run(
         None, envvar="PLANWATCH_DEMO_KEY", help="API key to print (valid for every jurisdiction)"
     ),
     broker_port: int = typer.Option(19092, help="Kafka-protocol broker port"),
+    controller_port: int = typer.Option(19093, help="the broker's KRaft controller port"),
     ingest_port: int = typer.Option(8080, help="ingest service port"),
     alerts_port: int = typer.Option(8082, help="alerts service port"),
     evaluator_port: int = typer.Option(8083, help="evaluator health and metrics port"),
     board_port: int = typer.Option(8084, help="built-in board port"),
     smtp_port: int = typer.Option(2525, help="local mailbox (SMTP) port"),
 ) -> None:
-    """Run broker, ingest, evaluator, alerts, mailbox and board in the foreground."""
+    """Run broker, ingest, evaluator, alerts, mailbox and board in the foreground.
+
+    A part that dies is restarted with back-off; one that keeps dying stops the stack. Any
+    number of SIGINT, SIGTERM or SIGHUP stops every part, in reverse order, and waits for it.
+    """
     from planwatch.stack.run import RunOptions, run_stack
 
     options = RunOptions(
@@ -32,6 +37,7 @@ def run(
         demo=demo,
         demo_key=demo_key,
         broker_port=broker_port,
+        controller_port=controller_port,
         ingest_port=ingest_port,
         alerts_port=alerts_port,
         evaluator_port=evaluator_port,

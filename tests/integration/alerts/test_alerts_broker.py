@@ -18,11 +18,11 @@ import pytest
 
 from planwatch.domain.events import Status, StatusChange, partition_key
 from support.alert_events import status_change, write_routes
+from support.kafka import create_topics
 from support.kafka_io import produce
 from support.net import free_port
 from support.services import ServiceProcess
 from support.smtp import SmtpServer
-from support.tansu import create_topics
 from support.waiting import wait_until
 
 pytestmark = pytest.mark.integration

@@ -111,3 +111,57 @@ def test_the_lifecycle_and_the_outbox_on_postgresql(
     assert states == ["sent", "sent"]
     time.sleep(0.2)
     assert len(smtp_server.messages) == 2
+
+
+def test_answers_on_postgresql(postgres_url: str, smtp_server: SmtpServer, tmp_path: Path) -> None:
+    """An answer through the e-mail's link is stored once, read back with its date, and keeps
+    the alert from escalating (the escalation query runs on PostgreSQL)."""
+    import re
+    from datetime import date
+
+    from planwatch_alerts.answers import AnswerKind, record_answer, responses_of
+    from planwatch_alerts.links import LinkError, Refusal
+
+    escalation = {
+        "after": "72h",
+        "severities": [],
+        "unanswered_after": "2d",
+        "receiver": "supervisor",
+    }
+    routes = write_routes(tmp_path / "routes.yml", escalation=escalation)
+    settings = Settings(
+        db_url=postgres_url,
+        routes_file=routes,
+        smtp_port=smtp_server.port,
+        consume=False,
+        public_url="http://alerts.test",
+        link_secret="pg-test-key",
+        common=CommonSettings(data_dir=tmp_path),
+    )
+    clock = Clock()
+    engine = AlertEngine(
+        make_engine(settings.database_url()), load_routing(routes), default_catalog(),
+        settings, clock,
+    )  # fmt: skip
+    engine.handle(status_change(Status.LIMITED_PROGRESS))
+    engine.handle(status_change(Status.NEEDS_ACCELERATION, indicator="gsbase-hitech-firms"))
+    clock.advance(seconds=31)
+    engine.tick()
+    body = smtp_server.wait_for(1)[0].body
+    found = dict((int(m[1]), m[2]) for m in re.finditer(r"/answer/(\d+)\?t=([\w.\-]+)", body))
+    answered, token = sorted(found.items())[0]
+    grant = engine.grouper.signer.read(token, answered, clock())  # type: ignore[union-attr]
+    with engine.db.begin() as c:
+        record_answer(c, grant, AnswerKind.ACKNOWLEDGE, "追加补助", date(2026, 12, 31), clock())
+    with pytest.raises(LinkError) as refused, engine.db.begin() as c:
+        record_answer(c, grant, AnswerKind.DISPUTE, "再答一次", None, clock())
+    assert refused.value.refusal is Refusal.USED
+    with engine.db.connect() as c:
+        [answer] = responses_of(c, [answered])[answered]
+    assert answer["expected_recovery"] == date(2026, 12, 31) and answer["agency"] == "省科技厅"
+    clock.advance(days=2, seconds=1)
+    engine.tick()
+    with engine.db.connect() as c:
+        escalated = dict(c.execute(sa.select(alerts.c.id, alerts.c.escalated_at)).all())
+    assert escalated[answered] is None
+    assert all(v is not None for k, v in escalated.items() if k != answered)

@@ -12,9 +12,9 @@ from planwatch.domain.events import SubmissionEvent, Topics
 from planwatch.settings import CommonSettings
 from planwatch.tsstore import EmbeddedSeriesStore
 from support.ingest import write_catalog
+from support.kafka import KafkaNode
 from support.kafka_io import produce, read_topic
 from support.services import evaluator_process
-from support.tansu import TansuBroker
 
 pytestmark = pytest.mark.integration
 
@@ -26,13 +26,13 @@ def test_common_settings_load_the_catalog_folder(tmp_path: Path) -> None:
 
 
 def test_the_evaluator_assesses_an_indicator_of_the_configured_catalog(
-    tansu_broker: TansuBroker, tmp_path: Path
+    kafka_broker: KafkaNode, tmp_path: Path
 ) -> None:
     folder = write_catalog(tmp_path / "catalog")
     catalog = load_catalog(folder)
     entry = catalog.get("tcity-rd-spend")  # not in the shipped catalog
     evaluator, _ = evaluator_process(
-        tansu_broker.bootstrap, tmp_path, {"PLANWATCH_CATALOG_DIR": str(folder)}
+        kafka_broker.bootstrap, tmp_path, {"PLANWATCH_CATALOG_DIR": str(folder)}
     )
     try:
         figure = SubmissionEvent(
@@ -45,8 +45,8 @@ def test_the_evaluator_assesses_an_indicator_of_the_configured_catalog(
             unit=entry.unit,
             submitted_by="白银市统计局",
         )
-        produce(tansu_broker.bootstrap, str(Topics.SUBMISSIONS), [(figure.key, figure.to_bytes())])
-        [assessment] = read_topic(tansu_broker.bootstrap, str(Topics.ASSESSMENTS), expect=1)
+        produce(kafka_broker.bootstrap, str(Topics.SUBMISSIONS), [(figure.key, figure.to_bytes())])
+        [assessment] = read_topic(kafka_broker.bootstrap, str(Topics.ASSESSMENTS), expect=1)
         assert entry.id.encode() in assessment
         store = EmbeddedSeriesStore(tmp_path / "timeseries.db")
         deadline = time.monotonic() + 30

@@ -12,9 +12,9 @@ import pytest
 from planwatch.catalog import default_catalog
 from planwatch.domain.events import StatusChange, SubmissionEvent, Topics
 from support.influx import V2WriteServer
+from support.kafka import KafkaNode
 from support.kafka_io import produce, read_topic
 from support.services import ServiceProcess, evaluator_process
-from support.tansu import TansuBroker
 from support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
@@ -45,10 +45,10 @@ def metric(port: int, name: str) -> float:
 
 @pytest.fixture
 def worker(
-    tansu_broker: TansuBroker, influx_v2_write: V2WriteServer, tmp_path: Path
+    kafka_broker: KafkaNode, influx_v2_write: V2WriteServer, tmp_path: Path
 ) -> Iterator[tuple[ServiceProcess, int]]:
     process, port = evaluator_process(
-        tansu_broker.bootstrap,
+        kafka_broker.bootstrap,
         tmp_path,
         {
             "PLANWATCH_EVALUATOR_INFLUX_URL": influx_v2_write.url,
@@ -65,10 +65,10 @@ def worker(
 
 
 def test_points_reach_influx_and_an_outage_loses_and_duplicates_nothing(
-    worker: tuple[ServiceProcess, int], tansu_broker: TansuBroker, influx_v2_write: V2WriteServer
+    worker: tuple[ServiceProcess, int], kafka_broker: KafkaNode, influx_v2_write: V2WriteServer
 ) -> None:
     _, port = worker
-    server, bootstrap = influx_v2_write, tansu_broker.bootstrap
+    server, bootstrap = influx_v2_write, kafka_broker.bootstrap
 
     def observed() -> list[tuple[int, float]]:
         return server.samples("observation", "value", indicator_id=RD.id)

@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from planwatch.catalog import default_catalog
 from planwatch.domain.events import DeadLetter, StatusChange, SubmissionEvent
 from planwatch.tsstore import EmbeddedSeriesStore
 from support.influx import InfluxDatabase
+from support.kafka import KafkaNode
 from support.kafka_io import produce, read_topic
 from support.services import ServiceProcess, evaluator_process
-from support.tansu import TansuBroker, create_topics
 from support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
@@ -41,9 +38,9 @@ def event(period: str, value: float, vintage: int = 1) -> SubmissionEvent:
 
 
 @pytest.fixture
-def evaluator(tansu_broker: TansuBroker, tmp_path: Path) -> Iterator[ServiceProcess]:
+def evaluator(kafka_broker: KafkaNode, tmp_path: Path) -> Iterator[ServiceProcess]:
     process, _ = evaluator_process(
-        tansu_broker.bootstrap,
+        kafka_broker.bootstrap,
         tmp_path,
         {
             "PLANWATCH_EVALUATOR_OVERDUE_CHECK_S": "1",
@@ -58,11 +55,11 @@ def evaluator(tansu_broker: TansuBroker, tmp_path: Path) -> Iterator[ServiceProc
 
 def test_points_events_redelivery_dead_letters_and_restart(
     evaluator: ServiceProcess,
-    tansu_broker: TansuBroker,
+    kafka_broker: KafkaNode,
     tmp_path: Path,
     influxdb_v1_db: InfluxDatabase,
 ) -> None:
-    bootstrap = tansu_broker.bootstrap
+    bootstrap = kafka_broker.bootstrap
     store = EmbeddedSeriesStore(tmp_path / "timeseries.db")
     first, second = event("2024", 150), event("2025", 160)
     produce(bootstrap, "submissions", [(e.key, e.to_bytes()) for e in (first, second)])
@@ -142,93 +139,3 @@ def test_points_events_redelivery_dead_letters_and_restart(
         "2026-03-30",  # technology contracts of 2025 exist at the end of February, due 30 days on
     )
     assert overdue.reporting_jurisdiction == "甘肃省" and overdue.publisher == "省科技厅"
-
-
-@pytest.mark.parametrize(
-    "committed",
-    [
-        pytest.param(3, id="hole-before-an-event"),
-        pytest.param(5, id="hole-at-the-end-found-by-the-tail-check"),
-    ],
-)
-def test_records_past_the_expected_offset_are_read_from_the_broker(
-    tansu_broker: TansuBroker, tmp_path: Path, committed: int
-) -> None:
-    """The committed offset of a partition lies past records no worker processed (faust can
-    commit past records it left out of its stream): the changelog marker says which offset the
-    state expects next, and the worker reads the records in between from the broker."""
-    bootstrap = tansu_broker.bootstrap
-    create_topics(bootstrap, ["submissions", CHANGELOG])
-    figures = [event(str(year), 120 + 10 * i) for i, year in enumerate(range(2021, 2026))]
-    partition = asyncio.run(commit_past(bootstrap, figures, committed))
-    process, port = evaluator_process(
-        bootstrap,
-        tmp_path,
-        {"PLANWATCH_EVALUATOR_TAIL_CHECK_S": "1", "PLANWATCH_EVALUATOR_TAIL_IDLE_S": "1"},
-    )
-    try:
-        store = EmbeddedSeriesStore(tmp_path / "timeseries.db")
-
-        def stored() -> list[float]:
-            return [r["value"] for r in store.query("observation", {"indicator_id": RD.id})]
-
-        wait_until(lambda: len(stored()) == len(figures), what="all five figures stored")
-        assert stored() == [f.value for f in figures]
-        metrics = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
-        assert f"planwatch_evaluator_refetched_total {committed}.0" in metrics
-        marker = (b"\x00changelog-end-" + str(partition).encode(), b"next=5")
-        assert marker in asyncio.run(records(bootstrap, CHANGELOG, partition))
-    finally:
-        process.stop()
-
-
-CHANGELOG = "planwatch-evaluator-state-changelog"
-
-
-async def commit_past(bootstrap: str, figures: list[SubmissionEvent], committed: int) -> int:
-    """Put the figures on their partition, a marker expecting offset 0 on the changelog and
-    ``committed`` as the evaluator group's offset: the offsets before it were never processed."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
-    await producer.start()
-    try:
-        sent = [
-            await producer.send_and_wait("submissions", f.to_bytes(), key=f.key) for f in figures
-        ]
-        [partition] = {m.partition for m in sent}
-        assert [m.offset for m in sent] == [0, 1, 2, 3, 4]
-        await producer.send_and_wait(
-            CHANGELOG,
-            b"next=0",
-            key=b"\x00changelog-end-" + str(partition).encode(),
-            partition=partition,
-        )
-    finally:
-        await producer.stop()
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, group_id="planwatch-evaluator", enable_auto_commit=False
-    )
-    await consumer.start()
-    try:
-        tp = TopicPartition("submissions", partition)
-        consumer.assign([tp])
-        await consumer.commit({tp: committed})
-    finally:
-        await consumer.stop()
-    return partition
-
-
-async def records(bootstrap: str, topic: str, partition: int) -> list[tuple[bytes, bytes]]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        tp = TopicPartition(topic, partition)
-        consumer.assign([tp])
-        await consumer.seek_to_beginning(tp)
-        end = (await consumer.end_offsets([tp]))[tp]
-        got: list[tuple[bytes, bytes]] = []
-        while await consumer.position(tp) < end:
-            for record in (await consumer.getmany(tp, timeout_ms=500)).get(tp, []):
-                got.append((record.key, record.value))
-        return got
-    finally:
-        await consumer.stop()

@@ -1,8 +1,8 @@
 """Against the real broker: every figure that got a 202 is on the topic exactly once.
 
 The service runs as its own process (``python -m planwatch_ingest``); the topic is read back
-to its end and counted by event id. With its own broker, the broker is stopped during the
-push and restarted empty (Tansu keeps nothing): the ledger republishes what was lost.
+to its end and counted by event id. With its own broker, the broker is stopped (or killed)
+during the push and started again on its log: the ledger holds what arrives meanwhile.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from support.ingest import IngestProcess, batch_rows, read_event_ids
-from support.tansu import TansuBroker
+from support.kafka import KafkaNode
 
 pytestmark = pytest.mark.integration
 
@@ -73,37 +73,38 @@ async def test_every_accepted_figure_is_on_the_topic_once(
 
 
 async def test_nothing_is_lost_when_the_broker_restarts_during_a_push(
-    tansu_broker: TansuBroker, service_on, topic: str
+    kafka_broker: KafkaNode, service_on, topic: str
 ) -> None:
-    service = service_on(tansu_broker.bootstrap)
+    service = service_on(kafka_broker.bootstrap)
     accepted: list[str] = []
     for batch in range(5):
         push(service, batch, accepted)
     drained(service)
-    tansu_broker.stop()  # everything on the broker is gone with it
+    kafka_broker.stop()
     for batch in range(5, 10):
         push(service, batch, accepted)  # still 202: the ledger holds them
     ready = httpx.get(f"{service.url}/readyz", timeout=5)
     assert ready.status_code == 503 and ready.headers["content-type"] == "application/problem+json"
-    tansu_broker.start()
+    kafka_broker.start()
     for batch in range(10, 15):
         push(service, batch, accepted)
     drained(service)
-    on_topic = await read_event_ids(tansu_broker.bootstrap, topic, len(accepted))
+    on_topic = await read_event_ids(kafka_broker.bootstrap, topic, len(accepted))
     assert len(accepted) == 750
     assert Counter(on_topic) == Counter(accepted)  # every 202, exactly once
     assert httpx.get(f"{service.url}/readyz", timeout=5).status_code == 200
 
 
 async def test_a_restart_mid_stream_loses_nothing(
-    tansu_broker: TansuBroker, service_on, topic: str
+    kafka_broker: KafkaNode, service_on, topic: str
 ) -> None:
-    service = service_on(tansu_broker.bootstrap)
+    service = service_on(kafka_broker.bootstrap)
     accepted: list[str] = []
     for batch in range(20):
         push(service, batch, accepted)
         if batch == 7:
-            tansu_broker.restart()  # while the relay is publishing
+            kafka_broker.kill()  # while the relay is publishing
+            kafka_broker.start()
     drained(service)
-    on_topic = await read_event_ids(tansu_broker.bootstrap, topic, len(accepted))
+    on_topic = await read_event_ids(kafka_broker.bootstrap, topic, len(accepted))
     assert Counter(on_topic) == Counter(accepted)

@@ -191,7 +191,8 @@ def test_a_resolve_notice_goes_to_who_heard_the_alert(
     clock.advance(minutes=6)
     engine.tick()
     mails = smtp_server.wait_for(2)
-    assert "[已恢复]" in mails[1].body and "1 项已恢复" in mails[1].subject
+    assert "[已恢复]" in mails[1].body and mails[1].subject.endswith("1 项指标已恢复正常")
+    assert "好消息" in mails[1].body and "0 项" not in mails[1].subject
     assert mails[1].message["To"] == "gs-kjt@agencies.invalid"
     [alert] = rows(engine, alerts)
     assert (alert.state, alert.status) == ("resolved", "on_track")

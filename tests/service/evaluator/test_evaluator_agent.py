@@ -1,22 +1,21 @@
 """The evaluator's agent through faust's ``test_context()``: no broker, real embedded store.
 
-Events are put straight into the agent; its outputs go to a recording publisher (the topics
-are what a broker would add, and the integration tests cover them on a real one). The store is
-the real embedded SQLite store, wrapped where a test needs it to be down for a while.
+Events are put straight into the agent; its outputs go to a recording publisher and its states
+to a dict (the topics and the table's changelog are what a broker adds, and the integration and
+fault tests cover them on a real one). The store is the real embedded SQLite store, wrapped where
+a test needs it to be down for a while.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-import orjson
 import pytest
-from faust.types import TP, Message
 
 from planwatch.catalog import default_catalog
 from planwatch.domain.events import (
@@ -32,6 +31,7 @@ from planwatch.tsstore import EmbeddedSeriesStore, Point
 from planwatch_evaluator.adapters.embedded import EmbeddedSink
 from planwatch_evaluator.app import Evaluator
 from planwatch_evaluator.settings import Settings
+from planwatch_evaluator.state import KeyState, decode, encode
 
 CATALOG = default_catalog()
 RD = CATALOG.get("gsbase-rd-expenditure")
@@ -44,22 +44,12 @@ class RecordingPublisher:
     def __init__(self, probe: Callable[[], int] = lambda: 0) -> None:
         self.sent: list[tuple[str, bytes | None, bytes]] = []
         self.probed: list[int] = []  # what ``probe`` said at each send
-        self.changelog: list[tuple[int | None, bytes | None, bytes, bool]] = []
         self.probe = probe
         self.flushes = 0
 
-    async def send(
-        self, topic: str, key: bytes | None, value: bytes, partition: int | None = None
-    ) -> None:
-        if topic.endswith("-changelog"):  # the state table's records
-            self.changelog.append((partition, key, value, False))
-            return
+    async def send(self, topic: str, key: bytes | None, value: bytes) -> None:
         self.sent.append((topic, key, value))
         self.probed.append(self.probe())
-
-    async def send_alone(self, topic: str, partition: int, key: bytes, value: bytes) -> None:
-        assert topic.endswith("-changelog")
-        self.changelog.append((partition, key, value, True))
 
     async def flush(self) -> None:
         self.flushes += 1
@@ -68,29 +58,26 @@ class RecordingPublisher:
         return [value for t, _, value in self.sent if t == str(topic)]
 
 
-class Partition0:
-    """Stands in for the broker's partition 0 where records left out of the stream are read
-    again (the harness has no broker; tests/integration/evaluator reads a real one)."""
+class DictTable:
+    """Stands in for the state table: the encoded states, and every write in order."""
 
     def __init__(self) -> None:
-        self.records: dict[int, SubmissionEvent] = {}
-        self.reads: list[range] = []
-        self.acknowledged: list[int] = []
+        self.data: dict[bytes, bytes] = {}
+        self.writes: list[tuple[bytes, int]] = []  # key, number of records sent before it
 
-    async def read(self, topic: str, partition: int, offsets: range) -> list[Message]:
-        assert (topic, partition) == ("submissions", 0)
-        self.reads.append(offsets)
-        return [
-            Message(topic, 0, o, 0.0, 0, None, e.key, e.to_bytes(), None, tp=TP(topic, 0))
-            for o, e in sorted(self.records.items())
-            if o in offsets
-        ]
+    def get(self, key: bytes) -> KeyState | None:
+        stored = self.data.get(key)
+        return decode(stored) if stored else None
 
-    def acknowledge(self, messages: Sequence[Message]) -> None:
-        self.acknowledged.extend(m.offset for m in messages)
+    def put(self, key: bytes, state: KeyState) -> None:
+        self.data[key] = encode(state)
+        self.writes.append((key, len(self.publisher.sent)))
 
-    async def close(self) -> None:
-        return None
+    def items(self) -> Iterator[tuple[bytes, KeyState]]:
+        for key, value in list(self.data.items()):
+            yield key, decode(value)
+
+    publisher: RecordingPublisher
 
 
 class OutageSink(EmbeddedSink):
@@ -131,24 +118,25 @@ async def until(predicate: Callable[[], bool], what: str, timeout: float = 5.0) 
 
 
 class Harness:
-    def __init__(self, tmp_path: Path, failures: int = 0) -> None:
+    def __init__(self, tmp_path: Path, failures: int = 0, within_s: float = 0.01) -> None:
         settings = Settings(
             common=CommonSettings(data_dir=tmp_path),
             retry_initial_s=0.01,
             retry_max_s=0.02,
-            batch_within_s=0.01,
+            batch_within_s=within_s,
         )
         self.sink = OutageSink(tmp_path / "timeseries.db", failures)
         self.store = EmbeddedSeriesStore(tmp_path / "timeseries.db")
         self.publisher = RecordingPublisher(probe=lambda: self.store.count("observation"))
-        self.broker = Partition0()
+        self.table = DictTable()
+        self.table.publisher = self.publisher
         self.evaluator = Evaluator(
             settings,
             CATALOG,
             self.sink,
             clock=lambda: TODAY,
             publisher=self.publisher,
-            refetcher=self.broker,
+            states=self.table,
         )
         self.evaluator.app.finalize()
         self.evaluator.app.conf.store = "memory://"
@@ -169,8 +157,8 @@ class Harness:
     def changes(self) -> list[StatusChange]:
         return [StatusChange.from_bytes(v) for v in self.publisher.on(Topics.STATUS_CHANGES)]
 
-    def state(self) -> dict[str, Any]:
-        return orjson.loads(self.evaluator.state.get(KEY))
+    def state(self) -> KeyState:
+        return decode(self.table.data[KEY])
 
 
 KEY = submission("2024", 0).key  # the (indicator, jurisdiction) key of every event here
@@ -196,54 +184,9 @@ async def test_a_submission_is_stored_assessed_and_published(harness: Harness) -
     assert assessment.submission_event_id == first.event_id and assessment.period == "2024"
     assert assessment.target["id"] == RD.id
     assert harness.changes() == []  # a baseline alone says nothing about progress
-    assert harness.state()["obs"] == {"2024": [1, 150.0]}
-    # the state went to the changelog on the event's partition, then a marker alone
-    (p, key, value, alone), marker = harness.publisher.changelog
-    assert (p, key, alone) == (0, KEY, False) and orjson.loads(value)["obs"] == {"2024": [1, 150.0]}
-    # ... whose value is the next submissions offset expected on the partition
-    assert marker == (0, b"\x00changelog-end-0", b"next=1", True)
-
-
-async def test_records_left_out_of_the_stream_are_read_from_the_broker(harness: Harness) -> None:
-    """faust may leave records out of its stream around a rebalance: an event past the offset
-    expected next has the records in between read from the broker and assessed first."""
-    figures = [submission(str(year), 120 + 10 * i) for i, year in enumerate(range(2021, 2026))]
-    harness.broker.records = dict(enumerate(figures))
-    await harness.put(figures[0])  # offset 0
-    harness.agent.sent_offset = 3  # offsets 1 and 2 never reach the agent
-    await harness.put(figures[3], expect=3)
-    assert harness.broker.reads == [range(1, 3)]
-    periods = [r["time"].year for r in harness.store.query("observation", {"indicator_id": RD.id})]
-    assert periods == [2021, 2022, 2023, 2024]
-    assessments = harness.publisher.on(Topics.ASSESSMENTS)
-    assert [AssessmentEvent.from_bytes(v).period for v in assessments] == [
-        "2021",
-        "2022",
-        "2023",
-        "2024",
-    ]
-    assert harness.broker.acknowledged == [1, 2]  # so the consumer's commits can pass them
-    assert harness.evaluator.sequence.expected(0) == 4
-    assert harness.publisher.changelog[-1] == (0, b"\x00changelog-end-0", b"next=4", True)
-    # one of them delivered late by the stream after all: a redelivery, not assessed twice
-    harness.agent.sent_offset = 1
-    await harness.put(figures[1], expect=0)
-    assert len(harness.publisher.on(Topics.ASSESSMENTS)) == 4
-
-
-async def test_records_left_out_at_the_end_are_found_once_the_stream_is_idle(
-    harness: Harness,
-) -> None:
-    """Nothing after them shows the hole: the tail check compares with the high watermark."""
-    figures = [submission(str(year), 120 + 10 * i) for i, year in enumerate(range(2021, 2024))]
-    harness.broker.records = dict(enumerate(figures))
-    await harness.put(figures[0])
-    harness.evaluator._last_batch -= harness.evaluator.settings.tail_idle_s
-    await harness.evaluator.process([], tails={0: 3})
-    assert harness.broker.reads == [range(1, 3)]
-    periods = [r["time"].year for r in harness.store.query("observation", {"indicator_id": RD.id})]
-    assert periods == [2021, 2022, 2023]
-    assert harness.evaluator.sequence.expected(0) == 3
+    assert harness.state().obs == {"2024": (1, 150.0)}
+    # the state was kept once, after its batch's records were sent and flushed
+    assert harness.table.writes == [(KEY, 1)] and harness.publisher.flushes == 1
 
 
 async def test_a_status_change_is_published_once_even_when_the_event_comes_again(
@@ -318,23 +261,30 @@ async def test_a_sink_outage_is_retried_and_nothing_is_published_before_the_poin
 
 
 async def test_several_figures_of_one_key_in_one_batch_build_on_each_other(
-    harness: Harness,
+    tmp_path: Path,
 ) -> None:
-    await harness.put(
-        submission("2024", 150),
-        submission("2025", 160),
-        submission("2025", 181, vintage=2),
-        expect=5,
-    )
-    assert harness.state()["obs"] == {"2024": [1, 150.0], "2025": [2, 181.0]}
+    harness = Harness(tmp_path, within_s=0.3)  # the three events make one batch
+    async with harness.evaluator.agent.test_context() as agent:
+        harness.agent = agent
+        await harness.put(
+            submission("2024", 150),
+            submission("2025", 160),
+            submission("2025", 181, vintage=2),
+            expect=5,
+        )
+    assert harness.state().obs == {"2024": (1, 150.0), "2025": (2, 181.0)}
     assert harness.changes()[-1].to_status is Status.ACHIEVED
+    # one table write and one store write for the three events of the key
+    assert [key for key, _ in harness.table.writes] == [KEY]
+    assert harness.sink.attempts == 1
 
 
 async def test_overdue_figure_once_then_its_arrival_is_a_change(harness: Harness) -> None:
     await harness.put(submission("2024", 150))
     # R&D spending of 2025 can exist from 30 November 2026 and is due on 30 December (the
     # reporting calendar): on the injected clock's day (24 November) it is not chased
-    await harness.evaluator._check_overdue()  # the timer's body, with the injected clock
+    harness.evaluator.recovered = True  # as once the table is restored
+    await harness.evaluator.overdue_tick()  # the timer's body, with the injected clock
     assert harness.changes() == []
     assert await harness.evaluator.check_overdue(date(2027, 1, 5)) == 1
     assert await harness.evaluator.check_overdue(date(2027, 1, 6)) == 0  # once per period

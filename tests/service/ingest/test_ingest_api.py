@@ -254,7 +254,7 @@ def test_template_downloads_round_trip(ingest: Any) -> None:
     )
     assert csv_answer.status_code == 200 and csv_answer.content.startswith(b"\xef\xbb\xbf")
     lines = csv_answer.content.decode("utf-8-sig").splitlines()
-    assert lines[0].startswith("indicator_id,jurisdiction,period,value,unit")
+    assert lines[0].startswith("指标编号,地区,报告期,数值,单位")
     assert any(line.startswith(f"tcity-rd-spend,{CITY},2023,,亿元") for line in lines)
     xlsx_answer = client.get(f"/v1/templates/{CITY}", headers=auth)
     assert xlsx_answer.headers["content-type"] == XLSX

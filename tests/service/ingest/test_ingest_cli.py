@@ -60,19 +60,22 @@ def test_push_reports_accepted_and_rejected_rows(served: dict[str, Any], tmp_pat
     args = ["push", str(bad), "--url", served["url"]]
     result = runner.invoke(cli, args, env={"PLANWATCH_KEY": served["key"]})
     assert result.exit_code == 1, result.output
-    assert "rejected 3" in result.output
-    assert "line 3" in result.output and "line 4" in result.output  # the file's own lines
+    assert "退回 3" in result.output
+    assert "第3行" in result.output and "第4行" in result.output  # the file's own lines
+    assert "个数不能为负" in result.output and "公式" in result.output
+    english = runner.invoke(cli, [*args, "--lang", "en"], env={"PLANWATCH_KEY": served["key"]})
+    assert "rejected 3" in english.output and "line 3" in english.output
     good = tmp_path / "good.csv"
     good.write_text("\r\n".join(CSV.splitlines()[:2]) + "\r\n", encoding="utf-8")
     result = runner.invoke(cli, ["push", str(good), "--url", served["url"], "--key", served["key"]])
     assert result.exit_code == 0, result.output
-    assert "accepted 1" in result.output
+    assert "接收 1" in result.output
     result = runner.invoke(
         cli,
         ["push", "-", "--url", served["url"], "--key", served["key"]],
         input='[{"indicator_id": "tcity-rd-spend", "period": "2023", "value": 1.2}]',
     )
-    assert result.exit_code == 0 and "duplicate 1" in result.output, result.output
+    assert result.exit_code == 0 and "重复 1" in result.output, result.output
 
 
 def test_push_gives_up_when_nothing_listens(tmp_path: Path) -> None:
@@ -82,7 +85,7 @@ def test_push_gives_up_when_nothing_listens(tmp_path: Path) -> None:
     result = CliRunner().invoke(
         cli, ["push", str(file), "--url", url, "--key", "k", "--retries", "2"]
     )
-    assert result.exit_code == 3 and "gave up after 2 tries" in result.output
+    assert result.exit_code == 3 and "尝试2次后放弃" in result.output
 
 
 def test_keys_and_template_commands(tmp_path: Path) -> None:
@@ -108,3 +111,21 @@ def test_keys_and_template_commands(tmp_path: Path) -> None:
     assert sheet is not None
     assert "gsbase-rd-expenditure" in {row[0] for row in sheet.iter_rows(values_only=True)}
     assert runner.invoke(cli, ["template", "火星市"]).exit_code == 2
+
+
+def test_push_and_template_suggest_the_nearest_spelling(
+    served: dict[str, Any], tmp_path: Path
+) -> None:
+    runner = CliRunner()
+    typo = tmp_path / "typo.json"
+    # the CLI suggests from the shipped catalog; the test service refuses the id either way
+    typo.write_text('[{"indicator_id": "gsbase-rd-expenditur", "period": "2023", "value": 1}]')
+    result = runner.invoke(cli, ["push", str(typo), "--url", served["url"], "--key", served["key"]])
+    assert result.exit_code == 1
+    assert "没有这个指标编号" in result.output and "gsbase-rd-expenditure" in result.output
+    missing = runner.invoke(cli, ["template", "白银"])
+    assert missing.exit_code == 2 and "白银市" in missing.output
+    english = runner.invoke(cli, ["template", "甘粛省", "--lang", "en"])
+    assert "did you mean 甘肃省" in english.output
+    uncovered = runner.invoke(cli, ["template", "白银市", "--year", "2030"])
+    assert uncovered.exit_code == 2 and "2022—2025" in uncovered.output

@@ -126,11 +126,11 @@ def test_the_template_lists_a_shared_statistic_once(shipped: IngestHarness) -> N
     from planwatch_ingest.templates import template_rows
 
     rows = template_rows(CATALOG, "甘肃省", 2025)
-    ids = [r[0] for r in rows[1:]]
+    ids = [r.indicator_id for r in rows]
     assert ids.count("gansu-tech-contract-turnover") == 1
     assert "gsbase-tech-contract-turnover" not in ids and "gs4p-tech-contract-turnover" not in ids
-    [row] = [r for r in rows if r[0] == "gansu-tech-contract-turnover"]
-    assert "gsbase 2025: 525亿元" in row[-1] and "gs4p" in row[-1]
+    [row] = [r for r in rows if r.indicator_id == "gansu-tech-contract-turnover"]
+    assert "gsbase" in row.target and "gs4p" in row.target and "525" in row.target
     lanbai = template_rows(CATALOG, "蘭白兩區", 2025)
-    [gdp] = [r for r in lanbai if r[0] == "lanbai-gdp"]
-    assert gdp[4] == "亿元" and gdp[8] == "地区生产总值"  # shown in Simplified
+    [gdp] = [r for r in lanbai if r.indicator_id == "lanbai-gdp"]
+    assert gdp.unit == "亿元" and gdp.indicator == "地区生产总值"  # shown in Simplified

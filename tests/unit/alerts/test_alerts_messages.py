@@ -1,15 +1,29 @@
-"""The digest an agency reads: values with units, unknowns as a dash, the plan's own words."""
+"""The digest an agency reads: its plan named, each figure once, a table row with its headers,
+recoveries as good news, the answer link and the date to answer by, text and HTML alike."""
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
+from typing import Any
+
 from planwatch.catalog import default_catalog
 from planwatch.domain.model import one_line
-from planwatch_alerts.messages import render_digest
+from planwatch.domain.quotes import table_cells
+from planwatch_alerts.messages import DigestItem, render_digest
 
-ROW = default_catalog().get("baiyin-tech-progress-contribution")  # a row of the targets table
+CATALOG = default_catalog()
+ROW = CATALOG.get("baiyin-tech-progress-contribution")  # a row of the targets table
+# 525亿 (技术合同认定登记成交额, gsbase) and 500亿 (技术合同成交额, gs4p): both 甘肃省
+GS_CONTRACTS = [
+    e
+    for e in CATALOG
+    if e.jurisdiction == "甘肃省" and "技术合同" in e.indicator and "成交额" in e.indicator
+]
 
 
-def _alert(projected: float | None) -> dict:
+def _alert(
+    projected: float | None, entry: Any = ROW, status: str = "needs_acceleration"
+) -> dict[str, Any]:
     assessment = {
         "tier": "binding",
         "target_year": 2025,
@@ -20,29 +34,99 @@ def _alert(projected: float | None) -> dict:
         "gap": -1.5,
         "gap_pct": -2.7,
         "projected": projected,
+        "explanation_zh": "最新值54.5%低于规划路径56%",
     }
     return {
-        "indicator_id": ROW.id,
-        "jurisdiction": ROW.jurisdiction,
-        "status": "needs_acceleration",
+        "id": 7,
+        "indicator_id": entry.id,
+        "jurisdiction": entry.jurisdiction,
+        "plan_code": entry.plan_code,
+        "status": status,
         "type": "offtrack",
-        "snapshot": {"target": ROW.snapshot(), "assessment": assessment},
+        "snapshot": {"target": entry.snapshot(), "assessment": assessment},
     }
 
 
-def test_a_table_row_is_quoted_on_one_line_with_its_cells() -> None:
+def _render(items: list[DigestItem], lang: str = "zh", reply_by: date | None = None) -> Any:
+    return render_digest(items, "市科技局", [], lang, "http://b", CATALOG, reply_by)
+
+
+def test_a_table_row_is_quoted_with_its_column_headers() -> None:
     assert "\n" in ROW.source_quote  # the catalog keeps the seed's cells one per line
-    _, body = render_digest([(_alert(57.0), "firing")], "市科技局", [], "zh", "http://b")
-    assert "规划原文：「1 ｜ 综合指标 ｜ 科技进步贡献率 ｜ % ｜ 54 ｜ 58 ｜ 65」" in body
-    assert "按近期趋势 2025 年预计：57%" in body
-    assert "规划路径应为 56%；差距 -1.5% (-2.7%)" in body
+    digest = _render([DigestItem(_alert(57.0), "firing")])
+    assert (
+        "规划原文（表格行）：序号 1；指标类型 综合指标；指标名称 科技进步贡献率；单位 %；"
+        "2021年实际值 54；2025年约束值 58；2025年预期值 65"
+    ) in digest.text
+    assert "<th" in digest.html and ">2025年约束值</th>" in digest.html
+    assert "按近期趋势 2025 年预计：57%" in digest.text
+    assert "规划路径应为 56%；差距 -1.5% (-2.7%)" in digest.text
+
+
+def test_the_contract_row_of_baiyin_reads_with_headers() -> None:
+    entry = CATALOG.get("baiyin-tech-contract-turnover")
+    assert entry is not None and table_cells(entry) == [
+        ("序号", "12"),
+        ("指标名称", "技术合同成交额"),
+        ("单位", "亿元"),
+        ("2021年实际值", "7.36"),
+        ("2025年约束值", "10"),
+        ("2025年预期值", "13"),
+    ]
+
+
+def test_each_figure_once_and_the_plan_named_on_every_item() -> None:
+    digest = _render([DigestItem(_alert(57.0), "firing")])
+    assert digest.text.count("54.5") == 1  # the explanation would repeat it
+    plan = CATALOG.plans[ROW.plan_code]
+    assert f"规划：{plan.title}" in digest.text and plan.title in digest.html
+
+
+def test_two_plans_with_the_same_indicator_are_told_apart_by_title_and_document_number() -> None:
+    assert len({e.plan_code for e in GS_CONTRACTS}) >= 2
+    digest = _render([DigestItem(_alert(1.0, e), "firing") for e in GS_CONTRACTS])
+    for e in GS_CONTRACTS:
+        plan = CATALOG.plans[e.plan_code]
+        assert plan.title in digest.text
+        if plan.document_no:
+            assert f"{plan.title}（{plan.document_no}）" in digest.text
 
 
 def test_an_unknown_value_is_a_dash_without_a_unit() -> None:
-    _, zh = render_digest([(_alert(None), "firing")], "市科技局", [], "zh", "http://b")
+    zh = _render([DigestItem(_alert(None), "firing")]).text
     assert "按近期趋势 2025 年预计：—\n" in zh
-    _, en = render_digest([(_alert(None), "firing")], "S&T bureau", [], "en", "http://b")
+    en = _render([DigestItem(_alert(None), "firing")], "en").text
     assert "projected for 2025: —\n" in en and "planned 56 %" in en
+
+
+def test_recoveries_only_are_good_news_and_ask_nothing() -> None:
+    digest = _render(
+        [DigestItem(_alert(60.0, status="on_track"), "resolved", (), "http://a/answer/7?t=x")],
+        reply_by=date(2026, 4, 8),
+    )
+    assert digest.subject == "【planwatch】市科技局：1 项指标已恢复正常"
+    assert "好消息" in digest.text and "需要关注" not in digest.text
+    assert "0 项" not in digest.subject and "请于" not in digest.text
+    assert "回复链接" not in digest.text
+
+
+def test_an_alert_carries_its_answer_link_deadline_and_earlier_answers() -> None:
+    answer = {
+        "at": datetime(2026, 4, 2, tzinfo=UTC),
+        "agency": "市科技局",
+        "kind": "acknowledge",
+        "text": "加大企业研发投入奖补",
+        "expected_recovery": date(2026, 9, 30),
+    }
+    url = "http://alerts/answer/7?t=abc"
+    digest = _render([DigestItem(_alert(57.0), "repeat", [answer], url)], reply_by=date(2026, 4, 9))
+    assert "请于 2026-04-09 前通过每项下方的回复链接作答" in digest.text
+    assert f"回复链接：{url}" in digest.text and f'href="{url}"' in digest.html
+    assert (
+        "已回复：2026-04-02 市科技局（确认并整改）：加大企业研发投入奖补；预计恢复：2026-09-30"
+        in (digest.text)
+    )
+    assert digest.text.index("市科技局：") < digest.text.index("[仍未改善]")  # addressee first
 
 
 def test_prose_is_left_as_it_is() -> None:
@@ -52,11 +136,9 @@ def test_prose_is_left_as_it_is() -> None:
 
 
 def test_a_traditional_plan_is_read_in_simplified_with_its_own_words_beside() -> None:
-    entry = default_catalog().get("lanbai-gdp")
+    entry = CATALOG.get("lanbai-gdp")
     assert entry is not None
-    alert = {**_alert(1500.0), "indicator_id": entry.id, "jurisdiction": entry.jurisdiction}
-    alert["snapshot"] = {**alert["snapshot"], "target": entry.snapshot()}
-    _, body = render_digest([(alert, "firing")], "兰州市政府", [], "zh", "http://b")
+    body = _render([DigestItem(_alert(1500.0, entry), "firing")]).text
     assert "地区生产总值" in body and "亿元" in body and "億元" not in body.split("(原文")[0]
     assert (
         "规划原文(简体)：「地区生产总值达到1800亿元以上」(原文：「地區生産總值達到1800億元以上」)"

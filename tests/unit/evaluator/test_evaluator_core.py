@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
-
-import orjson
 
 from planwatch.catalog import default_catalog
 from planwatch.domain.calendar import owed_period as calendar_owed
@@ -16,10 +15,10 @@ from planwatch_evaluator.core import (
     new_state,
     overdue_change,
     overdue_changes,
-    saved,
     seen_mark,
     to_json,
 )
+from planwatch_evaluator.state import KeyState, decode, encode
 
 CATALOG = default_catalog()
 RD = CATALOG.get("gsbase-rd-expenditure")
@@ -79,7 +78,7 @@ def test_status_change_is_emitted_when_the_status_moves() -> None:
         change.target["id"] == RD.id
         and change.cause_event_id == outcomes[1].assessment.submission_event_id
     )
-    assert state["status"] == "limited_progress"
+    assert state.status == "limited_progress"
 
 
 def test_a_revision_overwrites_the_same_point_and_can_change_the_status() -> None:
@@ -91,19 +90,19 @@ def test_a_revision_overwrites_the_same_point_and_can_change_the_status() -> Non
     assert (old.measurement, old.tags, old.time) == (new.measurement, new.tags, new.time)
     assert new.fields == {"value": 181.0, "vintage": 2}
     assert outcomes[2].change.to_status is Status.ACHIEVED
-    assert state["obs"]["2025"] == [2, 181.0]
+    assert state.obs["2025"] == (2, 181.0)
 
 
 def test_an_older_vintage_arriving_late_does_not_win() -> None:
     state, _ = run(submission("2025", 181, vintage=2), submission("2025", 160, vintage=1))
-    assert state["obs"]["2025"] == [2, 181.0]
+    assert state.obs["2025"] == (2, 181.0)
 
 
 def test_a_redelivered_event_changes_nothing_and_emits_nothing() -> None:
     first = submission("2025", 160)
     state, outcomes = run(submission("2024", 150), first, first)
     assert outcomes[2].duplicate and outcomes[2].change is None and outcomes[2].points == []
-    assert state["seen"].count(seen_mark(first.event_id)) == 1
+    assert state.seen.count(seen_mark(first.event_id)) == 1
 
 
 def test_a_state_keeps_short_marks_of_its_last_event_ids() -> None:
@@ -113,11 +112,11 @@ def test_a_state_keeps_short_marks_of_its_last_event_ids() -> None:
         e.model_copy(update={"event_id": f"{'ab' * 12}{i:08x}"}) for i, e in enumerate(events)
     ]
     state, _ = run(*events)
-    assert len(state["seen"]) == SEEN_KEEP
-    assert state["seen"][-1] == seen_mark(events[-1].event_id) and len(state["seen"][-1]) == 16
+    assert len(state.seen) == SEEN_KEEP
+    assert state.seen[-1] == seen_mark(events[-1].event_id) and len(state.seen[-1]) == 16
     # an event within the window is recognised; the state stays a few kB
     assert run(*events, events[-SEEN_KEEP])[1][-1].duplicate
-    assert len(orjson.dumps(saved(state))) < 4_000
+    assert len(encode(state)) < 4_000
 
 
 def owed_period(entry, today: date, due_days=None) -> str | None:  # type: ignore[no-untyped-def]
@@ -147,11 +146,12 @@ def test_overdue_once_per_missing_period_and_once_more_on_escalation() -> None:
     state, escalated, _ = overdue_change(RD, state, date(2027, 3, 1), DUE, "v")
     assert escalated is not None and escalated.escalated_to == ("省委科技委员会",)
     assert escalated.event_id != change.event_id
+    assert decode(encode(state)).escalated == "2025"  # kept across a restart
     _, again, _ = overdue_change(RD, state, date(2027, 3, 2), DUE, "v")
     assert again is None
     # the figure's arrival clears both
     state, _ = run_on(RD, submission("2025", 170), state=state)
-    assert state["overdue"] is None and "escalated" not in state
+    assert state.overdue is None and state.escalated is None
 
 
 def test_an_indicator_never_reported_is_overdue_too() -> None:
@@ -183,6 +183,19 @@ def test_the_overdue_check_covers_every_entry_of_the_catalog() -> None:
     )
 
 
+def test_escalation_follows_the_configured_time(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from planwatch_evaluator.settings import Settings
+
+    monkeypatch.setenv("PLANWATCH_EVALUATOR_OVERDUE_ESCALATE_AFTER_DAYS", "10")
+    policy = Settings().calendar_policy()
+    assert (policy.grace_days, policy.escalate_after_days) == (30, 10)
+    # R&D of 2025 due 30 December 2026: escalated on 9 January 2027 with 10 days configured
+    _, change, _ = overdue_change(RD, new_state(), date(2027, 1, 9), None, "v", policy)
+    assert change is not None and change.escalated_to == ("省委科技委员会",)
+    _, change, _ = overdue_change(RD, new_state(), date(2027, 1, 9), None, "v")
+    assert change is not None and change.escalated_to == ()  # the default waits 60 days
+
+
 def test_line_protocol_of_points() -> None:
     _, [outcome] = run(submission("2024", 150))
     line = next(p for p in outcome.points if p.measurement == "observation").to_line_protocol()
@@ -197,11 +210,8 @@ def test_the_kept_rows_assess_exactly_as_the_whole_history() -> None:
     ending at the same time, revisions, late lower vintages, future years."""
     import random
 
-    import orjson
-
     from planwatch.domain.assessment import assess
     from planwatch.domain.assessment_model import Observation
-    from planwatch_evaluator.core import saved
 
     rng = random.Random(7)
     kinds = {}
@@ -226,11 +236,11 @@ def test_the_kept_rows_assess_exactly_as_the_whole_history() -> None:
                 received_at=datetime(2026, 4, 1, tzinfo=UTC),
             )
             if i % 7 == 0:  # as the worker reads it back from the table's record
-                state = orjson.loads(orjson.dumps(saved(state)))
+                state = decode(encode(state))
             outcome = evaluate(entry, state, event, CATALOG.version)
             state = outcome.state
             observations = [
-                Observation(period=p, value=v, vintage=vin) for p, (vin, v) in state["obs"].items()
+                Observation(period=p, value=v, vintage=vin) for p, (vin, v) in state.obs.items()
             ]
             whole = assess(entry, observations, date(2026, 4, 1)).to_dict()
             assert outcome.assessment.assessment == whole, (entry.kind, i)
@@ -258,7 +268,7 @@ def test_labels_of_the_same_months_are_one_observation() -> None:
     state, outcomes = run(
         submission("2024", 150), submission("2025", 160), submission("2025-12", 181)
     )
-    assert state["obs"] == {"2024": [1, 150.0], "2025": [1, 181.0]}
+    assert state.obs == {"2024": (1, 150.0), "2025": (1, 181.0)}
     last = outcomes[2]
     assert last.assessment.period == "2025"
     assert last.assessment.assessment["latest_value"] == 181.0
@@ -270,24 +280,22 @@ def test_labels_of_the_same_months_are_one_observation() -> None:
 def test_a_half_year_is_kept_under_the_label_of_the_entry_frequency() -> None:
     quarterly, _ = run_on(QUARTERLY, submission("2025-06", 90))
     monthly, _ = run_on(MONTHLY, submission("2025-Q2", 90))
-    assert list(quarterly["obs"]) == ["2025-Q2"] and list(monthly["obs"]) == ["2025-06"]
+    assert list(quarterly.obs) == ["2025-Q2"] and list(monthly.obs) == ["2025-06"]
     # and the second label of the same months revises it, not adds to it
     monthly, _ = run_on(MONTHLY, submission("2025-06", 95, vintage=2), state=monthly)
-    assert monthly["obs"] == {"2025-06": [2, 95.0]}
+    assert monthly.obs == {"2025-06": (2, 95.0)}
 
 
 def test_a_state_saved_under_two_labels_becomes_one_period() -> None:
-    saved_before = {
-        "obs": {"2024": [1, 150.0], "2025": [1, 160.0], "2025-12": [2, 170.0], "2025-Q4": [1, 1.0]},
-        "seen": [],
-        "status": "limited_progress",
-        "overdue": None,
-    }
+    saved_before = decode(
+        b'{"obs": {"2024": [1, 150.0], "2025": [1, 160.0], "2025-12": [2, 170.0],'
+        b' "2025-Q4": [1, 1.0]}, "seen": [], "status": "limited_progress", "overdue": null}'
+    )
     state, [outcome] = run_on(RD, submission("2025-06", 80), state=saved_before)
-    assert state["obs"] == {"2024": [1, 150.0], "2025": [2, 170.0], "2025-Q2": [1, 80.0]}
+    assert state.obs == {"2024": (1, 150.0), "2025": (2, 170.0), "2025-Q2": (1, 80.0)}
     # the assessment sees the year once, with its highest vintage
     assert outcome.assessment.assessment["latest_value"] == 170.0
-    assert state["periods"] == "annual"
+    assert state.periods == "annual"
 
 
 def test_owed_periods_are_canonical_labels() -> None:
@@ -305,7 +313,7 @@ def test_a_figure_sent_under_the_other_label_answers_the_owed_period() -> None:
     _, change, _ = overdue_change(MONTHLY, state, date(2025, 8, 30), DUE, "v")
     assert change is None
     # a state saved before labels were canonical: the half year under the quarter's label
-    legacy = {"obs": {"2025-Q2": [1, 90.0]}, "seen": [], "status": None, "overdue": None}
+    legacy = KeyState(obs={"2025-Q2": (1, 90.0)})
     _, change, _ = overdue_change(MONTHLY, legacy, date(2025, 8, 30), DUE, "v")
     assert change is None
     # and without it the month is overdue, by its canonical label
@@ -317,25 +325,12 @@ def test_a_figure_sent_under_the_other_label_answers_the_owed_period() -> None:
 def test_the_year_sent_clears_an_owed_fourth_quarter() -> None:
     """An overdue "2025-Q4" (kept before labels were canonical) is answered by "2025"."""
     state, _ = run_on(QUARTERLY, submission("2025-Q3", 120))
-    state = {**state, "overdue": "2025-Q4", "status": "overdue"}
-    del state["periods"]  # as saved before
+    # as saved before the labels were canonical
+    state = replace(state, overdue="2025-Q4", status="overdue", periods=None)
     state, _ = run_on(QUARTERLY, submission("2025", 170), state=state)
-    assert state["overdue"] is None
+    assert state.overdue is None
     # an earlier period does not clear the one owed
     state, _ = run_on(QUARTERLY, submission("2025-Q2", 100))
-    state = {**state, "overdue": "2025-Q3"}
+    state = replace(state, overdue="2025-Q3")
     state, _ = run_on(QUARTERLY, submission("2025-03", 50), state=state)
-    assert state["overdue"] == "2025-Q3"
-
-
-def test_escalation_follows_the_configured_time(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from planwatch_evaluator.settings import Settings
-
-    monkeypatch.setenv("PLANWATCH_EVALUATOR_OVERDUE_ESCALATE_AFTER_DAYS", "10")
-    policy = Settings().calendar_policy()
-    assert (policy.grace_days, policy.escalate_after_days) == (30, 10)
-    # R&D of 2025 due 30 December 2026: escalated on 9 January 2027 with 10 days configured
-    _, change, _ = overdue_change(RD, new_state(), date(2027, 1, 9), None, "v", policy)
-    assert change is not None and change.escalated_to == ("省委科技委员会",)
-    _, change, _ = overdue_change(RD, new_state(), date(2027, 1, 9), None, "v")
-    assert change is not None and change.escalated_to == ()  # the default waits 60 days
+    assert state.overdue == "2025-Q3"

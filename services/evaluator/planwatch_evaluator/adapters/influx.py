@@ -18,14 +18,14 @@ __all__ = ["InfluxSink"]
 
 class InfluxSink:
     def __init__(self, url: str, token: str | None, org: str, bucket: str) -> None:
-        self._client = InfluxDBClient(url=url, token=token or "", org=org, timeout=10_000)
-        self._write = self._client.write_api(write_options=SYNCHRONOUS)
-        self._bucket, self._org = bucket, org
+        self.client = InfluxDBClient(url=url, token=token or "", org=org, timeout=10_000)
+        self.writer = self.client.write_api(write_options=SYNCHRONOUS)
+        self.bucket, self.org = bucket, org
 
     def write(self, points: Sequence[Point]) -> None:
         if points:
             body = "\n".join(p.to_line_protocol() for p in points)
-            self._write.write(bucket=self._bucket, org=self._org, record=body)
+            self.writer.write(bucket=self.bucket, org=self.org, record=body)
 
     def close(self) -> None:
-        self._client.close()
+        self.client.close()

@@ -129,6 +129,28 @@ class SqliteLedger:
         series = row[0] if self._canonical is None else self._canonical(row[0])
         return Known(series, *row[1:])
 
+    def _named(self, owner: str, figures: Sequence[Figure]) -> dict[str, Known]:
+        by_client = self._by_client
+        named: dict[str, Known] = {}
+        if by_client:
+            for f in figures:
+                if f.submission_id is not None and (owner, f.submission_id) in by_client:
+                    named[f.submission_id] = by_client[(owner, f.submission_id)]
+        return named
+
+    def peek(self, owner: str, figures: Sequence[Figure], decide: Decide) -> Decision:
+        """What ``stage`` would decide now, leaving the lookups as they are (a preview)."""
+        if self._broken is not None:
+            raise LedgerBroken(self._broken)
+        return decide(self._latest, self._named(owner, figures))
+
+    def history(self, owner: str) -> list[bytes]:
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT payload FROM outbox WHERE owner = ? ORDER BY seq", (owner,)
+            ).fetchall()
+        return [bytes(row[0]) for row in rows]
+
     def stage(
         self, owner: str, figures: Sequence[Figure], decide: Decide, idempotency_key: str | None
     ) -> Decision:
@@ -146,12 +168,7 @@ class SqliteLedger:
             if slot in self._in_flight:
                 raise KeyInFlight(idempotency_key)
         by_client = self._by_client
-        named: dict[str, Known] = {}
-        if by_client:
-            for f in figures:
-                if f.submission_id is not None and (owner, f.submission_id) in by_client:
-                    named[f.submission_id] = by_client[(owner, f.submission_id)]
-        decision = decide(self._latest, named)
+        decision = decide(self._latest, self._named(owner, figures))
         if decision.errors:
             return decision
         self._latest.update(decision.known)

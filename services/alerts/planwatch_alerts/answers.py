@@ -1,0 +1,88 @@
+"""Agencies' answers to alerts: stored with the alert's history, read back by API and digests.
+
+An answer either acknowledges the alert and states the measures (整改措施) with an expected
+recovery date, or disputes the figure with a reason. Either way the alert counts as answered: it
+no longer escalates as unanswered. An acknowledgement moves an open alert to ``acknowledged``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+
+from planwatch_alerts.links import Grant, LinkError, Refusal
+from planwatch_alerts.store import alerts, responses
+
+__all__ = ["KIND_ZH", "AnswerKind", "record_answer", "responses_of"]
+
+
+class AnswerKind(StrEnum):
+    ACKNOWLEDGE = "acknowledge"
+    DISPUTE = "dispute"
+
+
+KIND_ZH = {AnswerKind.ACKNOWLEDGE: "确认并整改", AnswerKind.DISPUTE: "对数据有异议"}
+
+
+def responses_of(c: sa.Connection, alert_ids: Iterable[int]) -> dict[int, list[dict[str, Any]]]:
+    """The answers to each of ``alert_ids``, oldest first: {at, agency, kind, text,
+    expected_recovery}."""
+    ids = sorted(set(alert_ids))
+    found: dict[int, list[dict[str, Any]]] = {i: [] for i in ids}
+    if not ids:
+        return found
+    for row in c.execute(
+        sa.select(responses).where(responses.c.alert_id.in_(ids)).order_by(responses.c.id)
+    ):
+        found[row.alert_id].append(
+            {
+                "at": row.at,
+                "agency": row.agency,
+                "kind": row.kind,
+                "text": row.text,
+                "expected_recovery": row.expected_recovery,
+            }
+        )
+    return found
+
+
+def used(c: sa.Connection, grant: Grant) -> bool:
+    return (
+        c.execute(sa.select(responses.c.id).where(responses.c.link_nonce == grant.nonce)).first()
+        is not None
+    )
+
+
+def record_answer(
+    c: sa.Connection,
+    grant: Grant,
+    kind: AnswerKind,
+    text: str,
+    expected_recovery: date | None,
+    now: datetime,
+) -> None:
+    """Store the answer a link allows (in the caller's transaction); a used link is refused."""
+    if used(c, grant):
+        raise LinkError(Refusal.USED)
+    c.execute(
+        responses.insert().values(
+            alert_id=grant.alert_id,
+            at=now,
+            agency=grant.agency,
+            kind=kind.value,
+            text=text,
+            expected_recovery=expected_recovery,
+            link_nonce=grant.nonce,
+        )
+    )
+    alert = c.execute(sa.select(alerts).where(alerts.c.id == grant.alert_id)).one()
+    values: dict[str, Any] = {"updated_at": now}
+    if kind is AnswerKind.ACKNOWLEDGE:
+        values.update(acked_by=grant.agency, acked_at=now, ack_comment=text)
+        if alert.state == "open":
+            values["state"] = "acknowledged"
+    c.execute(alerts.update().where(alerts.c.id == grant.alert_id).values(**values))

@@ -1,0 +1,1 @@
+"""The bureau portal: statistics bureaus report through a browser, in Chinese, via ingest."""
