@@ -39,7 +39,8 @@ _CITY_PLAN = {
         "end_year": 2025,
     },
     "entries": [
-        {"id": "tcity-rd-spend", "unit": "亿元", "kind": "level", "indicator": "研发经费"},
+        # 研发经费: a yearly amount, so a year-to-date figure (YYYY-Qn, YYYY-MM) is taken
+        {"id": "tcity-rd-spend", "unit": "亿元", "kind": "yearly_flow", "indicator": "研发经费"},
         {"id": "tcity-firms", "unit": "家", "kind": "level", "indicator": "高新技术企业"},
         {"id": "tcity-rd-share", "unit": "%", "kind": "level", "indicator": "研发投入强度"},
         {"id": "tcity-growth", "unit": "%", "kind": "growth_rate", "indicator": "技术合同增速"},

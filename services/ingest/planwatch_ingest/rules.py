@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from planwatch.catalog import Catalog
 from planwatch.domain.chinese import to_simplified
+from planwatch.domain.kinds import accepts_year_to_date
 from planwatch.domain.model import CatalogEntry, Frequency, Kind
 from planwatch.domain.periods import PeriodError, canonical_label
 from planwatch.domain.units import is_count, is_percent
@@ -36,6 +37,8 @@ class EntryRule:
     ranking: bool  # a rank: 1 or more
     low: float  # the bounds above as numbers, for the fast path of the row check
     high: float
+    kind: Kind = Kind.LEVEL
+    year_to_date: bool = True  # a YYYY-Qn / YYYY-MM figure is taken (domain.kinds)
     # the catalog entries a figure of this statistic updates: a series several plans target
     # is one rule (``id`` the series id), found under the series id and each entry's id
     targets: tuple[str, ...] = ()
@@ -72,6 +75,8 @@ def _rule(entry: CatalogEntry, plan_end: int) -> EntryRule:
         ranking=ranking,
         low=low,
         high=high,
+        kind=entry.kind,
+        year_to_date=accepts_year_to_date(entry),
     )
 
 
@@ -92,6 +97,8 @@ def _merged(series: str, rules: list[EntryRule]) -> EntryRule:
         ranking=any(r.ranking for r in rules),
         low=max(r.low for r in rules),
         high=min(r.high for r in rules),
+        kind=first.kind,
+        year_to_date=all(r.year_to_date for r in rules),
         targets=tuple(r.id for r in rules),
     )
 
