@@ -157,3 +157,43 @@ def test_behind_plan_then_back_on_track(stack: Stack, tmp_path: Path) -> None:
     assert page.status_code == 200 and "<svg" in page.text and "进度正常" in page.text
     portal = httpx.get(f"{stack.url('portal')}/login", timeout=5)  # the bureau portal is up too
     assert portal.status_code == 200 and "报送密钥" in portal.text
+
+
+def test_a_shared_statistic_reported_once_updates_each_of_its_targets(
+    stack: Stack, tmp_path: Path
+) -> None:
+    """兰白两区地区生产总值 is one series (the Lanbai outline's 1800亿元 by 2027 and gs4p's
+    力争1500亿元 by 2025): the zones report it once, under the series id, and both targets are
+    assessed, each against its own plan."""
+    csv = tmp_path / "gdp.csv"
+    csv.write_text(
+        "indicator_id,jurisdiction,period,value,unit\n"
+        "lanbai-gdp,兰白两区,2024,1300,亿元\n"
+        "lanbai-gdp,兰白两区,2025,1400,亿元\n",
+        encoding="utf-8",
+    )
+    exe = Path(sys.executable).with_name("planwatch")
+    result = subprocess.run(
+        [str(exe), "push", str(csv), "--url", stack.url("ingest"), "--key", KEY],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    store = EmbeddedSeriesStore(stack.data_dir / "timeseries.db")
+    targets = ("lanbai-gdp", "gs4p-lanbai-gdp")
+
+    def assessed() -> bool:
+        return all(
+            len(store.query("observation", {"indicator_id": t})) == 2
+            and store.latest("assessment", {"indicator_id": t}) is not None
+            for t in targets
+        )
+
+    wait_until(assessed, what="both targets of the series to be assessed")
+    for target in targets:
+        values = [r["value"] for r in store.query("observation", {"indicator_id": target})]
+        assert values == [1300.0, 1400.0], target
+    gs4p = store.latest("assessment", {"indicator_id": "gs4p-lanbai-gdp"})
+    lanbai = store.latest("assessment", {"indicator_id": "lanbai-gdp"})
+    assert gs4p["target"] == 1500 and lanbai["target"] == 1800

@@ -62,6 +62,22 @@ _PROVINCE_PLAN = {
 }
 
 
+# every entry has a lead body of its jurisdiction's registry (the loader insists)
+_LEADS = {CITY: "市科技局", PROVINCE: "省科技厅"}
+_REGISTRIES = {
+    "city.yaml": {
+        "jurisdiction": CITY,
+        "agencies": [{"id": "t-by-kjj", "name": "市科技局", "name_en": "City S&T bureau"}],
+    },
+    "province.yaml": {
+        "jurisdiction": PROVINCE,
+        "agencies": [
+            {"id": "t-gs-kjt", "name": "省科技厅", "name_en": "Provincial S&T department"}
+        ],
+    },
+}
+
+
 def _complete(plan: dict[str, object]) -> dict[str, object]:
     entries = []
     for raw in plan["entries"]:  # type: ignore[attr-defined]
@@ -71,6 +87,7 @@ def _complete(plan: dict[str, object]) -> dict[str, object]:
             "direction": "lower" if raw["kind"] == "ranking" else "higher",
             "targets": [{"year": plan["plan"]["end_year"], "value": 10}],  # type: ignore[index]
             "source_quote": raw["indicator"],
+            "lead_agencies": [_LEADS[plan["plan"]["jurisdiction"]]],  # type: ignore[index]
             **raw,
         }
         entries.append(entry)
@@ -81,6 +98,9 @@ def write_catalog(root: Path) -> Path:
     (root / "plans").mkdir(parents=True, exist_ok=True)
     (root / "agencies").mkdir(exist_ok=True)
     (root / "agencies" / "none.yaml").write_text("agencies: []\n", encoding="utf-8")
+    for name, registry in _REGISTRIES.items():
+        text = yaml.safe_dump(registry, allow_unicode=True)
+        (root / "agencies" / name).write_text(text, encoding="utf-8")
     for name, plan in (("001_tcity.yaml", _CITY_PLAN), ("000_tprov.yaml", _PROVINCE_PLAN)):
         text = yaml.safe_dump(_complete(plan), allow_unicode=True)
         (root / "plans" / name).write_text(text, encoding="utf-8")

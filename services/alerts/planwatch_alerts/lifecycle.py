@@ -48,8 +48,9 @@ def severity_of(status: str, tier: str | None) -> str:
 
 
 def bureau_of(change: StatusChange) -> str:
-    """The statistics bureau that reports the figure (统计局: the data provider)."""
-    return f"{change.reporting_jurisdiction or change.jurisdiction}统计局"
+    """The body that publishes the figure (the catalog's publisher, a registry body); for a
+    change made before the reporting calendar named it, the jurisdiction's 统计局."""
+    return change.publisher or f"{change.reporting_jurisdiction or change.jurisdiction}统计局"
 
 
 def _arrived(overdue_snapshot: dict[str, Any], change: StatusChange) -> bool:
@@ -72,14 +73,21 @@ def apply_change(c: sa.Connection, change: StatusChange, now: datetime) -> list[
     base = f"{change.indicator_id}|{change.jurisdiction}"
     snapshot = change.model_dump(mode="json")
     if change.reason == "overdue":
-        return _open_or_update(
+        told_overdue = _open_or_update(
             c, f"{base}|overdue", "overdue", change, "overdue", "warning",
             [bureau_of(change)], [], snapshot, now,
         )  # fmt: skip
+        if change.escalated_to:  # long overdue: the supervising body is told, the bureau copied
+            told_overdue += _open_or_update(
+                c, f"{base}|overdue-escalated", "overdue", change, "overdue", "major",
+                list(change.escalated_to), [bureau_of(change)], snapshot, now,
+            )  # fmt: skip
+        return told_overdue
     told: list[Told] = []
-    overdue = active(c, f"{base}|overdue")
-    if overdue is not None and _arrived(overdue.snapshot, change):
-        told += _resolve(c, overdue, snapshot, now)
+    for suffix in ("overdue", "overdue-escalated"):
+        overdue = active(c, f"{base}|{suffix}")
+        if overdue is not None and _arrived(overdue.snapshot, change):
+            told += _resolve(c, overdue, snapshot, now)
     to = change.to_status.value
     if to in OFF_TRACK:
         # goals paragraphs name no agency: the jurisdiction's S&T authority is addressed

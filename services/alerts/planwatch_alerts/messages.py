@@ -73,6 +73,7 @@ class Facts:
     plan: str  # title (文号)
     figures: list[str] = field(default_factory=list)
     quote: str | None = None  # prose, as written
+    quote_simplified: str | None = None  # its Simplified form, when the plan is Traditional
     cells: list[tuple[str, str]] | None = None  # a table row: (header, cell)
 
 
@@ -161,6 +162,9 @@ def describe(alert: Mapping[str, Any], catalog: Catalog | None, lang: str = "zh"
     facts.cells = table_cells(entry) if entry is not None else None
     if facts.cells is None:
         facts.quote = one_line(target.get("source_quote") or "") or None
+        simplified = one_line(target.get("source_quote_simplified") or "")
+        if simplified and simplified != facts.quote:
+            facts.quote_simplified = simplified
     return facts
 
 
@@ -168,6 +172,9 @@ def _quote_line(facts: Facts, lang: str) -> str | None:
     if facts.cells:
         row = "；".join(f"{h} {c}" for h, c in facts.cells)
         return f"规划原文（表格行）：{row}" if lang == "zh" else f"plan table row: {row}"
+    if facts.quote and facts.quote_simplified and lang == "zh":
+        # a Traditional plan: read in Simplified, the plan's own words kept beside it
+        return f"规划原文(简体)：「{facts.quote_simplified}」(原文：「{facts.quote}」)"
     if facts.quote:
         return f"规划原文：「{facts.quote}」" if lang == "zh" else f"plan text: “{facts.quote}”"
     return None

@@ -14,17 +14,25 @@ from __future__ import annotations
 import hashlib
 import math
 from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from operator import itemgetter
 
 import orjson
 
 from planwatch.catalog import Catalog
+from planwatch.domain import calendar
 from planwatch.domain.assessment import assess_rows
 from planwatch.domain.assessment_model import Assessment
-from planwatch.domain.events import AssessmentEvent, Status, StatusChange, SubmissionEvent
+from planwatch.domain.events import (
+    AssessmentEvent,
+    Status,
+    StatusChange,
+    SubmissionEvent,
+    partition_key,
+)
 from planwatch.domain.identity_cache import IdentityCache
 from planwatch.domain.model import CatalogEntry, Frequency, one_line
 from planwatch.domain.periods import canonical_label, parse_period
@@ -42,6 +50,7 @@ __all__ = [
     "evaluate",
     "new_state",
     "overdue_change",
+    "overdue_changes",
     "seen_mark",
     "status_points",
     "to_json",
@@ -336,61 +345,50 @@ def evaluate(
     if overdue and parse_period(label).decimal_year >= parse_period(overdue).decimal_year:
         overdue = None  # the missing figure (or a later one) arrived
     new = replace(
-        state, obs=obs, seen=seen, status=status, overdue=overdue, targets=targets, rows=rows
+        state,
+        obs=obs,
+        seen=seen,
+        status=status,
+        overdue=overdue,
+        targets=targets,
+        rows=rows,
+        escalated=state.escalated if overdue else None,
     )
     return Outcome(new, points, assessment, change)
-
-
-def _due_after(frequency: Frequency, days: dict[Frequency, int]) -> timedelta:
-    return timedelta(days=days[frequency])
-
-
-def owed_period(entry: CatalogEntry, today: date, due_days: dict[Frequency, int]) -> str | None:
-    """The most recent period whose figure is due by ``today`` (None before the first is due),
-    by its canonical label: the fourth quarter or December of a year is the year."""
-    wait = _due_after(entry.frequency, due_days)
-    year = today.year
-    candidates: list[str] = []
-    for y in (year, year - 1, year - 2):
-        if entry.frequency is Frequency.ANNUAL:
-            candidates.append(f"{y}")
-        elif entry.frequency is Frequency.QUARTERLY:
-            candidates += [f"{y}-Q{q}" for q in (4, 3, 2, 1)]
-        else:
-            candidates += [f"{y}-{m:02d}" for m in range(12, 0, -1)]
-    for label in candidates:
-        period = parse_period(label)
-        if period.year > entry.last_year or period.year <= entry.start_year:
-            continue
-        if period.end_date + wait <= today:
-            return period.canonical(entry.frequency).label
-    return None
 
 
 def overdue_change(
     entry: CatalogEntry,
     state: KeyState,
     today: date,
-    due_days: dict[Frequency, int],
-    catalog_version: str,
+    due_days: Mapping[Frequency, int] | None = None,
+    catalog_version: str = "",
+    policy: calendar.Policy = calendar.DEFAULT_POLICY,
 ) -> tuple[KeyState, StatusChange | None, Point | None]:
-    """An ``overdue`` status change when the owed figure is missing; once per period.
+    """An ``overdue`` status change when the reporting calendar says a figure is owed
+    (``planwatch.domain.calendar.owed_period``): once when it is past its due date, addressed
+    to its publisher, and once more when it is past escalation, naming the supervising body.
 
-    Only keys that have reported at least once are checked: a bureau that has not started
-    reporting an indicator is a gap in the catalog's coverage, not a late figure.
+    A key that never reported is owed its figures too (a new state: ``new_state()``); a figure
+    that cannot exist yet is never owed. ``due_days`` is no longer read: when a figure is due
+    follows from its kind of statistic (``policy``); the parameter stays for its callers.
     """
-    if not state.obs:
-        return state, None, None
+    del due_days
     state = canonical_state(state, entry.frequency)
-    owed = owed_period(entry, today, due_days)
-    if owed is None or owed in state.obs or state.overdue == owed:
+    found = calendar.owed_period(entry, state.obs, today, policy)
+    if found is None:
         return state, None, None
-    latest = max(state.obs, key=lambda p: parse_period(p).decimal_year)
-    if parse_period(latest).decimal_year >= parse_period(owed).decimal_year:
+    slot, escalated = found
+    owed = slot.period
+    if state.overdue == owed and (not escalated or state.escalated == owed):
         return state, None, None
-    due = parse_period(owed).end_date + _due_after(entry.frequency, due_days)
+    escalate_to: tuple[str, ...] = ()
+    if escalated:
+        escalate_to = (entry.supervisor or entry.lead_agencies[0],)
     change = StatusChange(
-        event_id=derived_id("overdue", entry.id, entry.jurisdiction, owed),
+        event_id=derived_id(
+            "overdue-escalated" if escalated else "overdue", entry.id, entry.jurisdiction, owed
+        ),
         catalog_version=catalog_version,
         indicator_id=entry.id,
         jurisdiction=entry.jurisdiction,
@@ -402,9 +400,12 @@ def overdue_change(
         responsible_agencies=entry.responsible_agencies,
         lead_agencies=entry.lead_agencies,
         overdue_period=owed,
-        due_date=due.isoformat(),
+        due_date=slot.due.isoformat(),
         reporting_jurisdiction=entry.jurisdiction,
+        publisher=entry.publisher,
+        escalated_to=escalate_to,
     )
+    due = slot.due
     point = Point.make(
         "overdue",
         {"indicator_id": entry.id, "jurisdiction": entry.jurisdiction, "plan": entry.plan_code},
@@ -413,7 +414,37 @@ def overdue_change(
     )
     # the headline status becomes overdue, so the figure's arrival is a change of its own
     # (overdue → its assessed status), which is what resolves the overdue alert downstream
-    return replace(state, overdue=owed, status=Status.OVERDUE.value), change, point
+    new = replace(
+        state,
+        overdue=owed,
+        status=Status.OVERDUE.value,
+        escalated=owed if escalated else state.escalated,
+    )
+    return new, change, point
+
+
+def overdue_changes(
+    catalog: Catalog,
+    states: Mapping[bytes, KeyState],
+    today: date,
+    policy: calendar.Policy = calendar.DEFAULT_POLICY,
+    owns: Callable[[bytes], bool] | None = None,
+) -> list[tuple[bytes, KeyState, StatusChange, Point | None]]:
+    """The overdue check over the whole catalog: every entry, with its stored state when it
+    has one and a new state when it never reported (``states``: key → state, as stored).
+    One call per tick for the evaluator: ``(key, new state, change, point)`` for each key
+    that owes a figure now. ``owns``: whether this worker holds a key's partition (a key
+    never reported has no state to say so); every key when None."""
+    out = []
+    for entry in catalog:
+        key = partition_key(entry.id, entry.jurisdiction)
+        if owns is not None and key not in states and not owns(key):
+            continue
+        state = states.get(key) or new_state()
+        new, change, point = overdue_change(entry, state, today, None, catalog.version, policy)
+        if change is not None:
+            out.append((key, new, change, point))
+    return out
 
 
 def lookup(catalog: Catalog, event: SubmissionEvent) -> CatalogEntry:

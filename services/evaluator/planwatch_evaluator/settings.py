@@ -7,6 +7,7 @@ from datetime import date
 from pydantic import Field
 from pydantic_settings import BaseSettings
 
+from planwatch.domain.calendar import Policy
 from planwatch.settings import CommonSettings, settings_config
 
 __all__ = ["Settings"]
@@ -33,7 +34,13 @@ class Settings(BaseSettings):
     influx_token: str | None = None
     influx_org: str = "planwatch"
     influx_bucket: str = "planwatch"
-    # Overdue data: a figure is due this many days after its period ends.
+    # Overdue data follows the reporting calendar (planwatch.domain.calendar): a figure is due
+    # overdue_grace_days after it can first exist, a reminder goes overdue_remind_days before,
+    # and overdue_escalate_after_days past the due date the plan's supervising body is told.
+    overdue_grace_days: int = Field(default=30, ge=0)
+    overdue_remind_days: int = Field(default=14, ge=0)
+    overdue_escalate_after_days: int = Field(default=60, ge=0)
+    # no longer read: when a figure is due follows from its kind of statistic (the calendar)
     annual_due_days: int = 90
     quarterly_due_days: int = 45
     monthly_due_days: int = 20
@@ -41,3 +48,11 @@ class Settings(BaseSettings):
     # check as of this date instead of today (replaying a history; tests)
     overdue_as_of: date | None = None
     common: CommonSettings = Field(default_factory=CommonSettings)
+
+    def calendar_policy(self) -> Policy:
+        """The reporting calendar's timings as configured (``overdue_changes(…, policy=…)``)."""
+        return Policy(
+            grace_days=self.overdue_grace_days,
+            remind_days=self.overdue_remind_days,
+            escalate_after_days=self.overdue_escalate_after_days,
+        )

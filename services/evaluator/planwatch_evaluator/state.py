@@ -48,10 +48,11 @@ class KeyState:
     overdue: str | None = None
     targets: str | None = None
     periods: str | None = None
+    escalated: str | None = None  # the overdue period the supervising body was told of
     rows: list[Row] | None = field(default=None, compare=False, repr=False)
 
 
-STORED_FIELDS = ("obs", "seen", "status", "overdue", "targets", "periods")
+STORED_FIELDS = ("obs", "seen", "status", "overdue", "targets", "periods", "escalated")
 
 
 def encode(state: KeyState) -> bytes:
@@ -65,6 +66,7 @@ def encode(state: KeyState) -> bytes:
             "overdue": state.overdue,
             "targets": state.targets,
             "periods": state.periods,
+            "escalated": state.escalated,
         }
     )
 
@@ -105,4 +107,5 @@ def decode(data: bytes) -> KeyState:
         overdue=_text(raw, "overdue"),
         targets=_text(raw, "targets"),
         periods=_text(raw, "periods"),
+        escalated=_text(raw, "escalated"),
     )

@@ -92,8 +92,10 @@ def event_payload(
     received_at: str,
     submitted_by: str,
     catalog_version: str,
+    indicator_id: str | None = None,
 ) -> bytes:
-    """The ``SubmissionEvent`` JSON, built without a model per row (same bytes the model reads)."""
+    """The ``SubmissionEvent`` JSON, built without a model per row (same bytes the model reads).
+    ``indicator_id``: the target entry it is for, when the figure feeds several."""
     conversion = figure.conversion
     return orjson.dumps(
         {
@@ -101,7 +103,7 @@ def event_payload(
             "event_id": event_id,
             "catalog_version": catalog_version,
             "submission_id": submission_id,
-            "indicator_id": figure.indicator_id,
+            "indicator_id": indicator_id or figure.indicator_id,
             "jurisdiction": figure.jurisdiction,
             "period": figure.period,
             "value": figure.value,
@@ -132,7 +134,8 @@ def decide(
     # system call per row (uuid4 costs more than the rest of the row's work).
     base = os.urandom(12).hex()
     keys: dict[tuple[str, str], bytes] = {}
-    for position, figure in enumerate(figures):
+    counter = 0  # events made: the last part of their ids
+    for figure in figures:
         series = figure.series
         client_id = figure.submission_id
         if client_id is not None:
@@ -176,34 +179,41 @@ def decide(
                 out.aliases.append((client_id, previous))
             continue
         vintage = previous.vintage + 1 if previous is not None else 1
-        event_id = f"{base}{position:08x}"
-        # Without a client id, the figure's own event names it: a resend of the same figure
-        # (a duplicate) answers with the same id.
-        submission_id = client_id or f"auto-{event_id}"
-        pair = (figure.indicator_id, figure.jurisdiction)
-        key = keys.get(pair)
-        if key is None:
-            key = keys[pair] = partition_key(*pair)
-        events.append(
-            NewEvent(
-                event_id,
-                series,
-                vintage,
-                figure.value,
-                submission_id,
-                client_id,
-                key,
-                event_payload(
-                    figure,
-                    event_id=event_id,
-                    submission_id=submission_id,
-                    vintage=vintage,
-                    received_at=received_at,
-                    submitted_by=owner,
-                    catalog_version=catalog_version,
-                ),
+        # one event per target the figure updates (a statistic several plans target is
+        # reported once): each keyed by its own entry, all of one series and vintage
+        event_id = ""
+        for target in figure.targets or (figure.indicator_id,):
+            made = f"{base}{counter:08x}"
+            counter += 1
+            event_id = event_id or made
+            # Without a client id, the figure's own (first) event names it: a resend of the
+            # same figure (a duplicate) answers with the same id.
+            submission_id = client_id or f"auto-{event_id}"
+            pair = (target, figure.jurisdiction)
+            key = keys.get(pair)
+            if key is None:
+                key = keys[pair] = partition_key(*pair)
+            events.append(
+                NewEvent(
+                    made,
+                    series,
+                    vintage,
+                    figure.value,
+                    submission_id,
+                    client_id,
+                    key,
+                    event_payload(
+                        figure,
+                        event_id=made,
+                        submission_id=submission_id,
+                        vintage=vintage,
+                        received_at=received_at,
+                        submitted_by=owner,
+                        catalog_version=catalog_version,
+                        indicator_id=target,
+                    ),
+                )
             )
-        )
         new[series] = Known(series, vintage, figure.value, event_id)
         status = "revised" if previous is not None else "accepted"
         results.append(_result(figure, status, event_id, vintage, figure.value, submission_id))

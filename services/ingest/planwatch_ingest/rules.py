@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from planwatch.catalog import Catalog
+from planwatch.domain.chinese import to_simplified
 from planwatch.domain.kinds import accepts_year_to_date
 from planwatch.domain.model import CatalogEntry, Frequency, Kind
 from planwatch.domain.periods import PeriodError, canonical_label
@@ -16,14 +17,10 @@ __all__ = ["MAX_ABS", "EntryRule", "canonical_series", "fold_name", "rules_for"]
 
 MAX_ABS = 1e15  # no plan figure comes near this; larger numbers are typos or attacks
 
-# Traditional characters of jurisdiction names, folded so 蘭白兩區 finds 兰白两区.
-_FOLD = str.maketrans(
-    "蘭兩區縣廣東龍陽門臺灣華蘇開發際場園會", "兰两区县广东龙阳门台湾华苏开发际场园会"
-)
-
 
 def fold_name(name: str) -> str:
-    return name.strip().translate(_FOLD)
+    """A jurisdiction's name in Simplified characters (OpenCC), so 蘭白兩區 finds 兰白两区."""
+    return to_simplified(name.strip())
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +39,9 @@ class EntryRule:
     high: float
     kind: Kind = Kind.LEVEL
     year_to_date: bool = True  # a YYYY-Qn / YYYY-MM figure is taken (domain.kinds)
+    # the catalog entries a figure of this statistic updates: a series several plans target
+    # is one rule (``id`` the series id), found under the series id and each entry's id
+    targets: tuple[str, ...] = ()
 
 
 def _rule(entry: CatalogEntry, plan_end: int) -> EntryRule:
@@ -80,29 +80,64 @@ def _rule(entry: CatalogEntry, plan_end: int) -> EntryRule:
     )
 
 
+def _merged(series: str, rules: list[EntryRule]) -> EntryRule:
+    """One rule for the entries of a series (one jurisdiction, unit and frequency, which the
+    catalog checks): a figure must fit every target's bounds and years."""
+    first = rules[0]
+    return EntryRule(
+        id=series,
+        jurisdiction=first.jurisdiction,
+        unit=first.unit,
+        first_year=min(r.first_year for r in rules),
+        last_year=max(r.last_year for r in rules),
+        frequency=first.frequency,
+        share=any(r.share for r in rules),
+        growth=any(r.growth for r in rules),
+        count=any(r.count for r in rules),
+        ranking=any(r.ranking for r in rules),
+        low=max(r.low for r in rules),
+        high=min(r.high for r in rules),
+        kind=first.kind,
+        year_to_date=all(r.year_to_date for r in rules),
+        targets=tuple(r.id for r in rules),
+    )
+
+
 def rules_for(catalog: Catalog) -> Mapping[str, EntryRule]:
-    """One rule per catalog entry id."""
-    rules = {}
+    """One rule per statistic, found under its series id and under each of its entries' ids:
+    a figure sent under any of them is the statistic's, and updates every target of it."""
+    own: dict[str, EntryRule] = {}
     for entry in catalog:
         plan = catalog.plans.get(entry.plan_code)
-        rules[entry.id] = _rule(entry, plan.end_year if plan else entry.last_year)
+        own[entry.id] = _rule(entry, plan.end_year if plan else entry.last_year)
+    rules: dict[str, EntryRule] = {}
+    for series, ids in catalog.series.items():
+        rule = _merged(series, [own[i] for i in ids])
+        rules[series] = rule
+        for entry_id in ids:
+            rules[entry_id] = rule
     return rules
 
 
 def canonical_series(rules: Mapping[str, EntryRule]) -> Callable[[str], str]:
-    """A series ``indicator_id|jurisdiction|period`` → the same with the period's canonical
-    label for the indicator's frequency (series of unknown indicators are left as they are)."""
-    frequencies = {rule.id: rule.frequency for rule in rules.values()}
+    """A series ``indicator_id|jurisdiction|period`` → the same under the statistic's series id
+    with the period's canonical label for its frequency (series of unknown indicators are left
+    as they are)."""
+    frequencies = {name: rule.frequency for name, rule in rules.items()}
+    ids = {name: rule.id for name, rule in rules.items()}
 
     def canonical(series: str) -> str:
         head, _, period = series.rpartition("|")
-        frequency = frequencies.get(head.partition("|")[0])
+        indicator, _, jurisdiction = head.partition("|")
+        frequency = frequencies.get(indicator)
         if frequency is None:
             return series
+        # a figure kept under an entry's id is its statistic's: the series id names it now
+        head = f"{ids[indicator]}|{jurisdiction}"
         try:
             label = canonical_label(period, frequency)
         except PeriodError:
-            return series
-        return series if label == period else f"{head}|{label}"
+            return f"{head}|{period}"
+        return f"{head}|{label}"
 
     return canonical

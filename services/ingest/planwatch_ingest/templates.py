@@ -118,25 +118,32 @@ def template_rows(
     """One row per figure the jurisdiction owes (of ``year`` alone when given); [] when none.
 
     Only years the plans cover: an indicator whose plan does not reach ``year`` has no row.
+    A statistic several plans target is one series: one row under the series id, reported once
+    for all its targets.
     """
     wanted = fold_name(jurisdiction)
     rows: list[TemplateRow] = []
-    for entry in catalog:
+    for series, ids in catalog.series.items():
+        entries = [catalog.entries[i] for i in ids]
+        entry = entries[0]
         if fold_name(entry.jurisdiction) != wanted:
             continue
-        last = _last_year(catalog, entry)
-        start = _first_year(entry)
+        last = max(_last_year(catalog, e) for e in entries)
+        start = min(_first_year(e) for e in entries)
         allowed = tuple(p for y in range(start, last + 1) for p in _labels(entry, y))
-        target = target_text(entry)
+        if len({e.plan_code for e in entries}) == 1:
+            target = "；".join(target_text(e) for e in entries)
+        else:  # every target the statistic feeds, with its plan
+            target = "；".join(f"{e.plan_code}：{target_text(e)}" for e in entries)
         years = range(start, last + 1) if year is None else [year]
         for y in years:
             if not start <= y <= last:
                 continue
-            start_row = needs_start_row(entry) and y == entry.start_year
+            start_row = any(needs_start_row(e) and y == e.start_year for e in entries)
             for period in [str(y)] if start_row else _labels(entry, y):
                 rows.append(
                     TemplateRow(
-                        entry.id,
+                        series,
                         entry.jurisdiction,
                         period,
                         entry.unit,

@@ -89,6 +89,8 @@ class Figure:
     # the period as sent, when its label is not the canonical one it is stored under
     # ("2025-12" stored as "2025")
     period_sent: str | None = None
+    # the catalog entries the figure updates (``indicator_id`` is then the series id)
+    targets: tuple[str, ...] = ()
 
 
 @dataclass
@@ -201,6 +203,7 @@ class Validator:
                                     None,
                                     series,
                                     None if label == known[0] else known[0],
+                                    rule.targets,
                                 )
                             )
                             continue
@@ -257,6 +260,7 @@ class Validator:
                 texts[2],
                 f"{rule.id}|{jurisdiction}|{label}",
                 None if label == sent else sent,
+                rule.targets,
             )
             series = figure.series
             first = seen.setdefault(series, n)

@@ -18,7 +18,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from planwatch.domain.model import Agency, CatalogEntry, Plan
+from planwatch.domain.chinese import to_simplified
+from planwatch.domain.model import Agency, CatalogEntry, LeadBasis, Plan, Statistic
 
 __all__ = [
     "Catalog",
@@ -63,6 +64,9 @@ class Catalog:
     # by (jurisdiction, name as written): a registry file's bodies under its jurisdiction
     _agency_by_name: Mapping[tuple[str, str], Agency] = field(default_factory=dict, repr=False)
 
+    # by series id: the ids of the entries (targets) that one reported statistic feeds
+    series: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
     def __iter__(self) -> Iterator[CatalogEntry]:
         return iter(self.entries.values())
 
@@ -85,6 +89,22 @@ class Catalog:
             return None
         return self._agency_by_name.get((found.jurisdiction, name))
 
+    def targets_of(self, reported_id: str) -> tuple[CatalogEntry, ...]:
+        """The entries a figure reported under ``reported_id`` updates: every target of the
+        series it names, or of the series of the entry it names (a statistic is one figure
+        whichever of its targets' ids it is sent under). Empty for an unknown id."""
+        entry = self.entries.get(reported_id)
+        series = entry.series if entry is not None else reported_id
+        return tuple(self.entries[i] for i in self.series.get(series, ()))
+
+    def body(self, name: str, plan: str) -> Agency:
+        """The registry record of ``name`` as plan ``plan`` writes it; KeyError naming both
+        when the plan's jurisdiction lists no such body (never a made-up address)."""
+        found = self.agency(name, plan)
+        if found is None:
+            raise KeyError(f"{name!r} is not a body of the registry of plan {plan!r}")
+        return found
+
     @property
     def jurisdictions(self) -> tuple[str, ...]:
         return tuple(sorted({e.jurisdiction for e in self}))
@@ -104,6 +124,70 @@ class Catalog:
         )
 
 
+# statistics that the statistics bureau publishes; the others are published (and reported) by
+# the entry's lead agency unless the entry names a publisher
+_BUREAU_STATISTICS = frozenset(
+    s.value for s in (Statistic.RD_SURVEY, Statistic.STATISTICS, Statistic.YEARBOOK)
+)
+
+
+def _check_bodies(
+    entry: CatalogEntry, source: str, by_name: Mapping[tuple[str, str], Agency], jurisdiction: str
+) -> None:
+    """Every body an entry names is a real body of its plan's registry; a lead can lead."""
+    where = f"{source}: entry {entry.id}"
+    if not entry.lead_agencies:
+        raise CatalogError(
+            f"{where}: lead_agencies: empty; name the lead from the plan's sentence, or set "
+            "lead_basis: organiser to take the plan's organiser"
+        )
+    named = {
+        "lead_agencies": entry.lead_agencies,
+        "responsible_agencies": entry.responsible_agencies,
+        "co_responsible": entry.co_responsible,
+        "publisher": (entry.publisher,),
+        "supervisor": (entry.supervisor,) if entry.supervisor else (),
+    }
+    for field_name, names in named.items():
+        for name in names:
+            if not name:
+                raise CatalogError(f"{where}: {field_name}: empty (no publishing body)")
+            agency = by_name.get((jurisdiction, name))
+            if agency is None:
+                raise CatalogError(
+                    f"{where}: {field_name}: {name!r} is not a body of the {jurisdiction} "
+                    "registry (agencies/*.yaml); a fallback body is not an address"
+                )
+            if field_name == "lead_agencies" and not agency.can_lead:
+                raise CatalogError(
+                    f"{where}: lead_agencies: {name!r} names several bodies together; "
+                    "lead with one body and copy the others (responsible_agencies)"
+                )
+
+
+def _series(entries: Mapping[str, CatalogEntry]) -> dict[str, tuple[str, ...]]:
+    """Group the entries by series; a series is one statistic: one place, unit, frequency."""
+    groups: dict[str, list[CatalogEntry]] = {}
+    for entry in entries.values():
+        groups.setdefault(entry.series, []).append(entry)
+    for series, members in groups.items():
+        named = entries.get(series)
+        if named is not None and named.series != series:
+            raise CatalogError(
+                f"series {series!r}: is also the id of entry {named.id} of series {named.series!r}"
+            )
+        first = members[0]
+        for other in members[1:]:
+            for attr in ("jurisdiction", "unit", "frequency", "statistic", "publisher"):
+                if getattr(other, attr) != getattr(first, attr):
+                    raise CatalogError(
+                        f"entry {other.id}: series {series!r}: {attr} "
+                        f"{getattr(other, attr)!r} differs from {getattr(first, attr)!r} of "
+                        f"{first.id} (one statistic has one {attr})"
+                    )
+    return {series: tuple(e.id for e in members) for series, members in groups.items()}
+
+
 def _load_yaml(path: Path) -> Any:
     with path.open(encoding="utf-8") as fh:
         return yaml.safe_load(fh)
@@ -118,7 +202,38 @@ def _entry(plan: Plan, raw: dict[str, Any], source: Path) -> CatalogEntry:
         "start_year": plan.start_year,
         **raw,
     }
-    values.setdefault("indicator_simplified", values.get("indicator"))
+    values.setdefault("indicator_simplified", to_simplified(str(values.get("indicator", ""))))
+    values.setdefault("series", values.get("id"))
+    unit = values.get("unit")
+    if isinstance(unit, str) and to_simplified(unit) != unit:
+        values["unit_as_written"], values["unit"] = unit, to_simplified(unit)
+    if isinstance(values.get("source_quote"), str):
+        values["source_quote_simplified"] = to_simplified(values["source_quote"])
+    if values.get("lead_basis") == LeadBasis.ORGANISER.value:
+        if values.get("lead_agencies"):
+            raise CatalogError(
+                f"{source.name}: entry {raw.get('id', '?')}: lead_agencies: an entry led by "
+                "the plan's organiser (lead_basis: organiser) lists no lead of its own"
+            )
+        if not plan.organiser:
+            raise CatalogError(
+                f"{source.name}: plan.organiser: entry {raw.get('id', '?')} is led by the "
+                "plan's organiser, but the plan names none"
+            )
+        values["lead_agencies"] = list(plan.organiser)
+        values.setdefault("lead_quote", plan.organiser_quote)
+    # the responsible bodies: the 责任单位 as listed (the lead when none), then the 配合单位
+    responsible = list(values.get("responsible_agencies") or values.get("lead_agencies") or [])
+    values["responsible_agencies"] = list(
+        dict.fromkeys(responsible + list(values.get("co_responsible") or []))
+    )
+    values.setdefault("supervisor", plan.supervisor)
+    if not values.get("publisher"):
+        statistic = values.get("statistic", Statistic.PLAN_OFFICE.value)
+        if statistic in _BUREAU_STATISTICS and plan.statistics_bureau:
+            values["publisher"] = plan.statistics_bureau
+        elif values.get("lead_agencies"):
+            values["publisher"] = values["lead_agencies"][0]
     try:
         return CatalogEntry.model_validate(values)
     except ValidationError as exc:
@@ -197,6 +312,7 @@ def load_catalog(data_dir: Path | None = None) -> Catalog:
     plans: dict[str, Plan] = {}
     entries: dict[str, CatalogEntry] = {}
     not_targets: dict[str, tuple[NotATarget, ...]] = {}
+    sources: dict[str, str] = {}  # entry id → its plan file
     for path in sorted((data_dir / "plans").glob("*.yaml")):
         digest.update(path.read_bytes())
         try:
@@ -213,11 +329,14 @@ def load_catalog(data_dir: Path | None = None) -> Catalog:
             if entry.id in entries:
                 raise CatalogError(f"{path.name}: id {entry.id!r} is used twice")
             entries[entry.id] = entry
+            sources[entry.id] = path.name
     for jurisdiction in sorted(set(scopes) - {p.jurisdiction for p in plans.values()}):
         raise CatalogError(
             f"agencies/{files[jurisdiction]}: jurisdiction: no plan is of {jurisdiction!r} "
             "(name the jurisdiction of the plans that name these bodies)"
         )
+    for entry in entries.values():
+        _check_bodies(entry, sources[entry.id], by_name, plans[entry.plan_code].jurisdiction)
     return Catalog(
         plans=plans,
         entries=entries,
@@ -225,6 +344,7 @@ def load_catalog(data_dir: Path | None = None) -> Catalog:
         not_targets=not_targets,
         version=digest.hexdigest()[:12],
         _agency_by_name=by_name,
+        series=_series(entries),
     )
 
 

@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from planwatch.catalog import default_catalog
+from planwatch.domain.calendar import due_rule
 from planwatch.domain.model import CatalogEntry
 
 __all__ = ["entry_json", "register"]
@@ -18,8 +19,11 @@ catalog_app = typer.Typer(help="The plan catalog: every quantified target of the
 
 
 def entry_json(entry: CatalogEntry) -> dict[str, object]:
-    """One entry in the export shape (the interface other tools rely on)."""
+    """One entry in the export shape (the interface other tools rely on): the entry's fields,
+    with ``series`` (the statistic's id shared across plans), ``publisher`` and ``due`` (the
+    reporting calendar's rule)."""
     data = entry.model_dump(mode="json")
+    data["due"] = due_rule(entry)
     data["targets"] = [
         {k: t[k] for k in ("year", "value", "value_max", "tier", "qualifiers", "quote")}
         for t in data["targets"]
@@ -43,7 +47,7 @@ def show(entry_id: str) -> None:
         typer.echo(f"unknown indicator id: {entry_id!r} (see `planwatch catalog list`)", err=True)
         raise typer.Exit(2)
     console = Console()
-    console.print(f"[bold]{entry.indicator}[/bold]  ({entry.indicator_en})")
+    console.print(f"[bold]{entry.indicator_simplified}[/bold]  ({entry.indicator_en})")
     console.print(f"{entry.id} · {entry.jurisdiction} · {entry.plan}")
     console.print(f"章节 section: {entry.section}")
     console.print(f"类型 kind: {entry.kind.value} · 方向 direction: {entry.direction.value}")
@@ -57,9 +61,14 @@ def show(entry_id: str) -> None:
         table.add_row(str(t.year), f"{value}{entry.unit}", t.tier or "—", " ".join(t.qualifiers))
     console.print(table)
     lead = "、".join(entry.lead_agencies) or "—(未明确 none named)"
-    console.print(f"牵头单位 lead: {lead}")
+    basis = "依据原文" if entry.lead_basis.value == "sentence" else "方案组织单位"
+    console.print(f"牵头单位 lead: {lead}({basis}:「{entry.lead_quote or '—'}」)")
     console.print(f"责任单位 responsible: {'、'.join(entry.responsible_agencies) or '—'}")
-    console.print(f"原文 source: 「{entry.source_quote}」")
+    console.print(f"统计序列 series: {entry.series} · 发布单位 publisher: {entry.publisher}")
+    console.print(f"报送规则 due: {due_rule(entry)['rule']}")
+    if entry.source_quote_simplified != entry.source_quote:
+        console.print(f"原文(简体) source: 「{entry.source_quote_simplified}」")
+    console.print(f"原文 source as written: 「{entry.source_quote}」")
 
 
 @catalog_app.command("list")

@@ -21,6 +21,7 @@ app = typer.Typer(
 
 COMMAND_MODULES = (
     "catalog",
+    "calendar",
     "assess",
     "ingest",
     "evaluator",

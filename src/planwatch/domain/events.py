@@ -130,6 +130,8 @@ class StatusChange(_Event):
     overdue_period: str | None = None
     due_date: str | None = None
     reporting_jurisdiction: str | None = None
+    publisher: str | None = None  # the body that publishes the figure (the reporting calendar)
+    escalated_to: tuple[str, ...] = ()  # the supervising body, once the figure is long overdue
     cause_event_id: str | None = None  # the submission or tick that caused this change
     changed_at: UtcDatetime = Field(default_factory=_utcnow)
 

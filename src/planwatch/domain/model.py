@@ -10,14 +10,19 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from planwatch.domain.chinese import to_simplified, to_traditional
+
 __all__ = [
     "Agency",
+    "AgencyKind",
     "Baseline",
     "CatalogEntry",
     "Direction",
     "Frequency",
     "Kind",
+    "LeadBasis",
     "Plan",
+    "Statistic",
     "Target",
     "Tier",
     "one_line",
@@ -66,6 +71,34 @@ class Frequency(StrEnum):
     MONTHLY = "monthly"
 
 
+class Statistic(StrEnum):
+    """What kind of statistic a figure is: decides when it can first exist (the reporting
+    calendar's default lag, ``planwatch.domain.calendar``) and who publishes it."""
+
+    RD_SURVEY = "rd_survey"  # R&D spending, intensity, R&D personnel, 科技进步贡献率
+    STATISTICS = "statistics"  # the statistical communiqué: GDP, growth, listed firms
+    YEARBOOK = "yearbook"  # yearbook tables: shares among 规上 firms, new-product sales
+    FISCAL = "fiscal"  # the final accounts (决算): fiscal S&T spending shares
+    TECH_MARKET = "tech_market"  # technology contracts registered (技术合同认定登记)
+    EVALUATION = "evaluation"  # national evaluations and rankings, published late
+    PLAN_OFFICE = "plan_office"  # counts the responsible department keeps: known at year end
+
+
+class LeadBasis(StrEnum):
+    """Where an entry's lead agency comes from."""
+
+    SENTENCE = "sentence"  # the plan's sentence or table row names it (牵头单位, 责任单位)
+    ORGANISER = "organiser"  # the body that organises the plan (goals paragraphs name none)
+
+
+class AgencyKind(StrEnum):
+    DEPARTMENT = "department"  # a government department or office that can answer
+    GOVERNMENT = "government"  # a people's government or a zone's administrative committee
+    STATISTICS = "statistics"  # a statistics bureau: publishes figures
+    SUPERVISOR = "supervisor"  # a leading group or its office: supervises the plan
+    COLLECTIVE = "collective"  # several bodies named together (各市州政府): copied, never lead
+
+
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -74,16 +107,29 @@ class Agency(_Frozen):
     """One body named in the plans. Contact channels are configuration, never catalog data."""
 
     id: str
-    name: str  # Simplified characters
-    name_traditional: str | None = None
+    name: str  # short name as the plans write it, Simplified characters
+    name_traditional: str | None = None  # as written in the Traditional seeds (002, 003)
+    official_name: str | None = None  # the body's full official name, Simplified
     name_en: str
     aliases: tuple[str, ...] = ()  # other spellings found in the seeds
     level: str = "province"  # province | city | zone | county | national
+    kind: AgencyKind = AgencyKind.DEPARTMENT
 
     @property
     def all_names(self) -> tuple[str, ...]:
-        names = (self.name, *((self.name_traditional,) if self.name_traditional else ()))
-        return names + self.aliases
+        """Every spelling that names the body: short and official names, both scripts, the
+        aliases (each alias in both scripts too)."""
+        written = [self.name, self.name_traditional, self.official_name, *self.aliases]
+        names: list[str] = []
+        for text in written:
+            if text:
+                names += [text, to_simplified(text), to_traditional(text)]
+        return tuple(dict.fromkeys(names))
+
+    @property
+    def can_lead(self) -> bool:
+        """A body that can be held responsible on its own (not a list of bodies)."""
+        return self.kind is not AgencyKind.COLLECTIVE
 
 
 class Baseline(_Frozen):
@@ -114,6 +160,15 @@ class Plan(_Frozen):
     title_en: str
     document_no: str | None = None
     jurisdiction: str  # the issuing jurisdiction; entries default to it
+    # the body that organises the plan: the lead of entries whose sentence names none
+    # (lead_basis: organiser), with the seed's words that make it so
+    organiser: tuple[str, ...] = ()
+    organiser_quote: str | None = None
+    # the body that supervises the plan (leading group office, 督办): escalations go there
+    supervisor: str | None = None
+    supervisor_quote: str | None = None
+    # the statistics bureau that publishes the plan's statistical figures
+    statistics_bureau: str | None = None
     start_year: int  # counting of 新增 / 累计 / 提升 starts after the end of this year
     end_year: int
 
@@ -138,7 +193,19 @@ class CatalogEntry(_Frozen):
     targets: tuple[Target, ...] = Field(min_length=1)
     responsible_agencies: tuple[str, ...] = ()
     lead_agencies: tuple[str, ...] = ()
+    lead_basis: LeadBasis = LeadBasis.SENTENCE
+    # the seed's words that name the lead (the task's 牵头单位, or the plan's organiser)
+    lead_quote: str | None = None
+    co_responsible: tuple[str, ...] = ()  # 配合单位: copied on alerts with the responsible
     source_quote: str
+    source_quote_simplified: str = ""  # the quote in Simplified, beside it as written
+    unit_as_written: str | None = None  # the unit as the plan wrote it, when not Simplified
+    # the statistic this target is measured by: one id that bureaus report once, shared by
+    # the targets of several plans (defaults to the entry's id)
+    series: str = ""
+    statistic: Statistic = Statistic.PLAN_OFFICE
+    publisher: str = ""  # the body that publishes the figure (registry name)
+    supervisor: str | None = None  # the body that supervises the plan (escalations)
     start_year: int  # the plan's start; baseline for 新增 / 累计 / 提升 when no baseline is given
     tolerance_pct: float | None = None  # band half-width in % of the value, for 左右 / maintain
     note: str | None = None

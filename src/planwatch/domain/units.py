@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from planwatch.domain.chinese import to_simplified
+
 __all__ = [
     "COUNT_UNITS",
     "Conversion",
@@ -18,16 +20,9 @@ __all__ = [
     "normalize_unit",
 ]
 
-# Traditional and full-width spellings seen in the plans, mapped to the catalog's spelling.
+# Spellings that are not a matter of script, mapped to the catalog's spelling (Traditional
+# characters are converted by OpenCC: 億元 → 亿元, 個 → 个, 項 → 项).
 _SPELLINGS: dict[str, str] = {
-    "億元": "亿元",
-    "萬元": "万元",
-    "萬人": "万人",
-    "萬件": "万件",
-    "萬項": "万项",
-    "項": "项",
-    "個": "个",
-    "場次": "场次",
     "人/年": "人年",
     "％": "%",
     "百分比": "%",
@@ -80,7 +75,7 @@ class Conversion:
 
 def normalize_unit(unit: str) -> str:
     """The catalog's spelling of a unit (Traditional, full-width and spaces folded)."""
-    cleaned = unit.strip().replace(" ", "")
+    cleaned = to_simplified(unit.strip().replace(" ", ""))
     return _SPELLINGS.get(cleaned, cleaned)
 
 

@@ -88,6 +88,8 @@ def _series(entry: CatalogEntry, last_year: int) -> Iterator[tuple[int, float]]:
             value = target / span * pace  # this year's flow; the running total is the sum
         else:
             value = base + (target - base) * share * pace
+        if entry.unit == "%" and entry.kind is not Kind.GROWTH_RATE:
+            value = min(value, 100.0)  # a share: full coverage is as far as it goes
         if entry.kind is Kind.RANKING:
             value = max(1.0, round(value))
         elif entry.kind is Kind.RANKING_CHANGE:
@@ -95,6 +97,16 @@ def _series(entry: CatalogEntry, last_year: int) -> Iterator[tuple[int, float]]:
         elif entry.unit in COUNTING_UNITS and entry.kind is not Kind.CUMULATIVE:
             value = float(round(value))
         yield year, round(value, 2)
+
+
+def _one_per_series(catalog: Catalog) -> list[CatalogEntry]:
+    """One entry per statistic: a series several plans target is reported once (ingest sends
+    it to every target); its rank-kind member when it has one, since the figures are ranks."""
+    out = []
+    for ids in catalog.series.values():
+        members = [catalog.entries[i] for i in ids]
+        out.append(next((m for m in members if m.kind is Kind.RANKING), members[0]))
+    return out
 
 
 def demo_figures(catalog: Catalog | None = None, as_of: date | None = None) -> list[DemoFigure]:
@@ -109,7 +121,7 @@ def demo_figures(catalog: Catalog | None = None, as_of: date | None = None) -> l
     latest = as_of.year - 1 if as_of.month > 3 else as_of.year - 2
     overdue_id = next((e.id for e in catalog if not _lagging(e) and e.baseline), None)
     figures = []
-    for entry in catalog:
+    for entry in _one_per_series(catalog):
         last_year = min(latest, max(entry.target_years))
         if entry.id == overdue_id:
             last_year -= 1

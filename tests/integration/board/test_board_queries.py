@@ -116,7 +116,8 @@ def test_variables_narrow_each_other(influx: InfluxV1) -> None:
     assert variable(influx, "overview", "jurisdiction", plan="baiyin") == {"白银市"}
     assert variable(influx, "overview", "agency", plan="gs4p") == {"省科技厅"}
     ids = variable(influx, "indicator", "indicator", plan="baiyin", agency="市科技局")
-    assert ids == {"baiyin-tech-contract-turnover"}
+    # 科技进步贡献率 (a row of the targets table) is led by 市科技局, which organises the plan
+    assert ids == {"baiyin-tech-contract-turnover", "baiyin-tech-progress-contribution"}
     lead = variable(influx, "indicator", "lead", indicator="gs4p-tech-contract-turnover")
     assert lead == {"省科技厅"}
 
@@ -172,14 +173,20 @@ def test_indicator_board_plots_observed_planned_targets_and_projection(influx: I
 
 def test_agency_board_counts_behind_per_agency_and_filters(influx: InfluxV1) -> None:
     behind = {r["lead_agency"]: r["落后 behind"] for r in rows(run(influx, "agency", 1))}
-    assert behind == {"市科技局": 1, "none": 1, "省科技厅": 1}  # a final miss is behind too
+    # every entry has a lead: 科技进步贡献率 is led by 市科技局, the organiser of 001
+    assert behind == {"市科技局": 2, "省科技厅": 1}  # a final miss is behind too
     led = rows(run(influx, "agency", 2, agency="省科技厅"))
+    # gsbase's goals are led by 省科技厅 too (科技部门主抓, the plan's organiser)
     assert {r["indicator_id"] for r in led} == {
         "gs4p-tech-contract-turnover",
         "gsbase-provincial-innovative-enterprises",
+        "gsbase-rd-expenditure",
     }
     changes = rows(run(influx, "agency", 3, agency="市科技局"))
-    assert [c["indicator_id"] for c in changes] == ["baiyin-tech-contract-turnover"]
+    assert [c["indicator_id"] for c in changes] == [
+        "baiyin-tech-contract-turnover",
+        "baiyin-tech-progress-contribution",
+    ]
 
 
 def test_completeness_board_lists_the_overdue_figure(influx: InfluxV1) -> None:

@@ -110,9 +110,11 @@ def test_every_query_of_the_docs_runs_and_returns_what_it_says(loaded: InfluxDat
     targets = {s["tags"]["tier"]: [v[1] for v in s["values"]] for s in results[3]}
     assert targets == {"none": [180.0, 280.0]}
     behind = {s["tags"]["lead_agency"]: s["values"][0][1] for s in results[4]}
-    assert behind == {"none": 1}  # high-tech enterprises lag; R&D is on track
+    # high-tech enterprises lag (R&D is on track); led by 省科技厅, the plan's organiser
+    assert behind == {"省科技厅": 1}
     changes = results[5][0]["values"]
     assert {row[2] for row in changes} >= {"on_track", "limited_progress"}
     [overdue] = results[6]
     assert overdue["tags"]["indicator_id"] == "gsbase-high-tech-enterprises"
-    assert overdue["values"][0][1:] == ["2026", 62]  # due 2027-03-31, 62 days by 2027-06-01
+    # a count the department keeps: due 30 January 2027, 122 days late by 2027-06-01
+    assert overdue["values"][0][1:] == ["2026", 122]

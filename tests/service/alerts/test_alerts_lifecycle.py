@@ -274,6 +274,39 @@ def test_overdue_data_goes_to_the_bureau_and_inhibits_the_off_track_alert(
     assert "[预警]" in told["gs-kjt@agencies.invalid"].body
 
 
+def test_long_overdue_data_reaches_the_publisher_and_then_the_supervising_body(
+    build: Build, smtp_server: SmtpServer
+) -> None:
+    """The reporting calendar names the publisher (a registry body) and, once the figure is
+    long overdue, the plan's supervising body: each is addressed through the registry."""
+    engine = build()
+    clock = engine.test_clock  # type: ignore[attr-defined]
+    overdue = dict(
+        overdue_period="2025",
+        due_date="2026-12-30",
+        reporting_jurisdiction="甘肃省",
+        publisher="省科技厅",
+    )
+    engine.handle(status_change(Status.OVERDUE, reason="overdue", **overdue))
+    clock.advance(seconds=31)
+    engine.tick()
+    [chase] = smtp_server.wait_for(1)
+    assert chase.message["To"] == "gs-kjt@agencies.invalid"  # the publisher, not 甘肃省统计局
+    engine.handle(
+        status_change(Status.OVERDUE, reason="overdue", escalated_to=("省委科技委员会",), **overdue)
+    )
+    clock.advance(seconds=31)
+    engine.tick()
+    mails = smtp_server.wait_for(2)
+    escalation = mails[-1]
+    assert escalation.message["To"] == "gs-kwh@agencies.invalid"  # 省委科技委员会, a registry body
+    assert escalation.message["Cc"] == "gs-kjt@agencies.invalid"
+    assert {r.type for r in rows(engine, alerts)} == {"overdue"}
+    # the figure arrives: both the chase and the escalation resolve
+    engine.handle(status_change(Status.ON_TRACK, latest_period="2025"))
+    assert {r.state for r in rows(engine, alerts)} == {"resolved"}
+
+
 def test_escalation_of_an_unacknowledged_critical_alert(
     build: Build, smtp_server: SmtpServer
 ) -> None:

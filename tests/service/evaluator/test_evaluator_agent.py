@@ -280,16 +280,20 @@ async def test_several_figures_of_one_key_in_one_batch_build_on_each_other(
 
 
 async def test_overdue_figure_once_then_its_arrival_is_a_change(harness: Harness) -> None:
-    await harness.put(submission("2024", 150))  # 2025 is owed by 2026-03-31
+    await harness.put(submission("2024", 150))
+    # R&D spending of 2025 can exist from 30 November 2026 and is due on 30 December (the
+    # reporting calendar): on the injected clock's day (24 November) it is not chased
     harness.evaluator.recovered = True  # as once the table is restored
     await harness.evaluator.overdue_tick()  # the timer's body, with the injected clock
-    assert await harness.evaluator.check_overdue(date(2026, 11, 25)) == 0  # once per period
+    assert harness.changes() == []
+    assert await harness.evaluator.check_overdue(date(2027, 1, 5)) == 1
+    assert await harness.evaluator.check_overdue(date(2027, 1, 6)) == 0  # once per period
     [overdue] = harness.changes()
     assert overdue.to_status is Status.OVERDUE and overdue.reason == "overdue"
-    assert (overdue.overdue_period, overdue.due_date) == ("2025", "2026-03-31")
-    assert overdue.reporting_jurisdiction == "甘肃省"
+    assert (overdue.overdue_period, overdue.due_date) == ("2025", "2026-12-30")
+    assert overdue.reporting_jurisdiction == "甘肃省" and overdue.publisher == "甘肃省统计局"
     [point] = harness.store.query("overdue", {"indicator_id": RD.id})
-    assert point["period"] == "2025" and point["days_overdue"] == 238
+    assert point["period"] == "2025" and point["days_overdue"] == 6
     await harness.put(submission("2025", 160), expect=2)
     arrival = harness.changes()[-1]
     assert (arrival.from_status, arrival.to_status) == (Status.OVERDUE, Status.NEEDS_ACCELERATION)

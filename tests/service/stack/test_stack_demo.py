@@ -18,10 +18,17 @@ EVERYONE = Principal("demo", "demo", frozenset({"*"}), frozenset(Role))
 def test_every_indicator_gets_figures_and_ingest_accepts_them_all() -> None:
     catalog = default_catalog()
     figures = demo_figures(catalog, AS_OF)
-    assert {f.indicator_id for f in figures} == {e.id for e in catalog}
+    # one statistic, one figure: every target is fed through its series
+    reported = {f.indicator_id for f in figures}
+    assert {s for e in catalog for s in [e.series] if set(catalog.series[s]) & reported} == set(
+        catalog.series
+    )
+    assert len(reported) == len(catalog.series)
     checked = Validator(rules_for(catalog)).check([f.as_json() for f in figures], EVERYONE)
     assert checked.errors == [] and checked.forbidden == []
     assert len(checked.figures) == len(figures)
+    fed = {t for f in checked.figures for t in f.targets}
+    assert fed == {e.id for e in catalog}
 
 
 def test_ids_are_stable_so_a_second_load_changes_nothing() -> None:

@@ -133,3 +133,14 @@ def test_prose_is_left_as_it_is() -> None:
     sentence = "全社会研发经费投入达到180亿元。"
     assert one_line(sentence) == sentence
     assert one_line(" 1\n\n综合指标\n") == "1 ｜ 综合指标"
+
+
+def test_a_traditional_plan_is_read_in_simplified_with_its_own_words_beside() -> None:
+    entry = CATALOG.get("lanbai-gdp")
+    assert entry is not None
+    body = _render([DigestItem(_alert(1500.0, entry), "firing")]).text
+    assert "地区生产总值" in body and "亿元" in body and "億元" not in body.split("(原文")[0]
+    assert (
+        "规划原文(简体)：「地区生产总值达到1800亿元以上」(原文：「地區生産總值達到1800億元以上」)"
+        in body
+    )

@@ -41,7 +41,7 @@ CASES = [
      None, A, "已达标：2025年约束值58%，2025年实际60%"),
     # 002 “地區生産總值達到1800億元以上” (2027): 1,750 in 2027
     ("lanbai-gdp", obs(("2026", 1650), ("2027", 1750)), date(2028, 2, 1), None, N,
-     "差50億元"),
+     "差50亿元"),
     # --- the year passed without a figure: no verdict yet, the missing year named --------------
     ("lanbai-gdp", obs(("2025", 1500), ("2026", 1650)), date(2028, 6, 1), None,
      Status.NO_DATA, "缺少2027年数据"),
@@ -52,7 +52,7 @@ CASES = [
     # 003 “引進高水平創新團隊30個以上” (2027, from the end of 2024): 12 in 2025 is ahead of the
     # 10 a year planned; 18 more in two years: 9 a year
     ("qinghai-innovation-teams-introduced", obs(("2025", 12)), date(2026, 1, 15), None,
-     Status.ON_TRACK, "需每年增加9個方能达标"),
+     Status.ON_TRACK, "需每年增加9个方能达标"),
     # --- floors kept each year --------------------------------------------------------------------
     # 004 “兰州新区经济增速保持在15%以上”: 14.5 % in 2023 is a miss for 2023, and no green
     # headline is drawn from it for 2024

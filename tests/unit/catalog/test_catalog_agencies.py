@@ -67,11 +67,13 @@ def _write(path: Path, data: Any) -> None:
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
 
 
-def _catalog_dir(root: Path, registries: dict[str, Any]) -> Path:
+def _catalog_dir(
+    root: Path, registries: dict[str, Any], qinghai_names: list[str] | None = None
+) -> Path:
     (root / "plans").mkdir(parents=True)
     (root / "agencies").mkdir()
     gansu = _plan("ga", "甘肃省", "000_7ade8bec270da3d1.txt", ["省科技厅", "省财政厅"])
-    qinghai = _plan("qh", "青海省", "003_30e21cf5df1fad33.txt", ["省科技廳", "省财政厅"])
+    qinghai = _plan("qh", "青海省", "003_30e21cf5df1fad33.txt", qinghai_names or ["省科技廳"])
     _write(root / "plans" / "000_ga.yaml", gansu)
     _write(root / "plans" / "003_qh.yaml", qinghai)
     for name, data in registries.items():
@@ -104,13 +106,21 @@ def test_a_name_unknown_in_a_jurisdiction_does_not_borrow_anothers(tmp_path: Pat
     assert catalog.agency("省科技厅", "no-such-plan") is None
 
 
-def test_the_shipped_qinghai_plan_does_not_resolve_to_gansus_department() -> None:
+def test_a_name_the_jurisdiction_does_not_list_is_an_error(tmp_path: Path) -> None:
+    # Qinghai's plan names 省财政厅, which only Gansu's registry lists: no borrowed body, no
+    # made-up address, but an error naming the entry, the field and the name
+    with pytest.raises(CatalogError, match=r"qh-firms: responsible_agencies: '省财政厅'.*青海省"):
+        load_catalog(_catalog_dir(tmp_path, TWO_PROVINCES, ["省科技廳", "省财政厅"]))
+
+
+def test_the_shipped_qinghai_plan_resolves_to_qinghais_own_department() -> None:
     catalog = default_catalog()
     assert catalog.plans["qinghai"].jurisdiction == "青海省"
     gansu = catalog.agency("省科技廳", "gsbase")
     assert gansu is not None and gansu.id == "gs-kjt"
-    assert catalog.agency("省科技廳", "qinghai") is None
-    assert catalog.agency("省科技厅", "qinghai") is None
+    for written in ("省科技廳", "省科技厅", "青海省科学技术厅"):
+        qinghai = catalog.agency(written, "qinghai")
+        assert qinghai is not None and qinghai.id == "qh-kjt", written
 
 
 def test_within_one_jurisdiction_a_name_is_one_body(tmp_path: Path) -> None:
@@ -131,4 +141,5 @@ def test_a_registry_file_names_a_jurisdiction_that_has_plans(tmp_path: Path) -> 
     with pytest.raises(CatalogError, match=r"agencies/gansu\.yaml: jurisdiction: no plan"):
         load_catalog(_catalog_dir(tmp_path / "misspelt", misspelt))
     empty = {"none.yaml": {"agencies": []}}
-    assert len(load_catalog(_catalog_dir(tmp_path / "empty", empty))) == 2
+    with pytest.raises(CatalogError, match=r"lead_agencies: '省科技厅' is not a body"):
+        load_catalog(_catalog_dir(tmp_path / "empty", empty))

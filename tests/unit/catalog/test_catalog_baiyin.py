@@ -327,8 +327,10 @@ def test_goals_paragraph_repeats_the_table_and_adds_no_entry() -> None:
 def test_table_rows_restated_by_a_task_carry_its_units() -> None:
     # 三(四)22 restates 技术合同成交额 13亿元 (责任单位:市科技局)
     assert _entry("baiyin-tech-contract-turnover").lead_agencies == ("市科技局",)
-    # rows the plan assigns to no unit stay without agencies
-    assert _entry("baiyin-tech-progress-contribution").responsible_agencies == ()
+    # rows the plan assigns to no unit are led by 市科技局, which organises the plan
+    row = _entry("baiyin-tech-progress-contribution")
+    assert row.lead_agencies == ("市科技局",) and row.lead_basis.value == "organiser"
+    assert row.lead_quote == "所属机构: 市科技局"
 
 
 def test_every_entry_belongs_to_the_baiyin_seed() -> None:
@@ -338,3 +340,11 @@ def test_every_entry_belongs_to_the_baiyin_seed() -> None:
     assert all(e.id.startswith("baiyin-") for e in entries)
     plan = next(p for p in CATALOG.plans.values() if p.code == "baiyin")
     assert plan.seed == SEED and (plan.start_year, plan.end_year) == (2021, 2025)
+
+
+def test_consolidation_of_the_provincial_bases_by_2023() -> None:
+    entry = _entry("baiyin-provincial-bases-consolidated")
+    [target] = entry.targets
+    assert (target.year, target.value, entry.unit) == (2023, 100, "%")
+    assert entry.source_quote == "到2023年,完成省级科技创新基地优化整合"
+    assert entry.lead_agencies == ("市科技局",) and "市财政局" in entry.co_responsible

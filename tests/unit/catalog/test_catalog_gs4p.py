@@ -207,7 +207,12 @@ def test_gs4p_target_matches_the_plan(
     [target] = entry.targets_for(year)
     assert (target.value, target.value_max, target.tier) == (value, value_max, tier)
     assert written in entry.source_quote
-    assert entry.lead_agencies == (lead,)
+    if lead == "兰白两区建设领导小组各成员单位":
+        # several bodies together: copied, and the plan's organiser leads
+        assert entry.lead_agencies == ("省科技厅",) and entry.lead_basis.value == "organiser"
+        assert lead in entry.responsible_agencies
+    else:
+        assert entry.lead_agencies == (lead,)
 
 
 def test_gs4p_yearly_flows_are_due_every_year_of_the_plan() -> None:
@@ -219,13 +224,29 @@ def test_gs4p_yearly_flows_are_due_every_year_of_the_plan() -> None:
         assert all("每年" in t.qualifiers for t in entry.targets)
 
 
-def test_gs4p_rd_firms_share_has_a_2023_goal_and_full_coverage_by_2025() -> None:
-    entry = CATALOG.get("gs4p-firms-with-rd-share")
-    assert entry is not None
-    [first] = entry.targets_for(2023)
-    [last] = entry.targets_for(2025)
-    assert (first.value, first.tier) == (26.97, Tier.EXPECTED)
-    assert last.value == 100 and last.quote is not None and "全覆盖" in last.quote
+def test_gs4p_rd_firms_share_and_industrial_full_coverage_are_two_populations() -> None:
+    # 2023: 有研发活动的规上企业占比 26.97% (all above-scale firms); 2025: 规模以上工业企业
+    # 研发活动全覆盖 (industrial firms only): two series, not one
+    share = CATALOG.get("gs4p-firms-with-rd-share")
+    coverage = CATALOG.get("gs4p-industrial-firms-rd-coverage")
+    assert share is not None and coverage is not None
+    [first] = share.targets
+    assert (first.year, first.value, first.tier) == (2023, 26.97, Tier.EXPECTED)
+    [last] = coverage.targets
+    assert (last.year, last.value) == (2025, 100) and "全覆盖" in last.qualifiers
+    assert coverage.source_quote in seed_text(SEED) and share.series != coverage.series
+
+
+def test_gs4p_missing_milestones_are_in_the_catalog() -> None:
+    text = seed_text(SEED)
+    for entry_id, value, words in (
+        ("gs4p-basic-discipline-coverage", 4, "基础学科领域全覆盖"),
+        ("gs4p-biologics-lot-release-centre", 1, "建成省生物制品批签发中心"),
+    ):
+        entry = CATALOG.get(entry_id)
+        assert entry is not None, entry_id
+        assert words in entry.source_quote and entry.source_quote in text
+        assert [t.value for t in entry.targets] == [value]
 
 
 def test_gs4p_about_targets_are_a_band_only_where_a_level_is_kept() -> None:
@@ -253,11 +274,13 @@ def test_gs4p_box_2_carries_the_units_of_task_2_2() -> None:
     assert entry.responsible_agencies == ("省科技厅", "省教育厅", "省人社厅")
 
 
-def test_gs4p_goals_of_part_3_name_no_unit() -> None:
-    # The 三 preamble has no 责任单位 parenthesis; its numbered tasks do.
+def test_gs4p_goals_of_part_3_are_led_by_the_organiser() -> None:
+    # The 三 preamble has no 责任单位 parenthesis; its numbered tasks do. The plan's organiser
+    # (甘肃省科学技术厅, first of the issuing bodies) leads the preamble's goals.
     entry = CATALOG.get("gs4p-key-technologies")
     assert entry is not None
-    assert entry.responsible_agencies == () and entry.lead_agencies == ()
+    assert entry.lead_agencies == ("省科技厅",) and entry.lead_basis.value == "organiser"
+    assert entry.lead_quote == "甘肃省科学技术厅"
     assert [(t.year, t.value, t.tier) for t in entry.targets] == [(2025, 100, Tier.EXPECTED)]
 
 

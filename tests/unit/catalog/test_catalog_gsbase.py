@@ -61,7 +61,9 @@ def test_gsbase_target_matches_the_plan(
     assert (target.value, target.value_max) == (value, None)
     assert target.tier == (Tier(tier) if tier else None)
     assert written in (target.quote or entry.source_quote)
-    assert entry.lead_agencies == ((lead,) if lead else ())
+    # goals name no body: 科技部门主抓, the plan's organiser, leads them
+    assert entry.lead_agencies == ((lead,) if lead else ("省科技厅",))
+    assert entry.lead_basis.value == ("sentence" if lead else "organiser")
 
 
 def test_gsbase_goals_for_2030_continue_the_2025_indicators() -> None:
@@ -83,12 +85,16 @@ def test_gsbase_goals_for_2030_continue_the_2025_indicators() -> None:
         assert later.quote is not None and later.quote in goals_2030, entry.id
 
 
-def test_gsbase_goals_name_no_unit_and_tasks_bind_the_cities_and_lanzhou_new_area() -> None:
+def test_gsbase_goals_are_led_by_the_organiser_and_tasks_bind_the_cities_and_lanzhou_new_area() -> (
+    None
+):
     entries = [e for e in CATALOG if e.plan_code == "gsbase"]
     goals = [e for e in entries if e.section == "一 主要目标"]
     tasks = [e for e in entries if e.section != "一 主要目标"]
     assert len(goals) == 9 and len(tasks) == 10
-    assert all(e.responsible_agencies == () == e.lead_agencies for e in goals)
+    assert all(e.lead_agencies == ("省科技厅",) == e.responsible_agencies for e in goals)
+    assert all(e.lead_basis.value == "organiser" for e in goals)
+    assert {e.lead_quote for e in goals} == {"形成省委科技委员会抓总、科技部门主抓、多部门配合"}
     # 二(一)1 says every later task is also carried out by 各市州政府 and 兰州新区管委会
     for entry in tasks:
         assert entry.responsible_agencies[-2:] == ZONE_BODIES, entry.id

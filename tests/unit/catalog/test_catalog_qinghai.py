@@ -12,11 +12,11 @@ SEED = "003_30e21cf5df1fad33.txt"
 
 # 到2027年年底, … : id without "qinghai-", value, kind, unit, Simplified indicator, as written
 SPOT_CHECKS = [
-    ("innovation-teams-introduced", 30, "new_items", "個", "引进高水平创新团队", "30個以上"),
-    ("national-platforms-joint", 10, "build_count", "個", "联合培育国家级创新平台", "平臺10個"),
-    ("key-technologies-solved", 10, "new_items", "項", "联合破解重大关键技术", "10項以上"),
-    ("technologies-transferred", 100, "new_items", "項", "引进转化先进适用技术", "技術100項"),
-    ("tech-trade-absorbed", 100, "level", "億元", "吸纳技术交易额", "突破100億元"),
+    ("innovation-teams-introduced", 30, "new_items", "个", "引进高水平创新团队", "30個以上"),
+    ("national-platforms-joint", 10, "build_count", "个", "联合培育国家级创新平台", "平臺10個"),
+    ("key-technologies-solved", 10, "new_items", "项", "联合破解重大关键技术", "10項以上"),
+    ("technologies-transferred", 100, "new_items", "项", "引进转化先进适用技术", "技術100項"),
+    ("tech-trade-absorbed", 100, "level", "亿元", "吸纳技术交易额", "突破100億元"),
     (
         "projects-with-external-partners-share",
         70,
@@ -45,8 +45,14 @@ def test_qinghai_target_matches_the_plan(
     assert (target.year, target.value, target.value_max, target.tier) == (2027, value, None, None)
     assert written in entry.source_quote
     assert entry.indicator_simplified == simplified and entry.indicator != simplified
-    # The goals paragraph names no unit in charge; the 牽頭單位 of tasks govern no number.
-    assert entry.lead_agencies == () == entry.responsible_agencies
+    # the unit shown in Simplified; the plan's own spelling kept beside it
+    assert (entry.unit_as_written or entry.unit) in written
+    # The goals paragraph names no unit in charge: each goal is led by the 牽頭單位 of the task
+    # that carries it, its 配合單位 copied; the task's own words are kept.
+    assert entry.lead_agencies == ("省科技厅",) and entry.lead_basis.value == "sentence"
+    assert entry.lead_quote is not None and entry.lead_quote in seed_text(SEED)
+    assert entry.co_responsible and set(entry.co_responsible) <= set(entry.responsible_agencies)
+    assert CATALOG.agency(entry.lead_agencies[0], "qinghai").id == "qh-kjt"  # type: ignore[union-attr]
 
 
 def test_qinghai_goals_paragraph_is_covered_whole() -> None:

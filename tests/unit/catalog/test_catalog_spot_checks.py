@@ -37,7 +37,7 @@ CATALOG = default_catalog()
         ),
         ("baiyin-hitech-zone-national-rank", 2025, 115, None, "ranking", "位", "白银高新区管委会"),
         # 003: 吸納技術交易額突破100億元
-        ("qinghai-tech-trade-absorbed", 2027, 100, None, "level", "億元", None),
+        ("qinghai-tech-trade-absorbed", 2027, 100, None, "level", "亿元", "省科技厅"),
         # 004: 到2025年，兰白两区地区生产总值力争突破1500亿元 (力争 → expected)
         (
             "gs4p-lanbai-gdp",
@@ -46,7 +46,7 @@ CATALOG = default_catalog()
             "expected",
             "level",
             "亿元",
-            "兰白两区建设领导小组各成员单位",
+            "省科技厅",
         ),
         ("gs4p-baiyin-hitech-zone-rank-gain", 2025, 5, "expected", "ranking_change", "位", None),
         ("gs4p-provincial-fiscal-st-share", 2025, 2.5, None, "level", "%", "省财政厅"),

@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime
 
 from planwatch.catalog import default_catalog
+from planwatch.domain.calendar import owed_period as calendar_owed
 from planwatch.domain.events import Status, SubmissionEvent
 from planwatch.domain.model import Frequency
 from planwatch_evaluator.core import (
@@ -13,7 +14,7 @@ from planwatch_evaluator.core import (
     evaluate,
     new_state,
     overdue_change,
-    owed_period,
+    overdue_changes,
     seen_mark,
     to_json,
 )
@@ -120,25 +121,81 @@ def test_a_state_keeps_short_marks_of_its_last_event_ids() -> None:
     assert len(encode(state)) < 4_000
 
 
-def test_overdue_once_per_missing_period() -> None:
+def owed_period(entry, today: date, due_days=None) -> str | None:  # type: ignore[no-untyped-def]
+    """The period the calendar says is owed on ``today`` when nothing was reported."""
+    found = calendar_owed(entry, [], today)
+    return found[0].period if found else None
+
+
+def test_overdue_once_per_missing_period_and_once_more_on_escalation() -> None:
     state, _ = run(submission("2024", 150))
-    # 2024 is the plan's start year (a baseline, not owed); 2025 is due on 2026-03-31
-    assert owed_period(RD, date(2026, 3, 30), DUE) is None
-    assert owed_period(RD, date(2026, 3, 31), DUE) == "2025"
-    _, change, _ = overdue_change(RD, state, date(2026, 3, 30), DUE, "v")
+    # 2024 is the plan's start year (a baseline, not owed); R&D spending of 2025 can exist
+    # from 30 November 2026 (the calendar's R&D survey lag) and is due on 30 December
+    assert owed_period(RD, date(2026, 12, 29)) is None
+    assert owed_period(RD, date(2026, 12, 30)) == "2025"
+    # in the spring the figure cannot exist yet: never chased (the old rule chased 31 March)
+    _, change, _ = overdue_change(RD, state, date(2026, 3, 31), DUE, "v")
     assert change is None
-    state, change, point = overdue_change(RD, state, date(2026, 11, 24), DUE, "v")
+    state, change, point = overdue_change(RD, state, date(2027, 1, 5), DUE, "v")
     assert change is not None and change.to_status is Status.OVERDUE
-    assert change.overdue_period == "2025" and change.due_date == "2026-03-31"
+    assert change.overdue_period == "2025" and change.due_date == "2026-12-30"
     assert change.reporting_jurisdiction == "甘肃省" and point.measurement == "overdue"
+    assert change.publisher == "甘肃省统计局" and change.escalated_to == ()
     assert to_json(change) == change.to_bytes()
-    _, again, _ = overdue_change(RD, state, date(2026, 11, 25), DUE, "v")
+    _, again, _ = overdue_change(RD, state, date(2027, 1, 6), DUE, "v")
     assert again is None
+    # 60 days past the due date the supervising body is named, once
+    state, escalated, _ = overdue_change(RD, state, date(2027, 3, 1), DUE, "v")
+    assert escalated is not None and escalated.escalated_to == ("省委科技委员会",)
+    assert escalated.event_id != change.event_id
+    assert decode(encode(state)).escalated == "2025"  # kept across a restart
+    _, again, _ = overdue_change(RD, state, date(2027, 3, 2), DUE, "v")
+    assert again is None
+    # the figure's arrival clears both
+    state, _ = run_on(RD, submission("2025", 170), state=state)
+    assert state.overdue is None and state.escalated is None
 
 
-def test_no_overdue_for_an_indicator_never_reported() -> None:
+def test_an_indicator_never_reported_is_overdue_too() -> None:
     _, change, _ = overdue_change(RD, new_state(), date(2026, 11, 24), DUE, "v")
-    assert change is None
+    assert change is None  # 2025's figure cannot exist before 30 November 2026
+    _, change, _ = overdue_change(RD, new_state(), date(2027, 1, 5), DUE, "v")
+    assert change is not None and change.overdue_period == "2025"
+
+
+def test_the_overdue_check_covers_every_entry_of_the_catalog() -> None:
+    """``overdue_changes``: stored keys and keys that never reported, in one call."""
+    reported, _ = run(submission("2025", 170))
+    states = {submission("2025", 170).key: reported}
+    owed = overdue_changes(CATALOG, states, date(2027, 1, 5))
+    ids = {change.indicator_id for _key, _state, change, _point in owed}
+    assert RD.id not in ids  # reported
+    # never reported since the plan start: chased, each to its publisher
+    assert {"gsbase-tech-progress-contribution", "qinghai-tech-trade-absorbed"} <= ids
+    publishers = {c.indicator_id: c.publisher for _k, _s, c, _p in owed}
+    assert publishers["gsbase-tech-progress-contribution"] == "甘肃省统计局"
+    assert publishers["qinghai-tech-trade-absorbed"] == "省科技厅"
+    # a worker checks the keys it holds: stored ones, and never-reported ones it owns
+    mine = overdue_changes(CATALOG, states, date(2027, 1, 5), owns=lambda key: False)
+    assert mine == []  # the one stored key reported; every other key is another worker's
+    # nothing that cannot exist yet: R&D of 2026 is not owed in January 2027
+    assert all(
+        c.overdue_period != "2026" or c.target["statistic"] == "plan_office"
+        for _k, _s, c, _p in owed
+    )
+
+
+def test_escalation_follows_the_configured_time(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from planwatch_evaluator.settings import Settings
+
+    monkeypatch.setenv("PLANWATCH_EVALUATOR_OVERDUE_ESCALATE_AFTER_DAYS", "10")
+    policy = Settings().calendar_policy()
+    assert (policy.grace_days, policy.escalate_after_days) == (30, 10)
+    # R&D of 2025 due 30 December 2026: escalated on 9 January 2027 with 10 days configured
+    _, change, _ = overdue_change(RD, new_state(), date(2027, 1, 9), None, "v", policy)
+    assert change is not None and change.escalated_to == ("省委科技委员会",)
+    _, change, _ = overdue_change(RD, new_state(), date(2027, 1, 9), None, "v")
+    assert change is not None and change.escalated_to == ()  # the default waits 60 days
 
 
 def test_line_protocol_of_points() -> None:
@@ -244,26 +301,26 @@ def test_a_state_saved_under_two_labels_becomes_one_period() -> None:
 
 
 def test_owed_periods_are_canonical_labels() -> None:
-    # 45 days after the quarter: the fourth quarter is the year
-    assert owed_period(QUARTERLY, date(2026, 2, 14), DUE) == "2025"
-    assert owed_period(QUARTERLY, date(2025, 8, 14), DUE) == "2025-Q2"
-    assert owed_period(MONTHLY, date(2026, 1, 20), DUE) == "2025"
-    assert owed_period(MONTHLY, date(2025, 7, 20), DUE) == "2025-06"
+    # a month after the period, then 30 days: the fourth quarter is the year
+    assert owed_period(QUARTERLY, date(2026, 3, 2)) == "2025"
+    assert owed_period(QUARTERLY, date(2025, 8, 30)) == "2025-Q2"
+    assert owed_period(MONTHLY, date(2026, 3, 2)) == "2025"
+    assert owed_period(MONTHLY, date(2025, 8, 30)) == "2025-06"
 
 
 def test_a_figure_sent_under_the_other_label_answers_the_owed_period() -> None:
     # monthly: "2025-06" is owed; the bureau sent the half year as "2025-Q2"
     state, _ = run_on(MONTHLY, submission("2025-05", 80), submission("2025-Q2", 90))
-    assert owed_period(MONTHLY, date(2025, 7, 21), DUE) == "2025-06"
-    _, change, _ = overdue_change(MONTHLY, state, date(2025, 7, 21), DUE, "v")
+    assert owed_period(MONTHLY, date(2025, 8, 30)) == "2025-06"
+    _, change, _ = overdue_change(MONTHLY, state, date(2025, 8, 30), DUE, "v")
     assert change is None
     # a state saved before labels were canonical: the half year under the quarter's label
     legacy = KeyState(obs={"2025-Q2": (1, 90.0)})
-    _, change, _ = overdue_change(MONTHLY, legacy, date(2025, 7, 21), DUE, "v")
+    _, change, _ = overdue_change(MONTHLY, legacy, date(2025, 8, 30), DUE, "v")
     assert change is None
     # and without it the month is overdue, by its canonical label
     state, _ = run_on(MONTHLY, submission("2025-05", 80))
-    _, change, _ = overdue_change(MONTHLY, state, date(2025, 7, 21), DUE, "v")
+    _, change, _ = overdue_change(MONTHLY, state, date(2025, 8, 30), DUE, "v")
     assert change is not None and change.overdue_period == "2025-06"
 
 

@@ -101,7 +101,8 @@ def test_without_alerts_the_agencies_come_from_the_catalog_rule() -> None:
     report = build_report(CATALOG, report_period("2024-Q4"), observations, None, NOW, plan="gsbase")
     [item] = report.behind
     assert not report.alerts_read
-    assert item.agencies == ("甘肃省科技主管部门",)  # a goals paragraph names no agency
+    # a goals paragraph names no agency: the plan's organiser leads it (科技部门主抓)
+    assert item.agencies == ("省科技厅",)
 
 
 def test_a_jurisdiction_report_gathers_its_plans() -> None:
