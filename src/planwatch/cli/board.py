@@ -15,7 +15,7 @@ DEFAULT_DIR = Path(__file__).resolve().parents[3] / "deploy" / "grafana" / "dash
 @grafana_app.command("build")
 def build(out: Path = typer.Option(DEFAULT_DIR, help="folder of the dashboard JSON files")) -> None:
     """Write one JSON file per dashboard (what deploy/ provisions)."""
-    from planwatch.boards.grafana import write_all
+    from planwatch.dashboards.grafana import write_all
 
     for path in write_all(out):
         typer.echo(f"wrote {path}")
@@ -34,7 +34,7 @@ def publish(
     """Push datasource, folder and dashboards; running it twice changes nothing."""
     from grafana_client import GrafanaApi
 
-    from planwatch.boards.publish import publish as run
+    from planwatch.dashboards.publish import publish as run
 
     credential: str | tuple[str, str]
     if token:

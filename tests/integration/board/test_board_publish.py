@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 from grafana_client import GrafanaApi
 
-from planwatch.boards.grafana import build_all
-from planwatch.boards.publish import publish
+from planwatch.dashboards.grafana import build_all
+from planwatch.dashboards.publish import publish
 from support.docker import docker_available
 from support.net import free_port
 

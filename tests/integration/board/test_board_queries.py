@@ -9,8 +9,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from planwatch.boards.grafana import build_all
 from planwatch.catalog import default_catalog
+from planwatch.dashboards.grafana import build_all
 from planwatch.domain.events import SubmissionEvent
 from planwatch.domain.model import Frequency
 from planwatch_board.adapters.influxql import InfluxQLReader

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from planwatch.boards.grafana import DATASOURCE_UID, build_all
+from planwatch.dashboards.grafana import DATASOURCE_UID, build_all
 from planwatch.domain.status import STATUS_INFO
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -122,7 +122,7 @@ def _exposed_metric_names(tmp_path: Path) -> set[str]:
 
 
 def test_the_service_health_board_reads_the_provisioned_prometheus() -> None:
-    from planwatch.boards.health import PROMETHEUS_UID
+    from planwatch.dashboards.health import PROMETHEUS_UID
 
     provisioned = yaml.safe_load(
         (ROOT / "deploy/grafana/provisioning/datasources/prometheus.yaml").read_text()

@@ -9,7 +9,7 @@ assessed (dead letters) and which notifications could not be delivered.
 
 from __future__ import annotations
 
-from planwatch.boards.panels import Json, dashboard
+from planwatch.dashboards.panels import Json, dashboard
 
 __all__ = ["PROMETHEUS", "PROMETHEUS_UID", "service_health"]
 

@@ -16,7 +16,7 @@ from typing import Any
 from grafana_client import GrafanaApi
 from grafana_client.client import GrafanaClientError
 
-from planwatch.boards.grafana import DATASOURCE_UID, build_all
+from planwatch.dashboards.grafana import DATASOURCE_UID, build_all
 
 __all__ = ["FOLDER_TITLE", "FOLDER_UID", "PublishReport", "publish", "wanted_datasource"]
 

@@ -13,8 +13,8 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from planwatch.boards.health import service_health
-from planwatch.boards.panels import (
+from planwatch.dashboards.health import service_health
+from planwatch.dashboards.panels import (
     DATASOURCE_UID,
     STATUS_CODES,
     Json,
