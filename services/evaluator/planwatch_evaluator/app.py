@@ -27,15 +27,16 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import faust
+from aiokafka.partitioner import murmur2
+from faust.exceptions import ConsumerNotStarted
 from prometheus_client import generate_latest
 from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
 
 from planwatch.catalog import Catalog
 from planwatch.domain.events import DeadLetter, SubmissionEvent, Topics
-from planwatch.domain.model import Frequency
 from planwatch.tsstore import Point
 from planwatch_evaluator.adapters.kafka import FaustPublisher, FaustStateTable
-from planwatch_evaluator.core import evaluate, lookup, overdue_change, to_json
+from planwatch_evaluator.core import evaluate, lookup, overdue_changes, to_json
 from planwatch_evaluator.metrics import Metrics
 from planwatch_evaluator.ports import Publisher, SeriesSink, StateTable
 from planwatch_evaluator.settings import Settings
@@ -127,11 +128,6 @@ class Evaluator:
         # one batch or overdue check at a time: each reads and saves states across awaits
         self.lock = asyncio.Lock()
         self.recovered = False  # the table is restored since the last assignment
-        self.due_days = {
-            Frequency.ANNUAL: settings.annual_due_days,
-            Frequency.QUARTERLY: settings.quarterly_due_days,
-            Frequency.MONTHLY: settings.monthly_due_days,
-        }
         self.agent = app.agent(self.submissions, name="evaluate")(self.consume)
         app.timer(settings.overdue_check_s, name="overdue")(self.overdue_tick)
         # bound methods: faust's view class calls them with the request alone, which its
@@ -262,19 +258,15 @@ class Evaluator:
         await self.check_overdue(self.clock().date())
 
     async def check_overdue(self, today: date) -> int:
-        """Emit an overdue status change for each local key whose owed figure is missing."""
+        """Emit an overdue status change for each key this worker owns whose owed figure is
+        missing by the reporting calendar, a key that never reported included."""
         async with self.lock:
             batch = Batch()
-            for key, state in list(self.states.items()):
-                indicator_id, _, _jurisdiction = key.decode().partition("|")
-                entry = self.catalog.get(indicator_id)
-                if entry is None:
-                    continue
-                new, change, point = overdue_change(
-                    entry, state, today, self.due_days, self.catalog.version
-                )
-                if change is None:
-                    continue
+            states = dict(self.states.items())
+            owed = overdue_changes(
+                self.catalog, states, today, self.settings.calendar_policy(), owns=self.owns
+            )
+            for key, new, change, point in owed:
                 batch.states[key] = new
                 batch.sends.append((str(Topics.STATUS_CHANGES), key, to_json(change)))
                 self.metrics.status_changes.labels(change.to_status.value).inc()
@@ -283,6 +275,19 @@ class Evaluator:
             await self.write(batch.points)
             await self.commit(batch)
             return len(batch.sends)
+
+    def owns(self, key: bytes) -> bool:
+        """Whether this worker holds the submissions partition of ``key`` (the producer's
+        partitioner, murmur2, as ingest's): only its owner chases a key that never reported."""
+        try:
+            assignment = self.app.consumer.assignment()
+        except ConsumerNotStarted:  # a worker that has not joined its group owns nothing
+            return False
+        assigned = {tp.partition for tp in assignment if tp.topic == str(Topics.SUBMISSIONS)}
+        if not assigned:
+            return False
+        partition = (murmur2(key) & 0x7FFFFFFF) % self.settings.topic_partitions
+        return partition in assigned
 
     # ---- group and web ----
 

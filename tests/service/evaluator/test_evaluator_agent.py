@@ -297,3 +297,18 @@ async def test_overdue_figure_once_then_its_arrival_is_a_change(harness: Harness
     await harness.put(submission("2025", 160), expect=2)
     arrival = harness.changes()[-1]
     assert (arrival.from_status, arrival.to_status) == (Status.OVERDUE, Status.NEEDS_ACCELERATION)
+
+
+async def test_a_key_that_never_reported_is_chased_by_the_worker_that_owns_it(
+    harness: Harness,
+) -> None:
+    # test_context() joins no group, so the worker holds no partition: ownership is given here
+    # (the real worker asks its consumer's assignment, murmur2 of the key as ingest partitions)
+    assert harness.evaluator.owns(KEY) is False
+    harness.evaluator.owns = lambda key: True  # type: ignore[method-assign]
+    chased = await harness.evaluator.check_overdue(date(2027, 1, 5))
+    changes = harness.changes()
+    assert chased == len(changes) > 1
+    assert {c.to_status for c in changes} == {Status.OVERDUE}
+    assert RD.id in {c.indicator_id for c in changes}  # R&D never reported here either
+    assert await harness.evaluator.check_overdue(date(2027, 1, 6)) == 0  # once per period
