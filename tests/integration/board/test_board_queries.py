@@ -20,7 +20,9 @@ from support.influx import InfluxV1
 pytestmark = pytest.mark.integration
 CATALOG = default_catalog()
 DB = "boards"
-BOARDS = build_all()
+# the leadership boards query InfluxDB (InfluxQL); service health queries Prometheus (PromQL),
+# checked against the services' metrics in tests/unit/board
+BOARDS = {name: board for name, board in build_all().items() if name != "service-health"}
 DUE = {Frequency.ANNUAL: 90, Frequency.QUARTERLY: 45, Frequency.MONTHLY: 20}
 FIGURES = [  # (id, period, value)
     # 省科技厅 leads; 1,800 due by 2025: 1,500 is a final miss (not_achieved, code -3)
