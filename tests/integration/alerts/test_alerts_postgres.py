@@ -1,19 +1,12 @@
 """The alert store on a real PostgreSQL 15 (the production choice, selected by DSN).
 
-PostgreSQL runs from Debian's binaries as the ``postgres`` user in a temporary directory on a
-loopback port. It cannot run as root, so the test skips (saying why) where there are no binaries
-or no ``postgres`` user to run them as.
+PostgreSQL runs from Debian's binaries (the ``postgres_url`` fixture of
+``tests/support/fixtures_postgres.py``, shared with the ingest ledger's tests).
 """
 
 from __future__ import annotations
 
-import os
-import pwd
-import shutil
-import subprocess
-import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -27,50 +20,9 @@ from planwatch_alerts.routing import load_routing
 from planwatch_alerts.settings import Settings
 from planwatch_alerts.store import alerts, make_engine, notifications
 from support.alert_events import Clock, status_change, write_routes
-from support.net import free_port
 from support.smtp import SmtpServer
 
 pytestmark = pytest.mark.integration
-
-
-def _as_postgres(*args: str) -> list[str]:
-    return ["runuser", "-u", "postgres", "--", *args] if os.geteuid() == 0 else list(args)
-
-
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    if not shutil.which("initdb") or not shutil.which("pg_ctl"):
-        pytest.skip("no PostgreSQL binaries (apt-get install postgresql)")
-    if os.geteuid() == 0:
-        try:
-            owner = pwd.getpwnam("postgres")
-        except KeyError:
-            pytest.skip("PostgreSQL refuses root and there is no postgres user")
-    root = Path(tempfile.mkdtemp(prefix="planwatch-pg-"))
-    if os.geteuid() == 0:
-        os.chown(root, owner.pw_uid, owner.pw_gid)
-    data, port = root / "data", free_port()
-    subprocess.run(
-        _as_postgres("initdb", "-D", str(data), "-A", "trust", "-U", "planwatch"),
-        check=True,
-        capture_output=True,
-    )
-    options = f"-h 127.0.0.1 -p {port} -k {root}"
-    subprocess.run(
-        _as_postgres("pg_ctl", "start", "-w", "-D", str(data), "-o", options, "-l", f"{root}/log"),
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
-    try:
-        yield f"postgresql+psycopg://planwatch@127.0.0.1:{port}/postgres"
-    finally:
-        subprocess.run(
-            _as_postgres("pg_ctl", "stop", "-D", str(data), "-m", "fast"),
-            capture_output=True,
-            timeout=60,
-        )
-        shutil.rmtree(root, ignore_errors=True)
 
 
 def test_the_lifecycle_and_the_outbox_on_postgresql(
