@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -30,6 +29,7 @@ from planwatch_alerts.app import create_app
 from planwatch_alerts.settings import Settings
 from planwatch_evaluator.core import evaluate, new_state
 from support.alert_events import Clock, status_change, write_routes
+from support.browser import chromium
 from support.net import free_port
 from support.services import ServiceProcess
 from support.smtp import SmtpServer
@@ -121,29 +121,8 @@ def stack(tmp_path: Path, smtp_server: SmtpServer) -> Iterator[Stack]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
-    if not chromium or not driver:
-        pytest.skip("chromium and chromedriver are not installed (make servers installs them)")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for flag in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--no-first-run",
-        "--window-size=1000,1400",
-    ):
-        options.add_argument(flag)
-    web = webdriver.Chrome(service=Service(driver), options=options)
-    try:
+    with chromium(1000, 1400) as web:
         yield web
-    finally:
-        web.quit()
 
 
 def shot(browser: Any, name: str) -> None:

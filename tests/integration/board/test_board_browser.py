@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -15,6 +14,7 @@ from planwatch.domain.events import SubmissionEvent
 from planwatch.domain.model import Frequency
 from planwatch.tsstore import EmbeddedSeriesStore
 from planwatch_evaluator.core import evaluate, new_state, overdue_change
+from support.browser import chromium
 from support.net import free_port
 from support.services import ServiceProcess
 
@@ -86,29 +86,8 @@ def board(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
-    if not chromium or not driver:
-        pytest.skip("chromium and chromedriver are not installed (make servers installs them)")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for flag in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--no-first-run",
-        "--window-size=1280,1600",
-    ):
-        options.add_argument(flag)
-    web = webdriver.Chrome(service=Service(driver), options=options)
-    try:
+    with chromium(1280, 1600) as web:
         yield web
-    finally:
-        web.quit()
 
 
 def shot(browser, url: str, tmp_path: Path, name: str):

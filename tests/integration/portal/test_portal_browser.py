@@ -24,6 +24,7 @@ import pytest
 from openpyxl import load_workbook
 
 from planwatch.security import KeyStore, Role
+from support.browser import chromium
 from support.net import free_port
 from support.services import ServiceProcess
 
@@ -77,36 +78,12 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
 
 @pytest.fixture(scope="module")
 def browser(portal: Portal) -> Iterator[Any]:
-    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
-    if not chromium or not driver:
-        pytest.skip("chromium and chromedriver are not installed (make servers installs them)")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for flag in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--no-first-run",
-        "--window-size=1280,1400",
-    ):
-        options.add_argument(flag)
-    options.add_experimental_option(
-        "prefs",
-        {
-            "download.default_directory": str(portal.downloads),
-            "download.prompt_for_download": False,
-        },
-    )
-    web = webdriver.Chrome(service=Service(driver), options=options)
-    try:
+    prefs = {
+        "download.default_directory": str(portal.downloads),
+        "download.prompt_for_download": False,
+    }
+    with chromium(1280, 1400, prefs) as web:
         yield web
-    finally:
-        web.quit()
 
 
 def _axe_script() -> str | None:
@@ -272,7 +249,8 @@ def test_a_bureau_reports_through_the_portal(portal: Portal, browser: Any, tmp_p
     assert "已接收并保存" in receipt and "新数据 4 条" in receipt
     statuses = [e.text for e in browser.find_elements(by("CSS_SELECTOR"), "strong.status")]
     assert len(statuses) == 4 and "待评估" not in statuses
-    assert all(s in {"进度正常", "需加快进度", "进展有限", "出现倒退", "已达标"} for s in statuses)
+    verdicts = {"进度正常", "需加快进度", "进展有限", "出现倒退", "已达标", "未达标"}
+    assert all(s in verdicts for s in statuses), statuses
     check_page(browser, "receipt", tmp_path)
     browser.find_element(by("LINK_TEXT"), "下载回执（CSV）").click()
     saved = wait_for_file(portal.downloads, ".csv")
