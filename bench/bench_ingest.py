@@ -192,7 +192,6 @@ def bench_ingest(
                 "PLANWATCH_INGEST_CATALOG_DIR": str(root / "catalog"),
                 "PLANWATCH_INGEST_LEDGER_PATH": str(root / f"ledger-{run}.db"),
                 "PLANWATCH_INGEST_TOPIC": topic,
-                "PLANWATCH_INGEST_MARKER_TOPIC": f"{topic}-marker",
                 "PLANWATCH_INGEST_LOG_LEVEL": "WARNING",
                 "PLANWATCH_KAFKA_BOOTSTRAP": bootstrap,
                 "PLANWATCH_KEYS_DB_URL": keys_url,

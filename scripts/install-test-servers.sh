@@ -7,7 +7,7 @@
 # Without root or apt, tests that need the Debian servers skip; Kafka's absence is an error.
 set -euo pipefail
 want=(influxdb victoria-metrics chromium chromium-driver docker-compose fonts-noto-cjk poppler-utils
-  libpangoft2-1.0-0 openjdk-17-jre-headless maven)
+  libpangoft2-1.0-0 openjdk-17-jre-headless maven postgresql)
 missing=()
 command -v influxd >/dev/null || missing+=(influxdb)
 command -v victoria-metrics >/dev/null || [ -x /usr/bin/victoria-metrics ] || missing+=(victoria-metrics)
@@ -19,6 +19,8 @@ command -v mvn >/dev/null || missing+=(maven)
 command -v pdftoppm >/dev/null || missing+=(poppler-utils)
 # Pango, which WeasyPrint lays out the report PDF with
 ldconfig -p | grep -q libpangoft2-1.0 || missing+=(libpangoft2-1.0-0)
+# PostgreSQL 15 for the ledger and alert store tests (they start their own cluster)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 # CJK glyphs for the board screenshots in headless Chromium
 [ -d /usr/share/fonts/opentype/noto ] || missing+=(fonts-noto-cjk)
 # axe-core (Deque, from npm) checks the portal's pages for accessibility in the browser test
@@ -41,7 +43,7 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 # Debian starts services on install; the tests start their own on loopback ports.
-for svc in influxdb victoria-metrics; do
+for svc in influxdb victoria-metrics postgresql; do
   (systemctl stop "$svc" 2>/dev/null || service "$svc" stop 2>/dev/null || true) >/dev/null
 done
 echo "installed: ${missing[*]}"

@@ -63,9 +63,10 @@ def _faults() -> list[RowFault]:
     for value in ("1.5", True, [1.5], {"v": 1}):
         add(f"type-value-{type(value).__name__}", {"value": value}, "value", "not_a_number", False)
     # Values in text (CSV/xlsx cells and JSON strings alike are refused unless they are numbers).
-    for text in ("abc", "=1+1", "1,5,6", "一百", "0x10", "--5"):
-        # A CSV cell "1,5,6" is the number 156 (thousands separators are dropped).
-        add(f"text-value-{text}", {"value": text}, "value", "not_a_number", csv="," not in text)
+    # A comma only separates groups of three digits ("1,5,6" is not 156); "1_000" is Python's
+    # syntax, not a spreadsheet's; Arabic-Indic digits and spaces inside a number are refused too.
+    for text in ("abc", "=1+1", "1,5,6", "一百", "0x10", "--5", "1_000", "1 000", "١٢٣"):
+        add(f"text-value-{text}", {"value": text}, "value", "not_a_number")
     # Non-finite and huge numbers.
     for token in ("NaN", "Infinity", "-Infinity", "1e400", "-1e400", "1.8e308", "1" + "0" * 400):
         add(f"nonfinite-{token[:12]}", {"value": Raw(token)}, "value", "not_finite")

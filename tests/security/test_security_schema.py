@@ -149,8 +149,14 @@ def _error_answers(doc: dict[str, Any]) -> dict[tuple[str, str], dict[str, dict[
 def test_ingest_documents_each_error_as_a_problem() -> None:
     found = _error_answers(INGEST_DOC)
     assert {op: sorted(answers) for op, answers in found.items()} == {
-        ("post", "/v1/submissions"): ["400", "401", "403", "409", "413", "415", "422", "503"],
-        ("post", "/v1/submissions/preview"): ["400", "401", "403", "413", "415", "422", "503"],
+        ("post", "/v1/submissions"): [
+            *("400", "401", "403", "408", "409"),
+            *("413", "415", "422", "503"),
+        ],
+        ("post", "/v1/submissions/preview"): [
+            *("400", "401", "403", "408"),
+            *("413", "415", "422", "503"),
+        ],
         ("get", "/v1/figures"): ["401", "403", "503"],
         ("get", "/v1/templates/{jurisdiction}"): ["401", "403", "404", "422"],
         ("get", "/healthz"): [],

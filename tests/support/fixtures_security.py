@@ -78,7 +78,6 @@ def secure_ingest(
         "PLANWATCH_INGEST_PORT": str(port),
         "PLANWATCH_INGEST_CATALOG_DIR": str(root / "catalog"),
         "PLANWATCH_INGEST_TOPIC": topic,
-        "PLANWATCH_INGEST_MARKER_TOPIC": f"{topic}-marker",
         "PLANWATCH_DATA_DIR": str(root / "data"),
         "PLANWATCH_KAFKA_BOOTSTRAP": kafka_bootstrap,
         "PLANWATCH_KEYS_DB_URL": keys_url,

@@ -95,28 +95,21 @@ test_catalog.__test__ = False  # type: ignore[attr-defined]
 
 @dataclass
 class MemoryPublisher:
-    """Keeps what is published in a list; ``lose()`` acts like a broker restarted empty."""
+    """Keeps what is published in a list; ``fail_next`` refuses that many rounds."""
 
     events: list[bytes] = field(default_factory=list)
     fail_next: int = 0
-    _intact: bool = False
+    up: bool = True
+    starts: int = 0
 
     async def start(self) -> None:
-        return None
+        self.starts += 1
 
     async def stop(self) -> None:
         return None
 
-    async def intact(self) -> bool:
-        return self._intact
-
-    async def restore(self) -> set[str]:
-        self._intact = True
-        return set()
-
-    def lose(self) -> None:
-        self.events.clear()
-        self._intact = False
+    async def reachable(self) -> bool:
+        return self.up
 
     async def publish(self, rows: Sequence[object]) -> set[int]:
         if self.fail_next:
@@ -144,6 +137,7 @@ class IngestProcess:
     port: int = 0
     proc: object = None
     key: str = ""
+    env: dict[str, str] = field(default_factory=dict)  # more settings, e.g. the ledger URL
 
     def start(self) -> IngestProcess:
         import os
@@ -166,12 +160,12 @@ class IngestProcess:
             "PLANWATCH_INGEST_CATALOG_DIR": str(self.root / "catalog"),
             "PLANWATCH_INGEST_LEDGER_PATH": str(self.root / "ledger.db"),
             "PLANWATCH_INGEST_TOPIC": self.topic,
-            "PLANWATCH_INGEST_MARKER_TOPIC": f"{self.topic}-marker",
             "PLANWATCH_INGEST_BROKER_CHECK_S": "0.2",
             "PLANWATCH_INGEST_RETRY_MAX_S": "1",
             "PLANWATCH_KAFKA_BOOTSTRAP": self.bootstrap,
             "PLANWATCH_KEYS_DB_URL": keys_url,
             "PLANWATCH_DATA_DIR": str(self.root),
+            **self.env,
         }
         log = (self.root / "ingest.log").open("ab")
         self.proc = subprocess.Popen(
@@ -223,7 +217,11 @@ async def read_event_ids(
     import orjson
     from aiokafka import AIOKafkaConsumer
 
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, fetch_max_wait_ms=10)
+    # earliest: should the assignment be made again after the seek below (a metadata refresh
+    # does that), the reset goes to the beginning, not to the end past every event
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, fetch_max_wait_ms=10, auto_offset_reset="earliest"
+    )
     await consumer.start()
     ids: list[str] = []
     try:

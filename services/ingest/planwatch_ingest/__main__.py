@@ -8,6 +8,7 @@ import uvicorn
 
 from planwatch_ingest.app import create_app
 from planwatch_ingest.logs import configure_logging
+from planwatch_ingest.server import header_deadline_protocol
 from planwatch_ingest.settings import Settings
 
 
@@ -24,6 +25,7 @@ def main() -> None:
         port=settings.port,
         access_log=False,  # one structured line per submission is logged by the app instead
         log_config=None,
+        http=header_deadline_protocol(settings.header_timeout_s),
     )
 
 

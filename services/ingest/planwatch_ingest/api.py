@@ -1,4 +1,9 @@
-"""``POST /v1/submissions`` and the template download.
+"""``POST /v1/submissions``, its preview, the figures sent and the template download: HTTP only.
+
+The route checks the key, reads the body within its limit, takes the Idempotency-Key and the
+file out of a multipart form, and hands the submission to ``SubmissionService`` (service.py),
+which answers it; the preview and the figures sent (for the bureau portal) are answered by the
+same service.
 
 Batch semantics: all or nothing per request. Any bad row → 422 listing every bad row and field,
 nothing kept; any row outside the key's jurisdictions → 403 listing those rows, nothing kept.
@@ -10,13 +15,9 @@ from __future__ import annotations
 import asyncio
 import functools
 import hashlib
-import logging
-import time
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import quote
 
-import orjson
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from starlette.datastructures import UploadFile
@@ -24,11 +25,10 @@ from starlette.formparsers import MultiPartException, MultiPartParser
 
 from planwatch.problems import problem_responses
 from planwatch.security import Principal, Role
-from planwatch_ingest.outcomes import Decision, decide
-from planwatch_ingest.parsing import XLSX_TYPE, BodyError, Parsed, parse_csv, parse_json, parse_xlsx
-from planwatch_ingest.ports import AlreadyAnswered, KeyInFlight, LedgerBroken
+from planwatch_ingest.parsing import XLSX_TYPE, BodyError
 from planwatch_ingest.problems import Problem, ProblemError
 from planwatch_ingest.schemas import SubmissionAnswer
+from planwatch_ingest.service import Submission, refuse
 from planwatch_ingest.templates import (
     covered_years,
     template_csv,
@@ -41,7 +41,6 @@ if TYPE_CHECKING:
 
 __all__ = ["router"]
 
-log = logging.getLogger("planwatch_ingest.access")
 router = APIRouter()
 
 _BODY_DOC: dict[str, Any] = {
@@ -87,6 +86,7 @@ _SUBMIT_PROBLEMS = problem_responses(
         401: _UNAUTHORIZED,
         403: "the key lacks the submit role, or rows are outside its jurisdictions (`errors` "
         "lists them); nothing was accepted",
+        408: "the body did not arrive within the server's body timeout; the connection is closed",
         409: "a request with this Idempotency-Key is being written; send it again shortly",
         413: "the body is over the size limit, or holds more rows than allowed",
         415: "a content type or charset the service does not read",
@@ -103,6 +103,7 @@ _PREVIEW_PROBLEMS = problem_responses(
         400: "the body cannot be read (not JSON, CSV, .xlsx or multipart; not UTF-8 or GB18030)",
         401: _UNAUTHORIZED,
         403: "the key lacks the submit role",
+        408: "the body did not arrive within the server's body timeout; the connection is closed",
         413: "the body is over the size limit, or holds more rows than allowed",
         415: "a content type or charset the service does not read",
         422: "the header row is invalid or the body holds no rows (bad rows are in the answer)",
@@ -159,17 +160,27 @@ async def _submitter(request: Request) -> Principal:
 Submitter = Annotated[Principal, Depends(_submitter)]
 
 
-async def _read_body(request: Request, limit: int) -> bytes:
+async def _read_body(request: Request, limit: int, timeout_s: float) -> bytes:
+    """The body, at most ``limit`` bytes, complete within ``timeout_s`` (else 408, closed)."""
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise ProblemError(413, "oversized", f"the body is larger than {limit} bytes")
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise ProblemError(413, "oversized", f"the body is larger than {limit} bytes")
-        chunks.append(chunk)
+    try:
+        async with asyncio.timeout(timeout_s):
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise ProblemError(413, "oversized", f"the body is larger than {limit} bytes")
+                chunks.append(chunk)
+    except TimeoutError:
+        raise ProblemError(
+            408,
+            "request-timeout",
+            f"the request body did not arrive within {timeout_s:g} s",
+            headers={"Connection": "close"},
+        ) from None
     return b"".join(chunks)
 
 
@@ -183,23 +194,9 @@ def _media(content_type: str) -> tuple[str, str | None]:
     return media.strip().lower(), charset
 
 
-def _parse_as(media: str, charset: str | None, body: bytes, max_rows: int) -> Parsed:
-    if media == "application/json" or media.endswith("+json"):
-        return parse_json(body)
-    if media in ("text/csv", "application/csv", "text/plain"):
-        return parse_csv(body, charset, max_rows)
-    if media == XLSX_TYPE:
-        return parse_xlsx(body, max_rows)
-    raise BodyError(
-        415,
-        "unsupported_media_type",
-        "content-type",
-        f"{media or 'no content type'}: "
-        "send application/json, text/csv, .xlsx or multipart/form-data",
-    )
+async def _unwrap_multipart(request: Request, body: bytes) -> tuple[str, str | None, bytes]:
+    """The uploaded file of a multipart form: its type (by its name's ending first) and bytes."""
 
-
-async def _parse_multipart(request: Request, body: bytes, max_rows: int) -> Parsed:
     async def stream() -> Any:
         yield body
 
@@ -219,89 +216,50 @@ async def _parse_multipart(request: Request, body: bytes, max_rows: int) -> Pars
         media = "text/csv"
     elif name.endswith(".json"):
         media = "application/json"
-    return _parse_as(media, charset, data, max_rows)
+    return media, charset, data
 
 
-def _with_lines(items: list[dict[str, Any]], parsed: Parsed) -> list[dict[str, Any]]:
-    if parsed.lines is not None:
-        lines = parsed.lines
-        for item in items:
-            row = item.get("row")
-            if row:
-                item["line"] = lines[row - 1]
-    return items
+def _idempotency_key(request: Request, refused: Any) -> str | None:
+    key = request.headers.get("idempotency-key")
+    if key is not None and (not 0 < len(key) <= 200 or not key.isprintable()):
+        problem = "1 to 200 printable characters"
+        raise refused(
+            400,
+            "bad-idempotency-key",
+            f"Idempotency-Key: {problem}",
+            [{"field": "Idempotency-Key", "problem": problem, "reason": "wrong_type"}],
+        )
+    return key
 
 
-def _render(decision: Decision, parsed: Parsed, owner: str, received_at: str) -> bytes:
-    results = _with_lines(decision.results, parsed)
-    counts = {"accepted": 0, "revised": 0, "duplicate": 0}
-    for result in results:
-        counts[result["status"]] += 1
-    return orjson.dumps(
-        {
-            "rows": len(results),
-            **counts,
-            "skipped": parsed.skipped,
-            "received_at": received_at,
-            "submitted_by": owner,
-            "results": results,
-        }
-    )
+async def _submission(
+    request: Request, principal: Principal, fmt: str, *, with_key: bool
+) -> Submission:
+    """The request as a ``Submission``: its body read within the limits, a form's file taken out.
 
-
-def _reject(
-    parts: Components, fmt: str, status: int, slug: str, detail: str, errors: list[Any]
-) -> ProblemError:
-    for error in errors:
-        parts.metrics.rejected.labels(error.get("reason", slug)).inc()
-    parts.metrics.requests.labels(fmt, str(status)).inc()
-    return ProblemError(status, slug, detail, errors)
-
-
-async def _rows_of(
-    request: Request, parts: Components, media: str, charset: str | None, fmt: str, body: bytes
-) -> Parsed:
-    """The body's rows, or the 4xx that says why it has none (header problems included)."""
+    ``fmt`` labels the metrics of a refusal; ``with_key`` takes the Idempotency-Key (a submission)
+    or leaves it (a preview keeps nothing, so it has nothing to replay).
+    """
+    parts = _parts(request)
+    media, charset = _media(request.headers.get("content-type", ""))
+    refused = functools.partial(refuse, parts.metrics, fmt)
     settings = parts.settings
     try:
-        if media == "multipart/form-data":
-            parsed = await _parse_multipart(request, body, settings.max_rows)
-        else:
-            parsed = _parse_as(media, charset, body, settings.max_rows)
-    except BodyError as exc:
-        raise _reject(
-            parts,
-            fmt,
-            exc.status,
-            exc.reason.replace("_", "-"),
-            exc.problem,
-            [{"field": exc.field, "problem": exc.problem, "reason": exc.reason}],
-        ) from None
-    fmt = parsed.fmt
-    if parsed.header_errors:
-        errors = [
-            {"row": 0, "line": 1, "field": c, "problem": p, "reason": "bad_header"}
-            for c, p in parsed.header_errors
-        ]
-        raise _reject(
-            parts, fmt, 422, "bad-header", "the header row does not name the columns", errors
-        )
-    if len(parsed.rows) > settings.max_rows:
-        raise _reject(
-            parts,
-            fmt,
-            413,
-            "oversized",
-            f"more than {settings.max_rows} rows",
-            [
-                {
-                    "field": "body",
-                    "problem": f"more than {settings.max_rows} rows",
-                    "reason": "oversized",
-                }
-            ],
-        )
-    return parsed
+        body = await _read_body(request, settings.max_body_bytes, settings.body_timeout_s)
+    except ProblemError as exc:
+        reason = "oversized" if exc.status == 413 else "timeout"
+        item = {"field": "body", "problem": exc.detail, "reason": reason}
+        raise refused(exc.status, exc.slug, exc.detail, [item], exc.headers) from None
+    key = _idempotency_key(request, refused) if with_key else None
+    digest = hashlib.sha256(media.encode() + b"\n" + body).hexdigest()
+    data_media, data_charset, data = media, charset, body
+    if media == "multipart/form-data":
+        try:
+            data_media, data_charset, data = await _unwrap_multipart(request, body)
+        except BodyError as exc:
+            item = {"field": exc.field, "problem": exc.problem, "reason": exc.reason}
+            raise refused(exc.status, exc.reason.replace("_", "-"), exc.problem, [item]) from None
+    return Submission(principal, data_media, data_charset, data, digest, key, fmt)
 
 
 @router.post(
@@ -314,190 +272,13 @@ async def _rows_of(
 )
 async def submit(request: Request, principal: Submitter) -> Response:
     """Submit one figure (object), a batch (array), or a CSV/Excel file; all or nothing."""
-    started = time.perf_counter()
-    parts = _parts(request)
-    settings = parts.settings
-    media, charset = _media(request.headers.get("content-type", ""))
+    media = _media(request.headers.get("content-type", ""))[0]
     fmt = {"application/json": "json", "text/csv": "csv", XLSX_TYPE: "xlsx"}.get(media, "other")
-    try:
-        body = await _read_body(request, settings.max_body_bytes)
-    except ProblemError as exc:
-        raise _reject(
-            parts,
-            fmt,
-            exc.status,
-            exc.slug,
-            exc.detail,
-            [{"field": "body", "problem": exc.detail, "reason": "oversized"}],
-        ) from None
-
-    idempotency = None
-    key = request.headers.get("idempotency-key")
-    if key is not None:
-        if not 0 < len(key) <= 200 or not key.isprintable():
-            raise _reject(
-                parts,
-                fmt,
-                400,
-                "bad-idempotency-key",
-                "Idempotency-Key: 1 to 200 printable characters",
-                [
-                    {
-                        "field": "Idempotency-Key",
-                        "problem": "1 to 200 printable characters",
-                        "reason": "wrong_type",
-                    }
-                ],
-            )
-        digest = hashlib.sha256(media.encode() + b"\n" + body).hexdigest()
-        idempotency = (key, digest)
-        loop = asyncio.get_running_loop()
-        stored = await loop.run_in_executor(
-            parts.executor, parts.ledger.replay, principal.owner, key
-        )
-        if stored is not None:
-            return _replay(parts, fmt, stored.request_sha256, digest, stored.status, stored.body)
-
-    parsed = await _rows_of(request, parts, media, charset, fmt, body)
-    fmt = parsed.fmt
-    checked = parts.validator.check(parsed.rows, principal)
-    if checked.forbidden:
-        errors = _with_lines([e.as_dict() for e in checked.forbidden], parsed)
-        raise _reject(
-            parts,
-            fmt,
-            403,
-            "out-of-scope",
-            f"{len(errors)} rows are outside this key's jurisdictions; nothing was accepted",
-            errors,
-        )
-    if checked.errors:
-        errors = _with_lines([e.as_dict() for e in checked.errors], parsed)
-        raise _reject(
-            parts,
-            fmt,
-            422,
-            "invalid-rows",
-            f"{len(errors)} problems in the submitted rows; nothing was accepted",
-            errors,
-        )
-
-    received_at = datetime.now(UTC).isoformat().replace("+00:00", "Z")
-    owner = principal.owner
-    version = parts.catalog.version
-    figures = checked.figures
-
-    def decide_now(latest: Any, named: Any) -> Decision:
-        return decide(
-            figures, latest, named, owner=owner, received_at=received_at, catalog_version=version
-        )
-
-    def render(decision: Decision) -> tuple[int, bytes]:
-        return 202, _render(decision, parsed, owner, received_at)
-
-    loop = asyncio.get_running_loop()
-    try:
-        # Decided here, on the event loop: requests apply to the lookups one after another.
-        decision = parts.ledger.stage(owner, figures, decide_now, key)
-    except AlreadyAnswered:
-        assert key is not None  # only a request with an idempotency key was answered before
-        stored = await loop.run_in_executor(parts.executor, parts.ledger.replay, owner, key)
-        assert stored is not None and idempotency is not None
-        return _replay(
-            parts, fmt, stored.request_sha256, idempotency[1], stored.status, stored.body
-        )
-    except KeyInFlight:
-        raise _reject(
-            parts,
-            fmt,
-            409,
-            "idempotency-key-in-flight",
-            "a request with this Idempotency-Key is in progress; send it again shortly",
-            [{"field": "Idempotency-Key", "problem": "in progress", "reason": "in_flight"}],
-        ) from None
-    except LedgerBroken as exc:
-        raise _unavailable(str(exc)) from None
-    if decision.errors:
-        errors = _with_lines([e.as_dict() for e in decision.errors], parsed)
-        raise _reject(
-            parts,
-            fmt,
-            422,
-            "invalid-rows",
-            f"{len(errors)} problems in the submitted rows; nothing was accepted",
-            errors,
-        )
-    answer = _render(decision, parsed, owner, received_at)
-    write = functools.partial(
-        parts.ledger.write,
-        owner,
-        decision,
-        key_id=principal.key_id,
-        idempotency=idempotency,
-        answer=(202, answer),
-    )
-    try:
-        # The ledger thread appends and fsyncs; meanwhile the loop checks the next request.
-        await loop.run_in_executor(parts.executor, write)
-    except LedgerBroken as exc:
-        raise _unavailable(str(exc)) from None
-    parts.relay.notify()
-    metrics = parts.metrics
-    for status in ("accepted", "revised", "duplicate"):
-        count = sum(1 for r in decision.results if r["status"] == status)
-        if count:
-            metrics.rows.labels(status).inc(count)
-    metrics.requests.labels(fmt, "202").inc()
-    elapsed = time.perf_counter() - started
-    metrics.latency.labels(fmt).observe(elapsed)
-    log.info(
-        "submission",
-        extra={
-            "owner": owner,
-            "key_id": principal.key_id,
-            "format": fmt,
-            "rows": len(figures),
-            "new_events": len(decision.events),
-            "ms": round(elapsed * 1000, 2),
-        },
-    )
-    return Response(answer, status_code=202, media_type="application/json")
-
-
-def _unavailable(why: str) -> ProblemError:
-    log.error("ledger unavailable: %s", why)
-    return ProblemError(
-        503,
-        "ledger-unavailable",
-        "the ledger cannot store submissions; nothing of this request was accepted",
-        headers={"Retry-After": "30"},
-    )
-
-
-def _replay(
-    parts: Components, fmt: str, stored_sha: str, digest: str, status: int, body: bytes
-) -> Response:
-    if stored_sha != digest:
-        raise _reject(
-            parts,
-            fmt,
-            422,
-            "idempotency-key-reused",
-            "this Idempotency-Key was used for a different request",
-            [
-                {
-                    "field": "Idempotency-Key",
-                    "problem": "used before for a different request",
-                    "reason": "idempotency_key_reused",
-                }
-            ],
-        )
-    parts.metrics.requests.labels(fmt, str(status)).inc()
+    submission = await _submission(request, principal, fmt, with_key=True)
+    answer = await _parts(request).submissions.submit(submission)
+    headers = {"Idempotency-Replayed": "true"} if answer.replayed else None
     return Response(
-        body,
-        status_code=status,
-        media_type="application/json",
-        headers={"Idempotency-Replayed": "true"},
+        answer.body, status_code=answer.status, media_type="application/json", headers=headers
     )
 
 
@@ -542,17 +323,6 @@ async def template(
     return Response(data, media_type=media, headers={"Content-Disposition": disposition})
 
 
-def _input_of(raw: Any) -> dict[str, Any]:
-    """A submitted row as it was read, JSON-safe (dates and odd cells as text)."""
-    if not isinstance(raw, dict):
-        return {"(row)": str(raw)[:200]}
-    out: dict[str, Any] = {}
-    for name, value in raw.items():
-        ok = value is None or isinstance(value, str | int | float | bool)
-        out[str(name)] = value if ok else str(value)
-    return out
-
-
 @router.post(
     "/v1/submissions/preview",
     responses=_PREVIEW_PROBLEMS,
@@ -567,74 +337,9 @@ async def preview(request: Request, principal: Submitter) -> Response:
     figure it replaces, ``duplicate``, or ``invalid`` with its ``errors``); ``valid`` says
     whether the submission would be accepted as a whole. Unreadable bodies get the same 4xx.
     """
-    parts = _parts(request)
-    media, charset = _media(request.headers.get("content-type", ""))
-    body = await _read_body(request, parts.settings.max_body_bytes)
-    parsed = await _rows_of(request, parts, media, charset, "preview", body)
-    checked = parts.validator.check(parsed.rows, principal)
-    by_row: dict[int, list[dict[str, Any]]] = {}
-    for error in [*checked.forbidden, *checked.errors]:
-        found = error.as_dict()
-        by_row.setdefault(found.pop("row"), []).append(found)
-    previous: dict[str, Any] = {}
-
-    def decide_now(latest: Any, named: Any) -> Decision:
-        for figure in checked.figures:
-            known = latest.get(figure.series)
-            if known is not None:
-                previous[figure.series] = known
-        return decide(
-            checked.figures,
-            latest,
-            named,
-            owner=principal.owner,
-            received_at="",
-            catalog_version=parts.catalog.version,
-        )
-
-    try:
-        decision = parts.ledger.peek(principal.owner, checked.figures, decide_now)
-    except LedgerBroken as exc:
-        raise _unavailable(str(exc)) from None
-    for error in decision.errors:
-        found = error.as_dict()
-        by_row.setdefault(found.pop("row"), []).append(found)
-    outcomes = {result["row"]: result for result in decision.results}
-    series = {figure.row: figure.series for figure in checked.figures}
-    items = []
-    counts = {"accepted": 0, "revised": 0, "duplicate": 0, "invalid": 0}
-    for index, raw in enumerate(parsed.rows):
-        row = index + 1
-        item: dict[str, Any] = {"row": row, "input": _input_of(raw)}
-        if parsed.lines is not None:
-            item["line"] = parsed.lines[index]
-        result = outcomes.get(row)
-        if row in by_row or result is None:
-            item["status"] = "invalid"
-            item["errors"] = by_row.get(row, [])
-        else:
-            item["status"] = result["status"]
-            for name in ("indicator_id", "jurisdiction", "period", "value", "unit", "conversion"):
-                item[name] = result[name]
-            item["vintage"] = result["vintage"]
-            known = previous.get(series[row])
-            if result["status"] == "revised" and known is not None:
-                item["previous"] = {
-                    "vintage": known.vintage,
-                    "value": known.value,
-                    "event_id": known.event_id,
-                }
-            item["errors"] = []
-        counts[item["status"]] += 1
-        items.append(item)
-    answer = {
-        "rows": len(items),
-        **counts,
-        "skipped": parsed.skipped,
-        "valid": counts["invalid"] == 0,
-        "items": items,
-    }
-    return Response(orjson.dumps(answer, default=str), media_type="application/json")
+    submission = await _submission(request, principal, "preview", with_key=False)
+    answer = await _parts(request).submissions.preview(submission)
+    return Response(answer, media_type="application/json")
 
 
 @router.get(
@@ -648,14 +353,5 @@ async def figures(request: Request, principal: Submitter) -> Response:
     ``figures`` are the submission events as published (docs/ingest.md); a revision is the
     same indicator, jurisdiction and period with the next ``vintage``.
     """
-    parts = _parts(request)
-    loop = asyncio.get_running_loop()
-    try:
-        payloads = await loop.run_in_executor(parts.executor, parts.ledger.history, principal.owner)
-    except LedgerBroken as exc:
-        raise _unavailable(str(exc)) from None
-    head = orjson.dumps(
-        {"submitted_by": principal.owner, "jurisdictions": sorted(principal.jurisdictions)}
-    )
-    body = head[:-1] + b',"figures":[' + b",".join(payloads) + b"]}"
-    return Response(body, media_type="application/json")
+    answer = await _parts(request).submissions.history(principal)
+    return Response(answer, media_type="application/json")

@@ -18,15 +18,16 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from planwatch.catalog import Catalog, load_catalog
 from planwatch.problems import install_problem_handlers, problem_responses, problem_schemas
 from planwatch.security import KeyStore
+from planwatch_ingest.adapters import open_ledger
 from planwatch_ingest.adapters.kafka_publisher import KafkaPublisher
-from planwatch_ingest.adapters.sqlite_ledger import SqliteLedger
 from planwatch_ingest.api import router
 from planwatch_ingest.metrics import IngestMetrics
-from planwatch_ingest.ports import EventPublisher, Ledger
+from planwatch_ingest.ports import EventPublisher, Outbox
 from planwatch_ingest.problems import TITLES, Problem, ProblemError, invalid_parameters
 from planwatch_ingest.relay import Relay
 from planwatch_ingest.rules import canonical_series, rules_for
 from planwatch_ingest.schemas import SubmissionIn
+from planwatch_ingest.service import SubmissionService
 from planwatch_ingest.settings import Settings
 from planwatch_ingest.validation import Validator
 
@@ -34,17 +35,22 @@ __all__ = ["Components", "create_app"]
 
 log = logging.getLogger("planwatch_ingest")
 
+BROKER_DOWN = (
+    "消息代理（Kafka）暂时无法连接：提交仍会被接收并保存在台账中，连接恢复后自动发布。"
+    " The message broker (Kafka) cannot be reached: submissions are still accepted and kept in"
+    " the ledger, and are published when it is back."
+)
+
 
 @dataclass
 class Components:
     settings: Settings
     catalog: Catalog
-    validator: Validator
-    ledger: Ledger
+    submissions: SubmissionService
+    outbox: Outbox
     keys: KeyStore
     relay: Relay
     metrics: IngestMetrics
-    executor: ThreadPoolExecutor  # the one thread that talks to the ledger
 
 
 def _publisher(settings: Settings) -> EventPublisher:
@@ -52,8 +58,8 @@ def _publisher(settings: Settings) -> EventPublisher:
         settings.common.kafka_bootstrap,
         settings.topic,
         partitions=settings.topic_partitions,
-        marker_topic=settings.marker_topic,
         linger_ms=settings.linger_ms,
+        delivery_timeout_s=settings.delivery_timeout_s,
     )
 
 
@@ -76,7 +82,7 @@ def create_app(
             used = settings.common.catalog()
         metrics = IngestMetrics()
         rules = rules_for(used)
-        ledger = SqliteLedger(settings.ledger_file(), canonical=canonical_series(rules))
+        ledger = open_ledger(settings, canonical_series(rules))
         executor = ThreadPoolExecutor(1, thread_name_prefix="ingest-ledger")
         relay = Relay(
             ledger,
@@ -88,15 +94,23 @@ def create_app(
             on_published=metrics.published.inc,
         )
         keys = KeyStore(settings.common.keys_url(), demo_key=settings.common.demo_key)
+        submissions = SubmissionService(
+            ledger,
+            Validator(rules),
+            catalog_version=used.version,
+            executor=executor,
+            metrics=metrics,
+            max_rows=settings.max_rows,
+            recorded=relay.notify,
+        )
         app.state.components = Components(
             settings=settings,
             catalog=used,
-            validator=Validator(rules),
-            ledger=ledger,
+            submissions=submissions,
+            outbox=ledger,
             keys=keys,
             relay=relay,
             metrics=metrics,
-            executor=executor,
         )
         if settings.publisher_enabled:
             relay.start()
@@ -143,23 +157,19 @@ def create_app(
         responses=problem_responses(Problem, {503: "the broker is not reachable"}),
     )
     async def readyz(request: Request) -> Response:
-        """Ready when the broker answers; the backlog says how much is still to publish."""
+        """Ready when the broker answers now; what is down is said in words, in Chinese first."""
         parts: Components = request.app.state.components
-        state = parts.relay.state
-        body = {"broker": "up" if state.broker_up else "down", "last_error": state.last_error}
-        if not state.broker_up:
-            raise ProblemError(503, "broker-unreachable", f"the broker is not reachable: {body}")
-        return Response(orjson.dumps({"status": "ready", **body}), media_type="application/json")
+        if not parts.relay.state.broker_up:
+            raise ProblemError(503, "broker-unreachable", BROKER_DOWN)
+        body = {"status": "ready", "broker": "up"}
+        return Response(orjson.dumps(body), media_type="application/json")
 
     @app.get("/metrics", tags=["operations"], response_class=Response)
     async def metrics(request: Request) -> Response:
         """Prometheus metrics."""
         parts: Components = request.app.state.components
-        state = parts.relay.state
-        parts.metrics.broker_up.set(1 if state.broker_up else 0)
-        parts.metrics.restores.set(state.restores)
-        last, cursor = parts.ledger.last_seq(), parts.ledger.cursor()
-        parts.metrics.backlog.set(max(0, last - cursor))
+        parts.metrics.broker_up.set(1 if parts.relay.state.broker_up else 0)
+        parts.metrics.backlog.set(parts.outbox.backlog())
         return Response(generate_latest(parts.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     return app

@@ -48,8 +48,3 @@ class IngestMetrics:
         self.broker_up = Gauge(
             "planwatch_ingest_broker_up", "1 when the broker answers", registry=self.registry
         )
-        self.restores = Gauge(
-            "planwatch_ingest_broker_restores",
-            "Times the broker had lost its data and the ledger was republished",
-            registry=self.registry,
-        )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -16,9 +17,19 @@ from typing import Any
 
 import orjson
 
-from planwatch_ingest.validation import FIELDS
+from planwatch_ingest.validation import FIELDS, MISSING_CELLS, NotANumber
 
-__all__ = ["BodyError", "Parsed", "decode_text", "parse_csv", "parse_json", "parse_xlsx"]
+__all__ = [
+    "MISSING_CELLS",
+    "BodyError",
+    "NotANumber",
+    "Parsed",
+    "decode_text",
+    "parse_csv",
+    "parse_json",
+    "parse_xlsx",
+    "read_number",
+]
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # Columns a template carries for the reader; ignored on upload.
@@ -35,6 +46,8 @@ _ALIASES = {
     "备注": "comment",
     "提交编号": "submission_id",
 }
+_REQUIRED = ("indicator_id", "period", "value")
+_FILLED = frozenset({"source", "comment", "submission_id"})  # a template row does not have them
 _MAX_UNZIPPED = 200 * 1024 * 1024  # an .xlsx that inflates past this is a zip bomb
 
 
@@ -104,12 +117,36 @@ def decode_text(data: bytes, charset: str | None = None) -> str:
     raise BodyError(400, "encoding", "body", "neither UTF-8 nor GB18030 text")
 
 
-def _number(cell: str) -> float | str:
-    text = cell.strip().replace(",", "").replace(" ", "")
-    try:
+# What a bureau's spreadsheet writes for a number, read on purpose: full-width digits, point,
+# comma, signs and space (typed with a Chinese input method), commas between groups of three
+# digits (Excel's and WPS's number format), a leading or trailing space, and the scientific
+# notation Excel's CSV export uses for wide numbers. Anything else is refused with the reason.
+_FULL_WIDTH = str.maketrans("０１２３４５６７８９．，－＋　", "0123456789.,-+ ")
+_PLAIN = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)
+_GROUPED = re.compile(r"[+-]?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?", re.ASCII)
+_NOT_FINITE = frozenset({"nan", "inf", "+inf", "-inf", "infinity", "+infinity", "-infinity"})
+
+
+def read_number(cell: str) -> float | NotANumber:
+    """The number in a CSV or Excel text cell (see above for what is read), or why it is not."""
+    text = cell.translate(_FULL_WIDTH).strip()
+    if _GROUPED.fullmatch(text):
+        text = text.replace(",", "")
+    if _PLAIN.fullmatch(text) or text.lower() in _NOT_FINITE:  # NaN/Infinity: refused as such
         return float(text)
-    except ValueError:
-        return cell
+    if "_" in text:
+        why = "underscores do not separate digits here: write 1000 or 1,000"
+    elif "," in text:
+        why = "a comma only separates groups of three digits, e.g. 1,234,567.8"
+    elif any(c.isdigit() and not c.isascii() for c in text):
+        why = "digits must be 0-9 (or full-width ０-９)"
+    elif any(c.isspace() for c in text):
+        why = "no spaces inside a number"
+    elif text.endswith("%"):
+        why = "write the number without %: the unit column says what it is"
+    else:
+        why = "not a number"
+    return NotANumber(cell, why)
 
 
 def _header(cells: list[Any]) -> tuple[list[str | None], list[tuple[str, str]]]:
@@ -139,7 +176,7 @@ def _cell_text(name: str, cell: Any) -> Any:
     if isinstance(cell, int) and not isinstance(cell, bool) and name != "value":
         return str(cell)
     if isinstance(cell, str) and name == "value":
-        return _number(cell)
+        return read_number(cell)
     if isinstance(cell, str):
         return cell.strip() if name != "comment" else cell
     return cell
@@ -171,7 +208,10 @@ def _table(records: Any, fmt: str, max_rows: int) -> Parsed:
             row["(extra cells)"] = True
         if not row:
             continue
-        if "value" not in row and not ({"source", "comment", "submission_id"} & row.keys()):
+        missing = tuple(n for i, n in enumerate(names) if n in _REQUIRED and i >= len(cells))
+        if missing:  # a short row: its data is missing, it is not a template row left empty
+            row[MISSING_CELLS] = (missing, len(cells))
+        if not missing and "value" not in row and not (_FILLED & row.keys()):
             out.skipped += 1  # a template row nobody filled in
             continue
         out.rows.append(row)

@@ -1,4 +1,10 @@
-"""The two things the ingest service stands on: a durable ledger and a broker to publish to."""
+"""What the ingest service stands on, each a port of a few methods with an in-memory fake.
+
+``Ledger``: what the submission service needs (record a decision durably, replay an answer;
+for the bureau portal, decide without keeping and read back what an owner sent).
+``Outbox``: what the relay needs (the rows still to publish, and which ones the broker has).
+``EventPublisher``: what the relay publishes to (the broker).
+"""
 
 from __future__ import annotations
 
@@ -16,12 +22,17 @@ __all__ = [
     "KeyInFlight",
     "Ledger",
     "LedgerBroken",
+    "LedgerStore",
+    "Outbox",
     "OutboxRow",
+    "Render",
     "StoredResponse",
 ]
 
 # Given what the ledger holds (latest per series, figures per client submission id), decide.
 Decide = Callable[[Mapping[str, Known], Mapping[str, Known]], Decision]
+# The answer stored with an Idempotency-Key: (status, body) of a decision.
+Render = Callable[[Decision], tuple[int, bytes]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,84 +55,84 @@ class StoredResponse:
 class AlreadyAnswered(Exception):
     """A request with this Idempotency-Key was answered meanwhile: replay that answer."""
 
-    def __init__(self, stored: StoredResponse | None) -> None:
-        super().__init__("already answered")
-        self.stored = stored
-
 
 class KeyInFlight(Exception):
-    """A request with this Idempotency-Key is being written right now."""
+    """A request with this Idempotency-Key is being written right now (by another replica)."""
 
 
 class LedgerBroken(Exception):
-    """A write failed; the ledger takes nothing more until the service restarts."""
+    """The ledger could not store the request; nothing of it was kept."""
 
 
 class Ledger(Protocol):
-    """Durable store of every accepted figure and the outbox of events still to publish."""
+    """Durable store of every accepted figure, in the order they are to be published."""
 
-    def stage(
-        self, owner: str, figures: Sequence[Figure], decide: Decide, idempotency_key: str | None
-    ) -> Decision:
-        """Decide against what the ledger holds and apply it to the lookups (not yet durable).
-
-        Raises AlreadyAnswered / KeyInFlight for a known or in-flight Idempotency-Key, and
-        LedgerBroken after a failed write.
-        """
-        ...
-
-    def write(
+    def record(
         self,
         owner: str,
-        decision: Decision,
+        figures: Sequence[Figure],
+        decide: Decide,
         *,
         key_id: str,
         idempotency: tuple[str, str] | None = None,
-        answer: tuple[int, bytes] | None = None,
-    ) -> None:
-        """Make a staged decision durable (fsync'd) in one transaction, with the stored answer."""
+        render: Render | None = None,
+    ) -> Decision:
+        """Decide against what the ledger holds and keep the result durably, in one transaction.
+
+        ``idempotency`` is (key, request digest); ``render`` is called once for a decision
+        without errors, and the answer it gives is stored with the key.
+        A decision with errors keeps nothing. Raises AlreadyAnswered / KeyInFlight for a known
+        or in-flight Idempotency-Key, LedgerBroken when the store fails.
+        """
         ...
 
-    def peek(self, owner: str, figures: Sequence[Figure], decide: Decide) -> Decision:
-        """Decide against what the ledger holds without applying it (a preview)."""
+    def replay(self, owner: str, idempotency_key: str) -> StoredResponse | None:
+        """The stored first answer to this owner's Idempotency-Key, if any."""
+        ...
+
+    def preview(self, owner: str, figures: Sequence[Figure], decide: Decide) -> Decision:
+        """Decide against what the ledger holds, with the same lookups as ``record``, and keep
+        nothing (a preview). Raises LedgerBroken when the store cannot be read."""
         ...
 
     def history(self, owner: str) -> list[bytes]:
         """The event bytes of every figure ``owner`` sent, every vintage, in ledger order."""
         ...
 
-    def release(self, owner: str, idempotency_key: str) -> None: ...
 
-    def replay(self, owner: str, idempotency_key: str) -> StoredResponse | None: ...
+class Outbox(Protocol):
+    """The ledger seen from the relay: rows in ledger order, acknowledged as they reach Kafka."""
 
-    def pending(self, after_seq: int, limit: int) -> list[OutboxRow]: ...
-
-    def cursor(self) -> int:
-        """Seq of the last event known to be on the broker (0: none)."""
+    def pending(self, limit: int) -> list[OutboxRow]:
+        """Up to ``limit`` rows not yet acknowledged, in ledger order."""
         ...
 
-    def set_cursor(self, seq: int) -> None: ...
+    def acknowledge(self, rows: Sequence[OutboxRow]) -> None:
+        """These rows (a prefix of ``pending``) are on the broker."""
+        ...
 
-    def last_seq(self) -> int: ...
+    def backlog(self) -> int:
+        """How many rows are still to publish."""
+        ...
+
+
+class LedgerStore(Ledger, Outbox, Protocol):
+    """One ledger as both ports, as an adapter implements it."""
 
     def close(self) -> None: ...
 
 
 class EventPublisher(Protocol):
-    """Produces outbox rows to the submissions topic and tells when the broker lost its data."""
+    """Produces outbox rows to the submissions topic."""
 
     async def start(self) -> None: ...
 
     async def stop(self) -> None: ...
 
-    async def intact(self) -> bool:
-        """False when the broker no longer holds what was published (restarted empty)."""
-        ...
-
-    async def restore(self) -> set[str]:
-        """Recreate the topics and the marker; return the event ids already on the topic."""
+    async def reachable(self) -> bool:
+        """Whether the broker answers now (readiness)."""
         ...
 
     async def publish(self, rows: Sequence[OutboxRow]) -> set[int]:
-        """Produce with acks=all; the seqs the broker acknowledged (may be fewer than sent)."""
+        """Produce in order with acks=all; the seqs the broker acknowledged (may be fewer)."""
         ...

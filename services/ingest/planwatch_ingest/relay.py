@@ -1,11 +1,12 @@
-"""The outbox relay: publishes ledger rows in order and republishes what a broker lost.
+"""The outbox relay: publishes ledger rows in order and acknowledges them as Kafka takes them.
 
-Runs as one background task owned by the app's lifespan. The publish cursor (last seq known to
-be on the broker) lives in the ledger. Before every round the relay asks whether the broker
-still holds what it was given; when not (Tansu restarted empty, a new cluster), it recreates the
-topics, reads back what already reached the new topic, and republishes every other ledger row
-from the start. Consumers dedupe by ``event_id``; republishing skips what is already there, so
-the topic holds each event once.
+Runs as background tasks owned by the app's lifespan. Each round reads the rows still to publish
+(in ledger order), produces them with the idempotent producer, and acknowledges in the ledger the
+prefix the broker acknowledged; rows acknowledged past a failed one are not sent again, the rest
+are, after a back-off. A row is therefore on the topic at least once and, unless a batch failed
+after the broker had written it, exactly once; consumers drop repeats by ``event_id``.
+
+A second task asks the broker every ``check_s`` whether it answers: that is ``/readyz``.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from planwatch_ingest.ports import EventPublisher, Ledger
+from planwatch_ingest.ports import EventPublisher, Outbox
 
 __all__ = ["Relay", "RelayState"]
 
@@ -29,14 +30,17 @@ T = TypeVar("T")
 class RelayState:
     broker_up: bool = False
     published: int = 0
-    restores: int = 0
-    last_error: str | None = None
+    failures: int = 0  # rounds that failed since the last success (0 once recovered)
+
+
+class NotAcknowledged(Exception):
+    """The broker did not acknowledge every event of a round."""
 
 
 class Relay:
     def __init__(
         self,
-        ledger: Ledger,
+        outbox: Outbox,
         publisher: EventPublisher,
         executor: Executor,
         *,
@@ -45,7 +49,7 @@ class Relay:
         retry_max_s: float = 5.0,
         on_published: Callable[[int], None] | None = None,
     ) -> None:
-        self._ledger = ledger
+        self._outbox = outbox
         self._publisher = publisher
         self._executor = executor
         self._batch_rows = batch_rows
@@ -54,9 +58,9 @@ class Relay:
         self._on_published = on_published or (lambda n: None)
         self.state = RelayState()
         self._started = False
-        self._sent: set[int] = set()  # seqs past the cursor the broker already acknowledged
+        self._sent: set[int] = set()  # seqs past a failed row that the broker acknowledged
         self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
 
     async def _db(self, fn: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
@@ -66,54 +70,61 @@ class Relay:
         self._wake.set()
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self.run(), name="ingest-relay")
+        self._tasks = [
+            asyncio.create_task(self.run(), name="ingest-relay"),
+            asyncio.create_task(self._probe(), name="ingest-broker-probe"),
+        ]
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
             try:
-                await self._task
+                await task
             except asyncio.CancelledError:
                 pass
+        self._tasks = []
+        await self._disconnect()
+
+    async def _disconnect(self) -> None:
         if self._started:
-            await self._publisher.stop()
             self._started = False
+            try:
+                await self._publisher.stop()
+            except Exception:  # a dead broker may fail the stop too
+                log.debug("stopping the producer failed", exc_info=True)
+
+    async def _probe(self) -> None:
+        while True:
+            self.state.broker_up = self._started and await self._publisher.reachable()
+            await asyncio.sleep(self._check_s)
 
     async def run(self) -> None:
         delay = 0.1
         while True:
             try:
                 await self.run_once()
-                delay = 0.1
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # the broker is down or flaky: back off and retry
                 self.state.broker_up = False
-                self.state.last_error = repr(exc)
+                self.state.failures += 1
                 log.warning("publishing failed, retrying in %.1fs: %r", delay, exc)
-                if self._started:
-                    try:
-                        await self._publisher.stop()
-                    except Exception:  # a dead broker may fail the stop too
-                        pass
-                    self._started = False
+                await self._disconnect()  # a fresh producer for the next round
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self._retry_max_s)
+            else:
+                delay = 0.1
 
     async def run_once(self) -> None:
-        """Connect if needed, check the broker, publish until the ledger is drained, then idle."""
+        """Connect if needed, then publish until the ledger is drained; idle in between."""
         if not self._started:
             await self._publisher.start()
             self._started = True
-        skip: set[str] = set()
-        while True:
-            if not await self._publisher.intact():
-                skip = await self._restore()
             self.state.broker_up = True
-            cursor = await self._db(self._ledger.cursor)
-            rows = await self._db(self._ledger.pending, cursor, self._batch_rows)
+        while True:
+            rows = await self._db(self._outbox.pending, self._batch_rows)
             if not rows:
-                skip.clear()
                 self._wake.clear()
                 try:
                     await asyncio.wait_for(self._wake.wait(), self._check_s)
@@ -121,30 +132,21 @@ class Relay:
                     pass
                 continue
             sent = self._sent
-            todo = [r for r in rows if r.event_id not in skip and r.seq not in sent]
+            todo = [r for r in rows if r.seq not in sent]
             done = await self._publisher.publish(todo) if todo else set()
             sent |= done
-            # Advance over the prefix that is on the broker; the rest is sent again.
-            last = cursor
+            # Acknowledge the prefix that is on the broker; the rest is sent again.
+            prefix = []
             for row in rows:
-                if row.seq in sent or row.event_id in skip:
-                    last = row.seq
-                    sent.discard(row.seq)
-                else:
+                if row.seq not in sent:
                     break
-            if last != cursor:
-                await self._db(self._ledger.set_cursor, last)
+                prefix.append(row)
+                sent.discard(row.seq)
+            if prefix:
+                await self._db(self._outbox.acknowledge, prefix)
             self.state.published += len(done)
             self._on_published(len(done))
             if len(done) < len(todo):
-                raise RuntimeError(
-                    f"{len(todo) - len(done)} of {len(todo)} events not acknowledged"
-                )
-
-    async def _restore(self) -> set[str]:
-        log.warning("the broker does not hold the published events: republishing the ledger")
-        await self._db(self._ledger.set_cursor, 0)
-        self._sent.clear()
-        skip = await self._publisher.restore()
-        self.state.restores += 1
-        return skip
+                raise NotAcknowledged(f"{len(todo) - len(done)} of {len(todo)} events")
+            self.state.failures = 0
+            self.state.broker_up = True

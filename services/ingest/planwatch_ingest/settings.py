@@ -30,19 +30,29 @@ class Settings(BaseSettings):
     ledger_path: Path | None = Field(
         None, description="SQLite ledger (outbox); default <data_dir>/ingest-ledger.db"
     )
+    ledger_url: str | None = Field(
+        None,
+        description="the ledger as a URL: postgresql://user@host/db (shared by every replica),"
+        " sqlite:///path, or memory:// (tests); when unset, the SQLite file of ledger_path",
+    )
     catalog_dir: Path | None = Field(
         None, description="catalog data directory to load instead of the shipped catalog"
     )
     topic: str = Field("submissions", description="topic the submissions are produced to")
     topic_partitions: int = Field(4, ge=1, description="partitions when the topic is created")
-    marker_topic: str = Field(
-        "planwatch-ingest-marker",
-        description="topic only ingest creates; when it is gone, the broker lost its data",
-    )
     publish_batch_rows: int = Field(5000, ge=1, description="ledger rows per publishing round")
     linger_ms: int = Field(5, ge=0, description="producer linger: batch records per request")
-    broker_check_s: float = Field(1.0, gt=0, description="how often an idle publisher checks")
+    delivery_timeout_s: float = Field(
+        60.0, gt=0, description="how long the producer retries a batch before it fails"
+    )
+    broker_check_s: float = Field(1.0, gt=0, description="how often the broker is probed")
     retry_max_s: float = Field(5.0, gt=0, description="longest back-off between broker retries")
+    header_timeout_s: float = Field(
+        10.0, gt=0, description="a request's headers must arrive within this time (else closed)"
+    )
+    body_timeout_s: float = Field(
+        30.0, gt=0, description="a request's body must arrive within this time (else 408)"
+    )
     log_level: str = Field("INFO", description="level of the JSON logs")
     publisher_enabled: bool = Field(True, description="run the background publisher")
     common: CommonSettings = Field(default_factory=CommonSettings)

@@ -19,7 +19,7 @@ from planwatch.domain.units import Conversion, UnitMismatch, convert
 from planwatch.security import Principal
 from planwatch_ingest.rules import MAX_ABS, EntryRule, fold_name
 
-__all__ = ["FIELDS", "Checked", "Figure", "RowError", "Validator"]
+__all__ = ["FIELDS", "MISSING_CELLS", "Checked", "Figure", "NotANumber", "RowError", "Validator"]
 
 FIELDS = (
     "indicator_id",
@@ -32,6 +32,21 @@ FIELDS = (
     "submission_id",
 )
 _ALLOWED = frozenset(FIELDS)
+# Marks a CSV row that ends before a required column: (missing columns, cells in the row).
+MISSING_CELLS = "(missing cells)"
+
+
+class NotANumber(str):
+    """A value cell that is not a number as a spreadsheet writes one; ``why`` says what is off."""
+
+    why: str
+
+    def __new__(cls, text: str, why: str) -> NotANumber:
+        self = super().__new__(cls, text)
+        self.why = why
+        return self
+
+
 _TEXT_LIMITS = {"source": 500, "comment": 2000, "submission_id": 128}
 _FAST_KEYS = frozenset(("indicator_id", "jurisdiction", "period", "value", "unit"))
 # A text cell starting with one of these runs as a formula when the file is opened in a sheet.
@@ -191,15 +206,27 @@ class Validator:
                 errors.append(RowError(n, None, "a row must be a JSON object", "wrong_type"))
                 continue
             before = len(errors)
+            short: tuple[str, ...] = ()
             if not _ALLOWED.issuperset(raw):
                 for name in raw:
-                    if name not in _ALLOWED:
+                    if name == MISSING_CELLS and type(raw[name]) is tuple:
+                        short, cells = raw[name]
+                        for column in short:
+                            problem = f"missing column: the row has only {cells} cells"
+                            errors.append(RowError(n, column, problem, "missing_column"))
+                    elif name not in _ALLOWED:
                         errors.append(RowError(n, str(name), "unknown field", "unknown_field"))
             rule = self._indicator(n, raw.get("indicator_id"), errors)
             jurisdiction = self._jurisdiction(n, raw.get("jurisdiction"), rule, errors)
             period = self._check_period(n, raw.get("period"), rule, errors, this_year)
             texts = self._texts(n, raw, errors)
             value, conversion, original = self._value(n, raw, rule, errors)
+            if short:  # said once, as a missing column
+                errors[before:] = [
+                    e
+                    for e in errors[before:]
+                    if e.reason != "missing_field" or e.field not in short
+                ]
             if len(errors) > before or rule is None or jurisdiction is None or period is None:
                 continue
             assert value is not None
@@ -380,6 +407,10 @@ class Validator:
             errors.append(RowError(n, "value", "missing", "missing_field"))
             return None, None, None
         kind = type(value)
+        if kind is NotANumber:
+            problem = f"{str(value)[:40]!r} is not a number: {value.why}"
+            errors.append(RowError(n, "value", problem, "not_a_number"))
+            return None, None, None
         if kind is not float and kind is not int:
             errors.append(
                 RowError(n, "value", f"{str(value)[:40]!r} is not a number", "not_a_number")

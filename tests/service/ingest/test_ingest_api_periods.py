@@ -85,7 +85,7 @@ def test_a_ledger_kept_under_two_labels_numbers_on_from_the_highest(tmp_path: Pa
                 figures, latest, named, owner=key.owner, received_at="t", catalog_version="v"
             )
 
-        old.write(key.owner, old.stage(key.owner, [figure], decide_now, None), key_id="k")
+        old.record(key.owner, [figure], decide_now, key_id="k")
     old.close()
 
     keys_url = f"sqlite:///{tmp_path / 'keys.db'}"

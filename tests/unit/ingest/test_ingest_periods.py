@@ -137,9 +137,9 @@ def test_a_quarter_and_a_month_of_an_annual_indicator_are_not_one_period(
     assert checked.errors == [] and [f.period for f in checked.figures] == ["2024-Q2", "2024-05"]
 
 
-def _stage(ledger: SqliteLedger, figures: list[Figure]) -> Decision:
-    return ledger.stage(
-        KEY.owner, figures, lambda latest, named: _decide(figures, latest, named), None
+def _record(ledger: SqliteLedger, figures: list[Figure]) -> Decision:
+    return ledger.record(
+        KEY.owner, figures, lambda latest, named: _decide(figures, latest, named), key_id="k"
     )
 
 
@@ -159,7 +159,7 @@ def test_a_ledger_kept_before_canonical_labels_is_read_as_one_period(
     old = SqliteLedger(path)
     kept = [legacy("2024", 3.0, "a"), legacy("2024-12", 3.1, "b"), legacy("2024-12", 3.15, "c")]
     for figure in kept:
-        old.write(KEY.owner, _stage(old, [figure]), key_id="k")
+        _record(old, [figure])
     old.close()
 
     ledger = SqliteLedger(path, canonical=canonical_series(rules))
@@ -168,11 +168,11 @@ def test_a_ledger_kept_before_canonical_labels_is_read_as_one_period(
             {"indicator_id": RD, "period": "2024-12", "value": 3.1, "submission_id": "b"},
             {"indicator_id": RD, "period": "2023", "value": 2.0},
         ]
-        resent = _stage(ledger, validator.check(rows, KEY).figures)
+        resent = _record(ledger, validator.check(rows, KEY).figures)
         assert resent.errors == []
         assert [r["status"] for r in resent.results] == ["duplicate", "accepted"]
         row = {"indicator_id": RD, "period": "2024-Q4", "value": 3.2}
-        revised = _stage(ledger, validator.check([row], KEY).figures)
+        revised = _record(ledger, validator.check([row], KEY).figures)
         assert [(r["status"], r["vintage"], r["period"]) for r in revised.results] == [
             ("revised", 3, "2024")
         ]

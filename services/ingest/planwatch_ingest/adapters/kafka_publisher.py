@@ -1,9 +1,11 @@
-"""Publish outbox rows with aiokafka (acks=all, batches built per partition).
+"""Publish outbox rows with aiokafka's producer as it is meant to be used.
 
-aiokafka has no idempotent producer against Tansu, so delivery is at least once and consumers
-dedupe by ``event_id``. A marker topic that only this service creates tells whether the broker
-still holds what was published: Tansu keeps nothing across a restart, and a metadata request
-does not auto-create a topic that is merely listed.
+Idempotent (``enable_idempotence=True``, hence ``acks=all``): the producer retries a batch the
+broker did not acknowledge under the same producer id and sequence numbers, and Apache Kafka
+keeps it once. The producer is kept across broker outages (it reconnects by itself), so a
+retry after a broker restart does not write a record twice. The topic is created at start when
+it is absent (``auto.create.topics.enable=false`` on our brokers); where an operator creates it
+beforehand, that call finds it there.
 """
 
 from __future__ import annotations
@@ -12,11 +14,9 @@ import asyncio
 import logging
 from collections.abc import Sequence
 
-import orjson
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
-from aiokafka.partitioner import murmur2
 
 from planwatch_ingest.ports import OutboxRow
 
@@ -32,152 +32,91 @@ class KafkaPublisher:
         topic: str,
         *,
         partitions: int,
-        marker_topic: str,
+        replication: int = 1,
         linger_ms: int = 5,
-        timeout_s: float = 10.0,
+        delivery_timeout_s: float = 60.0,
+        probe_timeout_s: float = 3.0,
     ) -> None:
         self._bootstrap = bootstrap
         self._topic = topic
         self._partitions = partitions
-        self._marker = marker_topic
+        self._replication = replication
         self._linger_ms = linger_ms
-        self._timeout = timeout_s
+        self._delivery_timeout = delivery_timeout_s
+        self._probe_timeout = probe_timeout_s
         self._producer: AIOKafkaProducer | None = None
-        self._partition_of: dict[bytes, int] = {}
+        self._admin: AIOKafkaAdminClient | None = None
 
     async def start(self) -> None:
+        admin = AIOKafkaAdminClient(
+            bootstrap_servers=self._bootstrap,
+            request_timeout_ms=int(self._probe_timeout * 1000),
+            client_id="planwatch-ingest-admin",
+        )
         producer = AIOKafkaProducer(
             bootstrap_servers=self._bootstrap,
+            enable_idempotence=True,
             acks="all",
             linger_ms=self._linger_ms,
             max_batch_size=1024 * 1024,
-            request_timeout_ms=int(self._timeout * 1000),
+            # A batch is retried (same sequence numbers) for this long before it fails.
+            request_timeout_ms=int(self._delivery_timeout * 1000),
             client_id="planwatch-ingest",
         )
         try:
-            await asyncio.wait_for(producer.start(), self._timeout)
+            await asyncio.wait_for(admin.start(), self._probe_timeout * 3)
+            await self._ensure_topic(admin)
+            await asyncio.wait_for(producer.start(), self._probe_timeout * 3)
         except BaseException:
             await producer.stop()
+            await admin.close()
             raise
-        self._producer = producer
+        self._admin, self._producer = admin, producer
+
+    async def _ensure_topic(self, admin: AIOKafkaAdminClient) -> None:
+        topic = NewTopic(self._topic, self._partitions, self._replication)
+        try:
+            response = await asyncio.wait_for(admin.create_topics([topic]), self._probe_timeout)
+        except TopicAlreadyExistsError:
+            return
+        for entry in getattr(response, "topic_errors", ()):
+            code = entry[1]
+            if code not in (0, TopicAlreadyExistsError.errno):
+                raise RuntimeError(f"creating topic {self._topic} failed with error {code}")
 
     async def stop(self) -> None:
-        if self._producer is not None:
-            producer, self._producer = self._producer, None
+        producer, self._producer = self._producer, None
+        admin, self._admin = self._admin, None
+        if producer is not None:
             await producer.stop()
-
-    def _require(self) -> AIOKafkaProducer:
-        if self._producer is None:
-            raise RuntimeError("publisher not started")
-        return self._producer
-
-    async def intact(self) -> bool:
-        client = self._require().client
-        metadata = await asyncio.wait_for(client.fetch_all_metadata(), self._timeout)
-        topics = metadata.topics()
-        return self._marker in topics and self._topic in topics
-
-    async def restore(self) -> set[str]:
-        await self._create_topics()
-        present = await self._event_ids_on_topic()
-        await self._create_topic(NewTopic(self._marker, 1, 1))
-        self._partition_of.clear()
-        await self._require().client.force_metadata_update()
-        return present
-
-    async def _create_topics(self) -> None:
-        await self._create_topic(NewTopic(self._topic, self._partitions, 1))
-
-    async def _create_topic(self, topic: NewTopic) -> None:
-        admin = AIOKafkaAdminClient(bootstrap_servers=self._bootstrap, request_timeout_ms=10_000)
-        await asyncio.wait_for(admin.start(), self._timeout)
-        try:
-            response = await asyncio.wait_for(admin.create_topics([topic]), self._timeout)
-            for entry in getattr(response, "topic_errors", ()):
-                code = entry[1]
-                if code not in (0, TopicAlreadyExistsError.errno):
-                    raise RuntimeError(f"creating topic {topic.name} failed with error {code}")
-        except TopicAlreadyExistsError:
-            pass
-        finally:
+        if admin is not None:
             await admin.close()
 
-    async def _event_ids_on_topic(self) -> set[str]:
-        """Event ids already on the (new) topic: produced after the restart, before we noticed."""
-        consumer = AIOKafkaConsumer(
-            bootstrap_servers=self._bootstrap,
-            enable_auto_commit=False,
-            fetch_max_wait_ms=10,
-            client_id="planwatch-ingest-restore",
-        )
-        await asyncio.wait_for(consumer.start(), self._timeout)
-        found: set[str] = set()
+    async def reachable(self) -> bool:
+        """Whether the broker answers a metadata request now."""
+        if self._admin is None:
+            return False
         try:
-            parts = consumer.partitions_for_topic(self._topic) or set()
-            if not parts:
-                await consumer._client.force_metadata_update()
-                parts = consumer.partitions_for_topic(self._topic) or set()
-            tps = [TopicPartition(self._topic, p) for p in sorted(parts)]
-            consumer.assign(tps)
-            await consumer.seek_to_beginning(*tps)
-            loop = asyncio.get_running_loop()
-            deadline = loop.time() + self._timeout * 3
-            while loop.time() < deadline:
-                batch = await consumer.getmany(*tps, timeout_ms=200)
-                for records in batch.values():
-                    for record in records:
-                        if record.value:
-                            found.add(orjson.loads(record.value)["event_id"])
-                # The high watermark of fetch responses is right on Tansu (end offsets are not).
-                done = True
-                for tp in tps:
-                    high = consumer.highwater(tp)
-                    if high is None or await consumer.position(tp) < high:
-                        done = False
-                if done:
-                    return found
-            raise TimeoutError("could not read the topic back to its end")
-        finally:
-            await consumer.stop()
-
-    def _partition(self, key: bytes, count: int) -> int:
-        part = self._partition_of.get(key)
-        if part is None:
-            # The Java client's murmur2 partitioner: the same key lands where other clients put it.
-            part = (murmur2(key) & 0x7FFFFFFF) % count
-            self._partition_of[key] = part
-        return part
+            await asyncio.wait_for(self._admin.describe_cluster(), self._probe_timeout)
+        except Exception:
+            return False
+        return True
 
     async def publish(self, rows: Sequence[OutboxRow]) -> set[int]:
-        producer = self._require()
-        client = producer.client
-        await asyncio.wait_for(client._wait_on_metadata(self._topic), self._timeout)
-        count = len(client.cluster.partitions_for_topic(self._topic) or ())
-        if count == 0:
-            raise RuntimeError(f"topic {self._topic} has no partitions")
-        by_partition: dict[int, list[OutboxRow]] = {}
-        for row in rows:
-            by_partition.setdefault(self._partition(row.key, count), []).append(row)
-        futures: list[tuple[asyncio.Future[object], list[int]]] = []
-        for part, part_rows in by_partition.items():
-            batch = producer.create_batch()
-            seqs: list[int] = []
-            for row in part_rows:
-                if batch.append(key=row.key, value=row.payload, timestamp=None) is None:
-                    batch.close()
-                    fut = await producer.send_batch(batch, self._topic, partition=part)
-                    futures.append((fut, seqs))
-                    batch, seqs = producer.create_batch(), []
-                    batch.append(key=row.key, value=row.payload, timestamp=None)
-                seqs.append(row.seq)
-            batch.close()
-            fut = await producer.send_batch(batch, self._topic, partition=part)
-            futures.append((fut, seqs))
-        results = await asyncio.gather(*(f for f, _ in futures), return_exceptions=True)
+        """Send in ledger order; the seqs the broker acknowledged (fewer when some failed)."""
+        if self._producer is None:
+            raise RuntimeError("publisher not started")
+        producer = self._producer
+        futures = [await producer.send(self._topic, value=row.payload, key=row.key) for row in rows]
+        results = await asyncio.gather(*futures, return_exceptions=True)
         done: set[int] = set()
-        for (_, seqs), result in zip(futures, results, strict=True):
+        failed: BaseException | None = None
+        for row, result in zip(rows, results, strict=True):
             if isinstance(result, BaseException):
-                log.warning("publish failed: %r", result)
+                failed = result
             else:
-                done.update(seqs)
+                done.add(row.seq)
+        if failed is not None:
+            missing = len(rows) - len(done)
+            log.warning("%d of %d events not acknowledged: %r", missing, len(rows), failed)
         return done

@@ -6,7 +6,8 @@ figure it repeated; ``idempotency`` keeps the first answer per Idempotency-Key; 
 publish cursor. The tables are append-only (random-key indexes would make every commit write
 hundreds of scattered pages); the lookups by series and by submission id are kept in memory and
 rebuilt from the outbox at start. One process per ledger file (a lock file enforces it); one
-connection, guarded by a lock: the service calls it from one worker thread.
+connection, guarded by a lock: the service calls it from one worker thread, and a request is
+decided and appended under that lock, so requests see each other's figures in order.
 
 A series names its period by the canonical label (``Period.canonical``). Figures kept before
 periods were made canonical may name one under another label (``2025-12`` for ``2025``): the
@@ -27,9 +28,9 @@ from planwatch_ingest.outcomes import Decision, Known
 from planwatch_ingest.ports import (
     AlreadyAnswered,
     Decide,
-    KeyInFlight,
     LedgerBroken,
     OutboxRow,
+    Render,
     StoredResponse,
 )
 from planwatch_ingest.validation import Figure
@@ -90,8 +91,6 @@ class SqliteLedger:
         self._latest: dict[str, Known] = {}
         self._by_client: dict[tuple[str, str], Known] = {}
         self._answered: set[tuple[str, str]] = set()  # idempotency keys with a stored answer
-        self._in_flight: set[tuple[str, str]] = set()
-        self._broken: str | None = None
         self._canonical = canonical
         self._load_index()
 
@@ -130,6 +129,7 @@ class SqliteLedger:
         return Known(series, *row[1:])
 
     def _named(self, owner: str, figures: Sequence[Figure]) -> dict[str, Known]:
+        """The figures this owner's submission ids already name."""
         by_client = self._by_client
         named: dict[str, Known] = {}
         if by_client:
@@ -138,112 +138,20 @@ class SqliteLedger:
                     named[f.submission_id] = by_client[(owner, f.submission_id)]
         return named
 
-    def peek(self, owner: str, figures: Sequence[Figure], decide: Decide) -> Decision:
-        """What ``stage`` would decide now, leaving the lookups as they are (a preview)."""
-        if self._broken is not None:
-            raise LedgerBroken(self._broken)
-        return decide(self._latest, self._named(owner, figures))
+    def preview(self, owner: str, figures: Sequence[Figure], decide: Decide) -> Decision:
+        """What ``record`` would decide now, on the same lookups, leaving them as they are."""
+        with self._lock:
+            return decide(self._latest, self._named(owner, figures))
 
     def history(self, owner: str) -> list[bytes]:
         with self._lock:
-            rows = self._conn.execute(
-                "SELECT payload FROM outbox WHERE owner = ? ORDER BY seq", (owner,)
-            ).fetchall()
-        return [bytes(row[0]) for row in rows]
-
-    def stage(
-        self, owner: str, figures: Sequence[Figure], decide: Decide, idempotency_key: str | None
-    ) -> Decision:
-        """Decide against the in-memory lookups and apply the result to them at once.
-
-        Called from one thread (the event loop) only, so requests see each other's figures in
-        order; ``write`` then makes the staged events durable, in the same order.
-        """
-        if self._broken is not None:
-            raise LedgerBroken(self._broken)
-        if idempotency_key is not None:
-            slot = (owner, idempotency_key)
-            if slot in self._answered:
-                raise AlreadyAnswered(None)
-            if slot in self._in_flight:
-                raise KeyInFlight(idempotency_key)
-        by_client = self._by_client
-        decision = decide(self._latest, self._named(owner, figures))
-        if decision.errors:
-            return decision
-        self._latest.update(decision.known)
-        for e in decision.events:
-            if e.client_submission_id is not None:
-                by_client[(owner, e.client_submission_id)] = decision.known[e.series]
-        for cid, known in decision.aliases:
-            by_client.setdefault((owner, cid), known)
-        if idempotency_key is not None:
-            self._in_flight.add((owner, idempotency_key))
-        return decision
-
-    def write(
-        self,
-        owner: str,
-        decision: Decision,
-        *,
-        key_id: str,
-        idempotency: tuple[str, str] | None = None,
-        answer: tuple[int, bytes] | None = None,
-    ) -> None:
-        """Append the staged events in one transaction; fsync'd when this returns.
-
-        A failure here leaves the in-memory lookups ahead of the disk: the ledger refuses every
-        later request (503) until the process restarts and rebuilds them from the disk.
-        """
-        now = datetime.now(UTC).isoformat()
-        with self._lock:
-            conn = self._conn
             try:
-                conn.execute("BEGIN IMMEDIATE")
-                conn.executemany(
-                    "INSERT INTO outbox (event_id, key, payload, series, vintage, value, owner, "
-                    "client_id, key_id, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [
-                        (
-                            e.event_id,
-                            e.key,
-                            e.payload,
-                            e.series,
-                            e.vintage,
-                            e.value,
-                            owner,
-                            e.client_submission_id,
-                            key_id,
-                            now,
-                        )
-                        for e in decision.events
-                    ],
-                )
-                if decision.aliases:
-                    conn.executemany(
-                        "INSERT INTO client_aliases VALUES (?, ?, ?)",
-                        [(owner, cid, known.event_id) for cid, known in decision.aliases],
-                    )
-                if idempotency is not None and answer is not None:
-                    conn.execute(
-                        "INSERT INTO idempotency VALUES (?, ?, ?, ?, ?, ?)",
-                        (owner, idempotency[0], idempotency[1], answer[0], answer[1], now),
-                    )
-                conn.execute("COMMIT")
-            except BaseException as exc:
-                self._broken = repr(exc)
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise LedgerBroken(self._broken) from exc
-            finally:
-                if idempotency is not None:
-                    self._in_flight.discard((owner, idempotency[0]))
-            if idempotency is not None:
-                self._answered.add((owner, idempotency[0]))
-
-    def release(self, owner: str, idempotency_key: str) -> None:
-        """Forget an in-flight key whose request was not written (it may be sent again)."""
-        self._in_flight.discard((owner, idempotency_key))
+                rows = self._conn.execute(
+                    "SELECT payload FROM outbox WHERE owner = ? ORDER BY seq", (owner,)
+                ).fetchall()
+            except sqlite3.Error as exc:
+                raise LedgerBroken(repr(exc)) from exc
+        return [bytes(row[0]) for row in rows]
 
     def record(
         self,
@@ -253,15 +161,78 @@ class SqliteLedger:
         *,
         key_id: str,
         idempotency: tuple[str, str] | None = None,
-        render: Callable[[Decision], tuple[int, bytes]] | None = None,
+        render: Render | None = None,
     ) -> Decision:
-        """``stage`` then ``write``, for callers that do both on one thread."""
-        decision = self.stage(owner, figures, decide, idempotency[0] if idempotency else None)
-        if decision.errors:
+        """Decide against the in-memory lookups, append the events, then update the lookups.
+
+        The append is one transaction, fsync'd when this returns; the lookups change only after
+        it committed, so a failed write leaves nothing behind (LedgerBroken, 503).
+        """
+        with self._lock:
+            if idempotency is not None and (owner, idempotency[0]) in self._answered:
+                raise AlreadyAnswered(idempotency[0])
+            by_client = self._by_client
+            decision = decide(self._latest, self._named(owner, figures))
+            if decision.errors:
+                return decision
+            answer = render(decision) if render is not None else None
+            self._append(owner, decision, key_id, idempotency, answer)
+            self._latest.update(decision.known)
+            for e in decision.events:
+                if e.client_submission_id is not None:
+                    by_client[(owner, e.client_submission_id)] = decision.known[e.series]
+            for cid, known in decision.aliases:
+                by_client.setdefault((owner, cid), known)
+            if idempotency is not None and answer is not None:
+                self._answered.add((owner, idempotency[0]))
             return decision
-        answer = render(decision) if render is not None else None
-        self.write(owner, decision, key_id=key_id, idempotency=idempotency, answer=answer)
-        return decision
+
+    def _append(
+        self,
+        owner: str,
+        decision: Decision,
+        key_id: str,
+        idempotency: tuple[str, str] | None,
+        answer: tuple[int, bytes] | None,
+    ) -> None:
+        now = datetime.now(UTC).isoformat()
+        conn = self._conn
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.executemany(
+                "INSERT INTO outbox (event_id, key, payload, series, vintage, value, owner, "
+                "client_id, key_id, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        e.event_id,
+                        e.key,
+                        e.payload,
+                        e.series,
+                        e.vintage,
+                        e.value,
+                        owner,
+                        e.client_submission_id,
+                        key_id,
+                        now,
+                    )
+                    for e in decision.events
+                ],
+            )
+            if decision.aliases:
+                conn.executemany(
+                    "INSERT INTO client_aliases VALUES (?, ?, ?)",
+                    [(owner, cid, known.event_id) for cid, known in decision.aliases],
+                )
+            if idempotency is not None and answer is not None:
+                conn.execute(
+                    "INSERT INTO idempotency VALUES (?, ?, ?, ?, ?, ?)",
+                    (owner, idempotency[0], idempotency[1], answer[0], answer[1], now),
+                )
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise LedgerBroken(repr(exc)) from exc
 
     def _stored(self, owner: str, idempotency_key: str) -> StoredResponse | None:
         row = self._conn.execute(
@@ -274,34 +245,37 @@ class SqliteLedger:
         with self._lock:
             return self._stored(owner, idempotency_key)
 
-    def pending(self, after_seq: int, limit: int) -> list[OutboxRow]:
+    def pending(self, limit: int) -> list[OutboxRow]:
         with self._lock:
             rows = self._conn.execute(
                 "SELECT seq, event_id, key, payload FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?",
-                (after_seq, limit),
+                (self._cursor(), limit),
             ).fetchall()
         return [
             OutboxRow(seq, event_id, bytes(key), bytes(payload))
             for seq, event_id, key, payload in rows
         ]
 
-    def cursor(self) -> int:
-        with self._lock:
-            row = self._conn.execute("SELECT value FROM state WHERE name = 'cursor'").fetchone()
+    def _cursor(self) -> int:
+        """Seq of the last event the broker acknowledged (0: none)."""
+        row = self._conn.execute("SELECT value FROM state WHERE name = 'cursor'").fetchone()
         return int(row[0]) if row else 0
 
-    def set_cursor(self, seq: int) -> None:
+    def acknowledge(self, rows: Sequence[OutboxRow]) -> None:
+        """Advance the publish cursor over these rows (a prefix of ``pending``)."""
+        if not rows:
+            return
         with self._lock:
             self._conn.execute(
                 "INSERT INTO state VALUES ('cursor', ?) "
-                "ON CONFLICT(name) DO UPDATE SET value = excluded.value",
-                (seq,),
+                "ON CONFLICT(name) DO UPDATE SET value = max(value, excluded.value)",
+                (rows[-1].seq,),
             )
 
-    def last_seq(self) -> int:
+    def backlog(self) -> int:
         with self._lock:
             row = self._conn.execute("SELECT max(seq) FROM outbox").fetchone()
-        return int(row[0] or 0)
+            return max(0, int(row[0] or 0) - self._cursor())
 
     def close(self) -> None:
         with self._lock:

@@ -1,0 +1,39 @@
+"""Alembic environment of the ingest ledger on PostgreSQL.
+
+Run by ``PostgresLedger`` at start (``upgrade head``), under an advisory lock so that replicas
+starting together migrate once; the version is kept in its own table, so the ingest ledger can
+share a database with other services' migrations.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import context
+
+VERSION_TABLE = "ingest_alembic_version"
+MIGRATION_LOCK = 0x706C616E_696E6731  # "planing1": one migrating replica at a time
+
+
+def run() -> None:
+    connection = context.config.attributes.get("connection")
+    if connection is None:
+        engine = sa.create_engine(context.config.get_main_option("sqlalchemy.url") or "")
+        with engine.connect() as connection:
+            _migrate(connection)
+        engine.dispose()
+    else:
+        _migrate(connection)
+
+
+def _migrate(connection: sa.Connection) -> None:
+    connection.execute(sa.select(sa.func.pg_advisory_lock(MIGRATION_LOCK)))
+    try:
+        context.configure(connection=connection, version_table=VERSION_TABLE)
+        with context.begin_transaction():
+            context.run_migrations()
+    finally:
+        connection.execute(sa.select(sa.func.pg_advisory_unlock(MIGRATION_LOCK)))
+        connection.commit()
+
+
+run()
