@@ -33,7 +33,7 @@ from support.net import free_port
 pytestmark = [pytest.mark.faults, pytest.mark.timeout(420)]
 
 KEY = "stack-faults-key"
-PARTS = ("broker", "ingest", "evaluator", "alerts", "board")
+PARTS = ("broker", "ingest", "evaluator", "alerts", "board", "portal")
 RESTARTED_WITHIN_S = 30.0
 BROKER_READY_WITHIN_S = 60.0
 SETTINGS = {
@@ -54,7 +54,16 @@ class RunningStack:
         self.root = root
         self.ports = {
             name: free_port()
-            for name in ("broker", "controller", "ingest", "alerts", "evaluator", "board", "smtp")
+            for name in (
+                "broker",
+                "controller",
+                "ingest",
+                "alerts",
+                "evaluator",
+                "board",
+                "portal",
+                "smtp",
+            )
         }
         exe = Path(sys.executable).with_name("planwatch")
         args = [str(exe), "run", "--data-dir", str(root), "--demo-key", KEY]

@@ -44,7 +44,7 @@ def preview(
     ledger: LedgerStore, validator: Validator, key: Principal, rows: list[dict[str, Any]]
 ) -> Decision:
     figures = _figures(validator, key, rows)
-    return ledger.preview(key.owner, figures, _decide(figures, key.owner))
+    return ledger.peek(key.owner, figures, _decide(figures, key.owner))
 
 
 def check_preview_and_history(ledger: LedgerStore, validator: Validator) -> None:

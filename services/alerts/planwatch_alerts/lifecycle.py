@@ -1,9 +1,9 @@
 """The alert lifecycle: fold one status change into the alert table.
 
-Off track (needs acceleration, limited progress, deterioration) opens an alert or updates it;
-back on track or achieved resolves it; an ``overdue`` change opens an alert addressed to the
-reporting statistics bureau, resolved when a figure for the missing period arrives. Each step
-returns what must be told, so routing stays out of this module.
+Off track (needs acceleration, limited progress, deterioration, a final miss) opens an alert
+or updates it; back on track or achieved resolves it; an ``overdue`` change opens an alert
+addressed to the reporting statistics bureau, resolved when a figure for the missing period
+arrives. Each step returns what must be told, so routing stays out of this module.
 """
 
 from __future__ import annotations
@@ -21,7 +21,14 @@ from planwatch_alerts.store import alerts
 __all__ = ["GOOD", "OFF_TRACK", "SEVERITIES", "Told", "apply_change", "severity_of"]
 
 SEVERITIES = ("warning", "minor", "major", "critical")
-OFF_TRACK = {"needs_acceleration": 1, "limited_progress": 2, "deterioration": 3}
+# off-track statuses by severity level; a final miss (not_achieved) weighs as limited progress,
+# which a binding (约束性) tier raises to critical
+OFF_TRACK = {
+    "needs_acceleration": 1,
+    "limited_progress": 2,
+    "not_achieved": 2,
+    "deterioration": 3,
+}
 GOOD = {"on_track", "achieved"}
 
 

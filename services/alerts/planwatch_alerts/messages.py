@@ -19,30 +19,13 @@ import jinja2
 from planwatch.catalog import Catalog
 from planwatch.domain.model import CatalogEntry, one_line
 from planwatch.domain.quotes import table_cells
+from planwatch.domain.status import STATUS_INFO
 
 __all__ = ["STATUS_ZH", "Digest", "DigestItem", "describe", "render_digest"]
 
 _STATUS = {
-    "zh": {
-        "achieved": "已达标",
-        "on_track": "进度正常",
-        "needs_acceleration": "需加快进度",
-        "limited_progress": "进展有限",
-        "deterioration": "出现倒退",
-        "not_achieved": "未达标",
-        "no_data": "暂无数据",
-        "overdue": "数据逾期未报",
-    },
-    "en": {
-        "achieved": "achieved",
-        "on_track": "on track",
-        "needs_acceleration": "needs acceleration",
-        "limited_progress": "limited progress",
-        "deterioration": "deterioration",
-        "not_achieved": "not achieved",
-        "no_data": "no data",
-        "overdue": "data overdue",
-    },
+    "zh": {s.value: i.zh for s, i in STATUS_INFO.items()},
+    "en": {s.value: i.en for s, i in STATUS_INFO.items()},
 }
 STATUS_ZH = _STATUS["zh"]
 _KIND = {

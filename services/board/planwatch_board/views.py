@@ -14,8 +14,9 @@ from datetime import date, datetime
 from planwatch.catalog import Catalog
 from planwatch.domain.assessment import assess
 from planwatch.domain.assessment_model import Observation
-from planwatch.domain.model import CatalogEntry, Plan
+from planwatch.domain.model import CatalogEntry, Kind, Plan
 from planwatch.domain.periods import Period, PeriodKind, parse_period
+from planwatch.domain.status import STATUS_INFO, Status
 from planwatch_board.ports import Row, SeriesReader
 
 __all__ = [
@@ -30,28 +31,13 @@ __all__ = [
     "planned_path",
 ]
 
-# one colour per status, shared by the overview badges and the chart (colour-blind-safe order:
-# green → yellow → orange → red, grey for no data, purple for a missing figure)
-STATUS_COLOURS = {
-    "achieved": "#1a7f37",
-    "on_track": "#2da44e",
-    "needs_acceleration": "#d4a72c",
-    "limited_progress": "#e16f24",
-    "deterioration": "#cf222e",
-    "no_data": "#8c959f",
-    "overdue": "#8250df",
-}
-STATUS_ZH = {
-    "achieved": "已达标",
-    "on_track": "进度正常",
-    "needs_acceleration": "需加快",
-    "limited_progress": "进展有限",
-    "deterioration": "倒退",
-    "no_data": "暂无数据",
-    "overdue": "数据逾期",
-}
+# one colour and Chinese name per status (planwatch.domain.status), shared by the overview
+# badges and the chart, best to worst as the statuses are listed
+STATUS_COLOURS = {s.value: STATUS_INFO[s].colour for s in Status}
+STATUS_ZH = {s.value: STATUS_INFO[s].zh for s in Status}
 
 Point2 = tuple[float, float]  # (decimal year, value)
+_COUNTED_FROM_START = (Kind.CUMULATIVE, Kind.RANKING_CHANGE)
 
 
 @dataclass
@@ -153,7 +139,10 @@ def measured_series(entry: CatalogEntry, history: list[Observation]) -> list[Poi
     for i, obs in enumerate(ordered):
         period = parse_period(obs.period)
         result = assess(entry, ordered[: i + 1], _due(period.end_date))
-        value = result.latest_value if result.latest_value is not None else obs.value
+        # a figure the kind does not measure (a year-to-date one of a level) is shown as sent
+        value = obs.value
+        if result.latest_value is not None and result.latest_period == period.label:
+            value = result.latest_value
         out.append((period.decimal_year, value))
     return out
 
@@ -177,7 +166,17 @@ def planned_path(entry: CatalogEntry, history: list[Observation]) -> dict[str, l
         stand_in = Observation(period=f"{year:04d}", value=0.0)  # the year end
         if not earlier and entry.baseline is None and entry.kind.value == "level":
             continue  # a level without a baseline takes its first figure as the baseline
-        result = assess(entry, [*earlier, stand_in], _due(date(year, 12, 31)))
+        stand_ins = [stand_in]
+        if entry.kind in _COUNTED_FROM_START:
+            # the path of a running total or of places gained does not depend on the figures,
+            # but needs every year from the start: a year missing is unknown, not 0
+            reported = {o.period for o in earlier}
+            stand_ins += [
+                Observation(period=f"{y:04d}", value=0.0)
+                for y in range(entry.start_year, year)
+                if f"{y:04d}" not in reported
+            ]
+        result = assess(entry, [*earlier, *stand_ins], _due(date(year, 12, 31)))
         ahead = [y for y in result.years if y.year >= year]  # the target year governing it
         if not ahead:
             continue

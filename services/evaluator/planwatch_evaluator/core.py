@@ -28,6 +28,7 @@ from planwatch.domain.events import AssessmentEvent, Status, StatusChange, Submi
 from planwatch.domain.identity_cache import IdentityCache
 from planwatch.domain.model import CatalogEntry, Frequency, one_line
 from planwatch.domain.periods import canonical_label, parse_period
+from planwatch.domain.status import STATUS_INFO
 from planwatch.domain.trajectory.series import Row
 from planwatch.tsstore import Point
 from planwatch_evaluator.state import KeyState
@@ -51,15 +52,7 @@ __all__ = [
 # same value, same verdict) and re-sends events with the same ids, which consumers dedupe.
 SEEN_KEEP = 128
 SEEN_MARK = 8  # bytes of an event id's hash kept (16 hex digits)
-STATUS_CODE = {
-    Status.ACHIEVED: 4,
-    Status.ON_TRACK: 3,
-    Status.NEEDS_ACCELERATION: 2,
-    Status.LIMITED_PROGRESS: 1,
-    Status.DETERIORATION: 0,
-    Status.NO_DATA: -1,
-    Status.OVERDUE: -2,
-}
+STATUS_CODE = {s: i.code for s, i in STATUS_INFO.items()}  # planwatch.domain.status
 
 
 _by_t = itemgetter(0)

@@ -1,9 +1,8 @@
-"""``POST /v1/submissions``, its preview, the figures sent and the template download: HTTP only.
+"""``POST /v1/submissions`` and the template download: HTTP only.
 
 The route checks the key, reads the body within its limit, takes the Idempotency-Key and the
 file out of a multipart form, and hands the submission to ``SubmissionService`` (service.py),
-which answers it; the preview and the figures sent (for the bureau portal) are answered by the
-same service.
+which answers it.
 
 Batch semantics: all or nothing per request. Any bad row → 422 listing every bad row and field,
 nothing kept; any row outside the key's jurisdictions → 403 listing those rows, nothing kept.
@@ -232,36 +231,6 @@ def _idempotency_key(request: Request, refused: Any) -> str | None:
     return key
 
 
-async def _submission(
-    request: Request, principal: Principal, fmt: str, *, with_key: bool
-) -> Submission:
-    """The request as a ``Submission``: its body read within the limits, a form's file taken out.
-
-    ``fmt`` labels the metrics of a refusal; ``with_key`` takes the Idempotency-Key (a submission)
-    or leaves it (a preview keeps nothing, so it has nothing to replay).
-    """
-    parts = _parts(request)
-    media, charset = _media(request.headers.get("content-type", ""))
-    refused = functools.partial(refuse, parts.metrics, fmt)
-    settings = parts.settings
-    try:
-        body = await _read_body(request, settings.max_body_bytes, settings.body_timeout_s)
-    except ProblemError as exc:
-        reason = "oversized" if exc.status == 413 else "timeout"
-        item = {"field": "body", "problem": exc.detail, "reason": reason}
-        raise refused(exc.status, exc.slug, exc.detail, [item], exc.headers) from None
-    key = _idempotency_key(request, refused) if with_key else None
-    digest = hashlib.sha256(media.encode() + b"\n" + body).hexdigest()
-    data_media, data_charset, data = media, charset, body
-    if media == "multipart/form-data":
-        try:
-            data_media, data_charset, data = await _unwrap_multipart(request, body)
-        except BodyError as exc:
-            item = {"field": exc.field, "problem": exc.problem, "reason": exc.reason}
-            raise refused(exc.status, exc.reason.replace("_", "-"), exc.problem, [item]) from None
-    return Submission(principal, data_media, data_charset, data, digest, key, fmt)
-
-
 @router.post(
     "/v1/submissions",
     status_code=202,
@@ -272,10 +241,12 @@ async def _submission(
 )
 async def submit(request: Request, principal: Submitter) -> Response:
     """Submit one figure (object), a batch (array), or a CSV/Excel file; all or nothing."""
-    media = _media(request.headers.get("content-type", ""))[0]
+    parts = _parts(request)
+    media, _ = _media(request.headers.get("content-type", ""))
     fmt = {"application/json": "json", "text/csv": "csv", XLSX_TYPE: "xlsx"}.get(media, "other")
-    submission = await _submission(request, principal, fmt, with_key=True)
-    answer = await _parts(request).submissions.submit(submission)
+    refused = functools.partial(refuse, parts.metrics, fmt)
+    submission = await _submission(request, principal, parts, fmt, refused)
+    answer = await parts.submissions.submit(submission)
     headers = {"Idempotency-Replayed": "true"} if answer.replayed else None
     return Response(
         answer.body, status_code=answer.status, media_type="application/json", headers=headers
@@ -323,6 +294,30 @@ async def template(
     return Response(data, media_type=media, headers={"Content-Disposition": disposition})
 
 
+async def _submission(
+    request: Request, principal: Principal, parts: Components, fmt: str, refused: Any
+) -> Submission:
+    """The request as the service takes it: the body read within its limits, the key, the file."""
+    media, charset = _media(request.headers.get("content-type", ""))
+    settings = parts.settings
+    try:
+        body = await _read_body(request, settings.max_body_bytes, settings.body_timeout_s)
+    except ProblemError as exc:
+        reason = "oversized" if exc.status == 413 else "timeout"
+        item = {"field": "body", "problem": exc.detail, "reason": reason}
+        raise refused(exc.status, exc.slug, exc.detail, [item], exc.headers) from None
+    key = _idempotency_key(request, refused) if fmt != "preview" else None
+    digest = hashlib.sha256(media.encode() + b"\n" + body).hexdigest()
+    data_media, data_charset, data = media, charset, body
+    if media == "multipart/form-data":
+        try:
+            data_media, data_charset, data = await _unwrap_multipart(request, body)
+        except BodyError as exc:
+            item = {"field": exc.field, "problem": exc.problem, "reason": exc.reason}
+            raise refused(exc.status, exc.reason.replace("_", "-"), exc.problem, [item]) from None
+    return Submission(principal, data_media, data_charset, data, digest, key, fmt)
+
+
 @router.post(
     "/v1/submissions/preview",
     responses=_PREVIEW_PROBLEMS,
@@ -337,8 +332,10 @@ async def preview(request: Request, principal: Submitter) -> Response:
     figure it replaces, ``duplicate``, or ``invalid`` with its ``errors``); ``valid`` says
     whether the submission would be accepted as a whole. Unreadable bodies get the same 4xx.
     """
-    submission = await _submission(request, principal, "preview", with_key=False)
-    answer = await _parts(request).submissions.preview(submission)
+    parts = _parts(request)
+    refused = functools.partial(refuse, parts.metrics, "preview")
+    submission = await _submission(request, principal, parts, "preview", refused)
+    answer = await parts.submissions.preview(submission)
     return Response(answer, media_type="application/json")
 
 
@@ -353,5 +350,5 @@ async def figures(request: Request, principal: Submitter) -> Response:
     ``figures`` are the submission events as published (docs/ingest.md); a revision is the
     same indicator, jurisdiction and period with the next ``vintage``.
     """
-    answer = await _parts(request).submissions.history(principal)
+    answer = await _parts(request).submissions.figures(principal)
     return Response(answer, media_type="application/json")

@@ -96,6 +96,7 @@ def create_app(
         keys = KeyStore(settings.common.keys_url(), demo_key=settings.common.demo_key)
         submissions = SubmissionService(
             ledger,
+            ledger,
             Validator(rules),
             catalog_version=used.version,
             executor=executor,

@@ -1,7 +1,7 @@
 """What the ingest service stands on, each a port of a few methods with an in-memory fake.
 
-``Ledger``: what the submission service needs (record a decision durably, replay an answer;
-for the bureau portal, decide without keeping and read back what an owner sent).
+``Ledger``: what the submission service needs (record a decision durably, replay an answer).
+``Figures``: what the bureau's reads need (preview a decision, the figures it sent).
 ``Outbox``: what the relay needs (the rows still to publish, and which ones the broker has).
 ``EventPublisher``: what the relay publishes to (the broker).
 """
@@ -19,6 +19,7 @@ __all__ = [
     "AlreadyAnswered",
     "Decide",
     "EventPublisher",
+    "Figures",
     "KeyInFlight",
     "Ledger",
     "LedgerBroken",
@@ -90,9 +91,12 @@ class Ledger(Protocol):
         """The stored first answer to this owner's Idempotency-Key, if any."""
         ...
 
-    def preview(self, owner: str, figures: Sequence[Figure], decide: Decide) -> Decision:
-        """Decide against what the ledger holds, with the same lookups as ``record``, and keep
-        nothing (a preview). Raises LedgerBroken when the store cannot be read."""
+
+class Figures(Protocol):
+    """The ledger read for a bureau: a preview of a decision, and what it sent."""
+
+    def peek(self, owner: str, figures: Sequence[Figure], decide: Decide) -> Decision:
+        """Decide against what the ledger holds without keeping anything (a preview)."""
         ...
 
     def history(self, owner: str) -> list[bytes]:
@@ -116,8 +120,8 @@ class Outbox(Protocol):
         ...
 
 
-class LedgerStore(Ledger, Outbox, Protocol):
-    """One ledger as both ports, as an adapter implements it."""
+class LedgerStore(Ledger, Figures, Outbox, Protocol):
+    """One ledger as all three ports, as an adapter implements it."""
 
     def close(self) -> None: ...
 

@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from planwatch.catalog import Catalog
+from planwatch.domain.kinds import accepts_year_to_date
 from planwatch.domain.model import CatalogEntry, Frequency, Kind
 from planwatch.domain.periods import PeriodError, canonical_label
 from planwatch.domain.units import is_count, is_percent
@@ -39,6 +40,8 @@ class EntryRule:
     ranking: bool  # a rank: 1 or more
     low: float  # the bounds above as numbers, for the fast path of the row check
     high: float
+    kind: Kind = Kind.LEVEL
+    year_to_date: bool = True  # a YYYY-Qn / YYYY-MM figure is taken (domain.kinds)
 
 
 def _rule(entry: CatalogEntry, plan_end: int) -> EntryRule:
@@ -72,6 +75,8 @@ def _rule(entry: CatalogEntry, plan_end: int) -> EntryRule:
         ranking=ranking,
         low=low,
         high=high,
+        kind=entry.kind,
+        year_to_date=accepts_year_to_date(entry),
     )
 
 

@@ -5,11 +5,10 @@ type and bytes, the Idempotency-Key) and answers it: replay a stored answer, par
 rows, decide new / revised / duplicate against the ledger and store the decision in one
 transaction, then wake the relay that publishes it. It knows nothing of HTTP but the status and
 body of its answer; refusals are ``ProblemError`` with the row, field and reason at fault.
-For the bureau portal, ``preview`` goes through the same parsing, row check and ledger lookups
-and keeps nothing, and ``history`` reads back every figure a bureau sent.
 
-Its ports are the ``Ledger`` (record, replay, preview, history) and a callable that wakes the
-relay; tests give it the in-memory ledger of ``planwatch_ingest.adapters.memory_ledger``.
+Its ports are the ``Ledger`` (record, replay), ``Figures`` (peek, history: the preview and the
+bureau's figures) and a callable that wakes the relay; tests give it the in-memory ledger of
+``planwatch_ingest.adapters.memory_ledger``.
 """
 
 from __future__ import annotations
@@ -17,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -31,13 +30,14 @@ from planwatch_ingest.outcomes import Decision, Known, decide
 from planwatch_ingest.parsing import XLSX_TYPE, BodyError, Parsed, parse_csv, parse_json, parse_xlsx
 from planwatch_ingest.ports import (
     AlreadyAnswered,
+    Figures,
     KeyInFlight,
     Ledger,
     LedgerBroken,
     StoredResponse,
 )
 from planwatch_ingest.problems import ProblemError
-from planwatch_ingest.validation import Figure, Validator
+from planwatch_ingest.validation import MISSING_CELLS, Figure, Validator
 
 __all__ = ["Answer", "Submission", "SubmissionService", "parse_body", "refuse"]
 
@@ -97,6 +97,22 @@ def parse_body(media: str, charset: str | None, body: bytes, max_rows: int) -> P
     )
 
 
+_FIGURE_FIELDS = ("indicator_id", "jurisdiction", "period", "value", "unit", "conversion")
+
+
+def _input_of(raw: Any) -> dict[str, Any]:
+    """A submitted row as it was read, JSON-safe (dates and odd cells as text)."""
+    if not isinstance(raw, dict):
+        return {"(row)": str(raw)[:200]}
+    out: dict[str, Any] = {}
+    for name, value in raw.items():
+        if name == MISSING_CELLS:
+            continue
+        ok = value is None or isinstance(value, str | int | float | bool)
+        out[str(name)] = value if ok else str(value)
+    return out
+
+
 def _with_lines(items: list[dict[str, Any]], parsed: Parsed) -> list[dict[str, Any]]:
     if parsed.lines is not None:
         lines = parsed.lines
@@ -124,67 +140,11 @@ def _render(decision: Decision, parsed: Parsed, owner: str, received_at: str) ->
     )
 
 
-def _input_of(raw: Any) -> dict[str, Any]:
-    """A submitted row as it was read, JSON-safe (dates and odd cells as text)."""
-    if not isinstance(raw, dict):
-        return {"(row)": str(raw)[:200]}
-    out: dict[str, Any] = {}
-    for name, value in raw.items():
-        ok = value is None or isinstance(value, str | int | float | bool)
-        out[str(name)] = value if ok else str(value)
-    return out
-
-
-def _render_preview(
-    parsed: Parsed,
-    figures: Sequence[Figure],
-    decision: Decision,
-    by_row: Mapping[int, list[dict[str, Any]]],
-    previous: Mapping[str, Known],
-) -> bytes:
-    """The preview's answer: every row with what was read, its outcome and the counts."""
-    outcomes = {result["row"]: result for result in decision.results}
-    series = {figure.row: figure.series for figure in figures}
-    items = []
-    counts = {"accepted": 0, "revised": 0, "duplicate": 0, "invalid": 0}
-    for index, raw in enumerate(parsed.rows):
-        row = index + 1
-        item: dict[str, Any] = {"row": row, "input": _input_of(raw)}
-        if parsed.lines is not None:
-            item["line"] = parsed.lines[index]
-        result = outcomes.get(row)
-        if row in by_row or result is None:
-            item["status"] = "invalid"
-            item["errors"] = by_row.get(row, [])
-        else:
-            item["status"] = result["status"]
-            for name in ("indicator_id", "jurisdiction", "period", "value", "unit", "conversion"):
-                item[name] = result[name]
-            item["vintage"] = result["vintage"]
-            known = previous.get(series[row])
-            if result["status"] == "revised" and known is not None:
-                item["previous"] = {
-                    "vintage": known.vintage,
-                    "value": known.value,
-                    "event_id": known.event_id,
-                }
-            item["errors"] = []
-        counts[item["status"]] += 1
-        items.append(item)
-    answer = {
-        "rows": len(items),
-        **counts,
-        "skipped": parsed.skipped,
-        "valid": counts["invalid"] == 0,
-        "items": items,
-    }
-    return orjson.dumps(answer, default=str)
-
-
 class SubmissionService:
     def __init__(
         self,
         ledger: Ledger,
+        figures: Figures,
         validator: Validator,
         *,
         catalog_version: str,
@@ -194,6 +154,7 @@ class SubmissionService:
         recorded: Callable[[], None] = lambda: None,
     ) -> None:
         self._ledger = ledger
+        self._figures = figures
         self._validator = validator
         self._version = catalog_version
         self._executor = executor  # the one thread that talks to the ledger
@@ -212,7 +173,7 @@ class SubmissionService:
             )
             if stored is not None:
                 return self._replay(fmt, stored.request_sha256, submission.digest, stored)
-        parsed = self._parse(submission)
+        parsed = self._rows(submission)
         fmt = parsed.fmt
         figures = self._check(parsed, principal, fmt)
         received_at = datetime.now(UTC).isoformat().replace("+00:00", "Z")
@@ -279,58 +240,97 @@ class SubmissionService:
         return Answer(202, answer)
 
     async def preview(self, submission: Submission) -> bytes:
-        """What ``submit`` would make of this body, row by row, keeping and publishing nothing.
-
-        The same parsing, row check and ledger lookups as a submission; a body that cannot be
-        read, a wrong header row or too many rows get the same ProblemError. Every row comes
-        back with what was read (``input``) and its outcome: ``accepted``, ``revised`` with the
-        ``previous`` figure it would replace, ``duplicate``, or ``invalid`` with its ``errors``.
-        """
-        parsed = self._parse(submission)
-        self._readable(parsed, submission.fmt)
+        """What ``submit`` would do with these rows, row by row, keeping nothing (JSON)."""
+        parsed = self._rows(submission)
         principal = submission.principal
         checked = self._validator.check(parsed.rows, principal)
         by_row: dict[int, list[dict[str, Any]]] = {}
         for error in [*checked.forbidden, *checked.errors]:
             found = error.as_dict()
             by_row.setdefault(found.pop("row"), []).append(found)
-        figures, owner, version = checked.figures, principal.owner, self._version
         previous: dict[str, Known] = {}
+        version = self._version
 
         def decide_now(latest: Mapping[str, Known], named: Mapping[str, Known]) -> Decision:
-            for figure in figures:
+            for figure in checked.figures:
                 known = latest.get(figure.series)
                 if known is not None:
                     previous[figure.series] = known
             return decide(
-                figures, latest, named, owner=owner, received_at="", catalog_version=version
+                checked.figures,
+                latest,
+                named,
+                owner=principal.owner,
+                received_at="",
+                catalog_version=version,
             )
 
         loop = asyncio.get_running_loop()
         try:
             decision = await loop.run_in_executor(
-                self._executor, self._ledger.preview, owner, figures, decide_now
+                self._executor, self._figures.peek, principal.owner, checked.figures, decide_now
             )
         except LedgerBroken as exc:
             raise _unavailable(str(exc)) from None
         for error in decision.errors:
             found = error.as_dict()
             by_row.setdefault(found.pop("row"), []).append(found)
-        return _render_preview(parsed, figures, decision, by_row, previous)
+        outcomes = {result["row"]: result for result in decision.results}
+        series = {figure.row: figure.series for figure in checked.figures}
+        items = []
+        counts = {"accepted": 0, "revised": 0, "duplicate": 0, "invalid": 0}
+        for index, raw in enumerate(parsed.rows):
+            row = index + 1
+            item: dict[str, Any] = {"row": row, "input": _input_of(raw)}
+            if parsed.lines is not None:
+                item["line"] = parsed.lines[index]
+            result = outcomes.get(row)
+            if row in by_row or result is None:
+                item["status"] = "invalid"
+                item["errors"] = by_row.get(row, [])
+            else:
+                item["status"] = result["status"]
+                for name in (
+                    "indicator_id",
+                    "jurisdiction",
+                    "period",
+                    "value",
+                    "unit",
+                    "conversion",
+                ):
+                    item[name] = result[name]
+                item["vintage"] = result["vintage"]
+                known = previous.get(series[row])
+                if result["status"] == "revised" and known is not None:
+                    item["previous"] = {
+                        "vintage": known.vintage,
+                        "value": known.value,
+                        "event_id": known.event_id,
+                    }
+                item["errors"] = []
+            counts[item["status"]] += 1
+            items.append(item)
+        answer = {
+            "rows": len(items),
+            **counts,
+            "skipped": parsed.skipped,
+            "valid": counts["invalid"] == 0,
+            "items": items,
+        }
+        return orjson.dumps(answer, default=str)
 
-    async def history(self, principal: Principal) -> bytes:
-        """Every figure the principal's bureau sent, every vintage, in ledger order."""
+    async def figures(self, principal: Principal) -> bytes:
+        """Every figure this bureau sent, every vintage, in ledger order (JSON)."""
         loop = asyncio.get_running_loop()
         try:
             payloads = await loop.run_in_executor(
-                self._executor, self._ledger.history, principal.owner
+                self._executor, self._figures.history, principal.owner
             )
         except LedgerBroken as exc:
             raise _unavailable(str(exc)) from None
         head = orjson.dumps(
             {"submitted_by": principal.owner, "jurisdictions": sorted(principal.jurisdictions)}
         )
-        # The stored events are JSON already: they go into the answer byte for byte.
         return head[:-1] + b',"figures":[' + b",".join(payloads) + b"]}"
 
     def _parse(self, submission: Submission) -> Parsed:
@@ -346,8 +346,10 @@ class SubmissionService:
                 [{"field": exc.field, "problem": exc.problem, "reason": exc.reason}],
             ) from None
 
-    def _readable(self, parsed: Parsed, fmt: str) -> None:
-        """Refuse a body whose header row is wrong or that holds more rows than allowed."""
+    def _rows(self, submission: Submission) -> Parsed:
+        """The rows of the body, or the problem that says why it has none (or too many)."""
+        parsed = self._parse(submission)
+        fmt = parsed.fmt if submission.fmt != "preview" else "preview"
         metrics, max_rows = self._metrics, self._max_rows
         if parsed.header_errors:
             errors = [
@@ -367,10 +369,10 @@ class SubmissionService:
                 problem,
                 [{"field": "body", "problem": problem, "reason": "oversized"}],
             )
+        return parsed
 
     def _check(self, parsed: Parsed, principal: Principal, fmt: str) -> list[Figure]:
         """The valid figures of the rows, or the problem naming every bad row and field."""
-        self._readable(parsed, fmt)
         metrics = self._metrics
         checked = self._validator.check(parsed.rows, principal)
         if checked.forbidden:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from planwatch.domain.kinds import year_to_date_refusal
 from planwatch.domain.model import Frequency
 from planwatch.domain.periods import PeriodError, parse_period
 from planwatch.domain.units import Conversion, UnitMismatch, convert
@@ -172,6 +173,7 @@ class Validator:
                     and rule.low <= value <= rule.high
                     and rule.first_year <= known[1] <= rule.last_year
                     and known[1] <= this_year
+                    and (rule.year_to_date or len(known[2][rule.frequency]) == 4)
                     and (unit is None or unit == rule.unit)
                     and (jurisdiction is None or jurisdiction == rule.jurisdiction)
                 ):
@@ -353,6 +355,13 @@ class Validator:
                     f"{label} is outside the plan of {rule.id} "
                     f"({rule.first_year}–{rule.last_year})",
                     "period_outside_plan",
+                )
+            )
+            return None
+        if rule is not None and not rule.year_to_date and len(canonical[rule.frequency]) != 4:
+            errors.append(
+                RowError(
+                    n, "period", year_to_date_refusal(rule.kind, label), "year_to_date_refused"
                 )
             )
             return None

@@ -11,7 +11,7 @@ import hashlib
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -212,7 +212,7 @@ def create_app(
         )
 
     async def show_preview(request: Request, answer: Answer, origin: str) -> Response:
-        if answer.status in (401, 403) and answer.status == 401:
+        if answer.status == 401:
             request.session.clear()
             raise _SignIn
         if not answer.ok:
@@ -227,8 +227,13 @@ def create_app(
                 answer.status,
             )
         rows = preview_rows(answer.body, catalog)
+        # One submission per preview: sending its form twice (a double click, Back and send
+        # again) replays the first answer; a new preview is a new submission.
+        nonce = secrets.token_urlsafe(16)
         return page(
-            request, "preview.html", {"answer": answer.body, "rows": rows, "origin": origin}
+            request,
+            "preview.html",
+            {"answer": answer.body, "rows": rows, "origin": origin, "nonce": nonce},
         )
 
     @app.post("/fill", response_class=HTMLResponse)
@@ -240,7 +245,10 @@ def create_app(
         for name, value in form.multi_items():
             if not name.startswith("v|") or not isinstance(value, str) or not value.strip():
                 continue
-            _, indicator_id, jurisdiction, period = name.split("|", 3)
+            parts = name.split("|", 3)
+            if len(parts) != 4:
+                continue  # not a field of the 待报送 form
+            _, indicator_id, jurisdiction, period = parts
             rows.append(
                 FormRow(
                     {
@@ -294,7 +302,8 @@ def create_app(
         return await show_preview(request, answer, "upload")
 
     def posted_rows(form: FormData) -> list[dict[str, Any]]:
-        count = int(str(form.get("rows") or "0"))
+        text = str(form.get("rows") or "0")
+        count = int(text) if text.isdigit() else 0
         rows = []
         for n in range(1, min(count, 100_000) + 1):
             values = {f: str(form.get(f"r{n}-{f}") or "") for f in FIELDS}
@@ -320,7 +329,10 @@ def create_app(
         if form.get("action") != "submit":
             return await show_preview(request, await client(request).preview_rows(key, rows), "")
         body = orjson.dumps(rows, option=orjson.OPT_SORT_KEYS)
-        idempotency = hashlib.sha256(who["owner"].encode() + b"\n" + body).hexdigest()
+        nonce = str(form.get("nonce") or secrets.token_urlsafe(16)).encode()
+        idempotency = hashlib.sha256(
+            who["owner"].encode() + b"\n" + nonce + b"\n" + body
+        ).hexdigest()
         answer = await client(request).submit(key, rows, f"portal-{idempotency[:40]}")
         if answer.status == 202:
             result = answer.body
@@ -395,7 +407,3 @@ def create_app(
         return Response(answer.body, media_type=answer.headers["content-type"], headers=headers)
 
     return app
-
-
-def today_utc() -> date:
-    return datetime.now(UTC).date()

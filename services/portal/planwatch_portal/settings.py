@@ -34,6 +34,14 @@ class Settings(BaseSettings):
     session_hours: int = Field(8, ge=1, le=24 * 7, description="how long a sign-in lasts")
     common: CommonSettings = Field(default_factory=CommonSettings)
 
+    @field_validator("session_secret", mode="before")
+    @classmethod
+    def _random_when_empty(cls, value: object) -> object:
+        # an empty line in .env (as in .env.example) means "not set"
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return SecretStr(secrets.token_urlsafe(32))
+        return value
+
     @field_validator("session_secret")
     @classmethod
     def _not_placeholder(cls, value: SecretStr) -> SecretStr:

@@ -58,10 +58,8 @@ _KIND_ZH = {
 def definition(entry: CatalogEntry) -> str:
     """What the indicator is, for a bureau: its name, unit and how the plan measures it."""
     unit = entry.unit if entry.unit not in ("", "无") else "无单位"
-    text = f"{entry.indicator_simplified}（{unit}）。{_KIND_ZH[entry.kind]}。"
-    if entry.note:
-        text += entry.note
-    return text
+    # the catalog's ``note`` is for its maintainers (English), not for a bureau
+    return f"{entry.indicator_simplified}（{unit}）。{_KIND_ZH[entry.kind]}。"
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from planwatch.boards.panels import (
     status_field,
     variable,
 )
+from planwatch.domain.status import STATUS_INFO, Status
 
 __all__ = ["DASHBOARDS", "DATASOURCE_UID", "VARIABLE_NAMES", "build_all", "write_all"]
 
@@ -30,6 +31,9 @@ AGENCY = '"lead_agency" =~ /^$agency$/'
 SCOPE = f"{PLAN} AND {JURISDICTION} AND {AGENCY}"
 ONE = "\"indicator_id\" = '$indicator'"
 BY_INDICATOR = 'GROUP BY "indicator_id", "jurisdiction"'
+# behind plan: a progress band up to "needs acceleration", or a target year missed for good
+MISSED = STATUS_INFO[Status.NOT_ACHIEVED].code
+BEHIND = f'("status" >= 0 AND "status" <= 2 OR "status" = {MISSED})'
 
 
 def _tag_values(key: str, where: str | None) -> str:
@@ -73,7 +77,7 @@ def overview() -> Json:
     counts = [
         f'SELECT count("status") AS "{zh}" FROM ({LATEST_CODE}) WHERE "status" = {code}'
         for code, (zh, _, _) in STATUS_CODES.items()
-        if code >= -1
+        if code != STATUS_INFO[Status.OVERDUE].code  # overdue is a status change, not a verdict
     ]
     return dashboard(
         "planwatch-overview",
@@ -253,7 +257,7 @@ def agency() -> Json:
                 "Indicators behind plan (status needs acceleration or worse) per lead agency.",
                 [
                     f'SELECT count("status") AS "落后 behind" FROM ({LATEST_CODE}) '
-                    'WHERE "status" >= 0 AND "status" <= 2 GROUP BY "lead_agency"'
+                    f'WHERE {BEHIND} GROUP BY "lead_agency"'
                 ],
                 (0, 0, 24, 7),
                 options={"orientation": "horizontal", "displayMode": "basic"},

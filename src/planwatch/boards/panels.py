@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from planwatch.domain.status import STATUS_INFO
+
 __all__ = [
     "DATASOURCE",
     "DATASOURCE_UID",
@@ -26,15 +28,9 @@ Json = dict[str, Any]
 DATASOURCE_UID = "planwatch-influxdb"  # deploy/grafana/provisioning/datasources/influxdb.yaml
 DATASOURCE: Json = {"type": "influxdb", "uid": DATASOURCE_UID}
 
-# status_code of docs/timeseries.md → (Chinese name, English, Grafana colour)
+# status_code of docs/timeseries.md → (Chinese name, English, Grafana colour), from the one table
 STATUS_CODES: dict[int, tuple[str, str, str]] = {
-    4: ("已达标", "achieved", "dark-green"),
-    3: ("进度正常", "on track", "green"),
-    2: ("需加快", "needs acceleration", "yellow"),
-    1: ("进展有限", "limited progress", "orange"),
-    0: ("倒退", "deterioration", "red"),
-    -1: ("暂无数据", "no data", "gray"),
-    -2: ("数据逾期", "overdue", "purple"),
+    i.code: (i.zh, i.en, i.grafana) for i in sorted(STATUS_INFO.values(), key=lambda i: -i.code)
 }
 
 
@@ -44,8 +40,9 @@ def status_field() -> Json:
         str(code): {"text": f"{zh} {en}", "color": colour, "index": i}
         for i, (code, (zh, en, colour)) in enumerate(STATUS_CODES.items())
     }
-    steps: list[Json] = [{"color": "purple", "value": None}]
-    steps += [{"color": c, "value": code} for code, (_, _, c) in sorted(STATUS_CODES.items())][1:]
+    ordered = sorted(STATUS_CODES.items())  # the lowest code's colour is the base step
+    steps: list[Json] = [{"color": ordered[0][1][2], "value": None}]
+    steps += [{"color": c, "value": code} for code, (_, _, c) in ordered[1:]]
     return {
         "defaults": {
             "mappings": [{"type": "value", "options": options}],

@@ -20,6 +20,11 @@ from rich.table import Table
 
 __all__ = ["register"]
 
+_FILE_HELP = "数据文件：CSV、Excel（.xlsx）或 JSON；- 从标准输入读取 (file; - reads stdin)"
+_BATCH_HELP = "每批行数，每批全部接收或全部退回；0 为整个文件一批 (rows per request)"
+_RETRIES_HELP = "服务不可用或无法连接时每批的尝试次数 (tries per batch)"
+_OUTPUT_HELP = "输出文件 (file to write)"
+_YEAR_HELP = "只生成这一年的报告期 (only this year's periods)"
 keys_app = typer.Typer(help="API keys of the bureaus (admin): create, list, revoke.")
 err = Console(stderr=True)
 
@@ -41,7 +46,7 @@ def _lang(choice: str | None) -> str:
 
 Lang = Annotated[
     str | None,
-    typer.Option("--lang", help="zh (default) or en; default from LANG / LC_ALL"),
+    typer.Option("--lang", help="提示语言 zh（默认）或 en；默认按 LANG / LC_ALL"),
 ]
 
 
@@ -135,13 +140,13 @@ def _problem_text(error: dict[str, Any], row: Any, lang: str) -> str:
 
 
 def push(
-    file: Annotated[str, typer.Argument(help="CSV, Excel (.xlsx) or JSON file; - reads stdin")],
-    url: Annotated[str, typer.Option(help="ingest service")] = "http://127.0.0.1:8080",
-    key: Annotated[str, typer.Option(envvar="PLANWATCH_KEY", help="API key")] = "",
-    batch_size: Annotated[
-        int, typer.Option(help="rows per request, each all or nothing; 0: the whole file")
-    ] = 500,
-    retries: Annotated[int, typer.Option(help="tries per batch on 503 or no connection")] = 6,
+    file: Annotated[str, typer.Argument(help=_FILE_HELP)],
+    url: Annotated[
+        str, typer.Option(help="数据接收服务地址 (ingest service)")
+    ] = "http://127.0.0.1:8080",
+    key: Annotated[str, typer.Option(envvar="PLANWATCH_KEY", help="报送密钥 (API key)")] = "",
+    batch_size: Annotated[int, typer.Option(help=_BATCH_HELP)] = 500,
+    retries: Annotated[int, typer.Option(help=_RETRIES_HELP)] = 6,
     lang: Lang = None,
 ) -> None:
     """报送数据：把数据文件发送到 ingest 服务，并列出接收和退回的行。
@@ -259,9 +264,9 @@ def _summary(
 
 def template(
     jurisdiction: Annotated[str, typer.Argument(help="地区 jurisdiction, e.g. 白银市")],
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="file to write")] = None,
-    fmt: Annotated[str, typer.Option("--format", help="xlsx or csv")] = "xlsx",
-    year: Annotated[int | None, typer.Option(help="only this year's periods")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help=_OUTPUT_HELP)] = None,
+    fmt: Annotated[str, typer.Option("--format", help="xlsx 或 csv")] = "xlsx",
+    year: Annotated[int | None, typer.Option(help=_YEAR_HELP)] = None,
     lang: Lang = None,
 ) -> None:
     """填报模板：写出一个地区应报送的数据模板（Excel 或 CSV）。

@@ -23,9 +23,10 @@ def run(
     alerts_port: int = typer.Option(8082, help="alerts service port"),
     evaluator_port: int = typer.Option(8083, help="evaluator health and metrics port"),
     board_port: int = typer.Option(8084, help="built-in board port"),
+    portal_port: int = typer.Option(8086, help="bureaus' submission portal port"),
     smtp_port: int = typer.Option(2525, help="local mailbox (SMTP) port"),
 ) -> None:
-    """Run broker, ingest, evaluator, alerts, mailbox and board in the foreground.
+    """Run broker, ingest, evaluator, alerts, board, portal and mailbox in the foreground.
 
     A part that dies is restarted with back-off; one that keeps dying stops the stack. Any
     number of SIGINT, SIGTERM or SIGHUP stops every part, in reverse order, and waits for it.
@@ -42,6 +43,7 @@ def run(
         alerts_port=alerts_port,
         evaluator_port=evaluator_port,
         board_port=board_port,
+        portal_port=portal_port,
         smtp_port=smtp_port,
     )
     raise typer.Exit(run_stack(options))

@@ -3,13 +3,17 @@
 ``assess(target, observations, as_of, config)`` judges one (indicator, jurisdiction). Each way
 a plan states a goal (``Kind``) is compiled once into a method family and a measured series
 (``trajectory.plan``), so one set of formulas (``trajectory.methods``) serves every kind.
-docs/methodology.md states the formulas, their sources and the thresholds.
+
+A target year still ahead gets the progress verdict of the growth-ratio method; a complete
+one (its figure is in, or ``as_of`` is past the year and the publication lag) gets its final
+verdict, achieved or not achieved, on its own figure, which no later figure changes.
+docs/methodology.md states the formulas, their sources, the thresholds and the final rules.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
 
 from planwatch.domain.assessment_model import (
     Assessment,
@@ -19,22 +23,26 @@ from planwatch.domain.assessment_model import (
     YearResult,
 )
 from planwatch.domain.events import Status
-from planwatch.domain.model import CatalogEntry
-from planwatch.domain.trajectory.explain import explain, explain_no_data
+from planwatch.domain.model import CatalogEntry, Kind
+from planwatch.domain.trajectory.explain import Reported, explain, explain_no_data
 from planwatch.domain.trajectory.methods import (
-    EPS,
     band,
     baseline_only,
+    final,
     level,
+    meets,
     missing,
     pace,
     projection,
+    reach,
+    required,
 )
 from planwatch.domain.trajectory.plan import (
     BAND,
     LEVEL,
     PACE,
     PLACES_GAINED,
+    RUNNING_TOTAL,
     Goal,
     Plan,
     prepare,
@@ -42,8 +50,10 @@ from planwatch.domain.trajectory.plan import (
 from planwatch.domain.trajectory.series import (
     ObservationLike,
     Row,
+    full_year,
     known_rows,
     measured,
+    missing_year,
     row_for_year,
 )
 from planwatch.domain.trajectory.spec import TargetSpec
@@ -54,7 +64,8 @@ DEFAULT_CONFIG = AssessmentConfig()
 
 # Worst to best: "more progress never lowers the status" is checked against this order.
 STATUS_ORDER = {
-    Status.NO_DATA: -1,
+    Status.NO_DATA: -2,
+    Status.NOT_ACHIEVED: -1,
     Status.DETERIORATION: 0,
     Status.LIMITED_PROGRESS: 1,
     Status.NEEDS_ACCELERATION: 2,
@@ -67,10 +78,19 @@ _NOTE_LINEAR = "growth rate undefined (zero or negative value): linear method us
 _NOTE_COUNTED = "counted from zero at the plan start: growth rate undefined, linear method used"
 _NOTE_ONE_MORE = "the first observation is the baseline; one more is needed for a verdict"
 _NOTE_NONE = ("尚无观测值", "no observation yet")
+_GOOD = (Status.ON_TRACK, Status.ACHIEVED)
+# Kinds whose required pace is a yearly growth rate; counts and ranks need a yearly addition.
+_GROWING = frozenset({Kind.LEVEL, Kind.MAINTAIN})
 
 
-def _no_data(plan: Plan, note: tuple[str, str], latest: Row | None = None) -> Assessment:
+def _no_data(
+    plan: Plan, note: tuple[str, str], latest: Row | None = None, notes: list[str] | None = None
+) -> Assessment:
     zh, en = explain_no_data(*note)
+    years = [
+        YearResult(year=y, status=Status.NO_DATA, tiers={g.key: missing(g) for g in goals})
+        for y, goals in plan.years
+    ]
     return Assessment(
         status=Status.NO_DATA,
         progress_ratio=None,
@@ -87,9 +107,11 @@ def _no_data(plan: Plan, note: tuple[str, str], latest: Row | None = None) -> As
         latest_value=latest[1] if latest else None,
         baseline_year=None,
         baseline_value=None,
+        tiers=years[0].tiers if years else {},
+        years=years,
         explanation_zh=zh,
         explanation_en=en,
-        notes=[note[1]],
+        notes=[*(notes or ()), note[1]],
     )
 
 
@@ -100,8 +122,12 @@ def _year_tiers(
     points: list[Row],
     base: tuple[float, float] | None,
     config: AssessmentConfig,
+    project: bool = True,
 ) -> dict[str, TierResult]:
+    """The progress verdict of each goal of ``year`` from ``points`` (the figures so far);
+    ``project``: carry the trend to the year (not for a final verdict, which drops it)."""
     last = points[-1]
+    tol = plan.tolerance_pct if plan.tolerance_pct is not None else config.maintain_tolerance_pct
     tiers: dict[str, TierResult] = {}
     family = plan.family
     if family == LEVEL:
@@ -109,14 +135,19 @@ def _year_tiers(
             for g in goals:
                 tiers[g.key] = baseline_only(g, last[1], plan.sign)
             return tiers
-        projected = projection(points, year, config.projection_window, plan.compound_trend)
+        projected = (
+            projection(points, year, config.projection_window, plan.compound_trend)
+            if project
+            else None
+        )
         compound = config.planned_path == "compound" and plan.compound_trend
         for g in goals:
-            tiers[g.key] = level(g, last[1], last[0], base, plan.sign, projected, compound, config)
+            met_at = reach(g, plan.sign, tol)
+            tiers[g.key] = level(
+                g, last[1], last[0], base, plan.sign, projected, compound, config, met_at
+            )
     elif family == BAND:
-        tolerance = (
-            plan.tolerance_pct if plan.tolerance_pct is not None else config.maintain_tolerance_pct
-        )
+        tolerance = tol
         projected = projection(points, year, config.projection_window, plan.compound_trend)
         for g in goals:
             approach = None
@@ -132,14 +163,71 @@ def _year_tiers(
             if row is None:
                 tiers[g.key] = missing(g)
             elif family == PACE:
-                tiers[g.key] = pace(g, row, plan.sign, config, "yearly_pace", row[3])
+                met_at = reach(g, plan.sign, tol)
+                tiers[g.key] = pace(g, row, plan.sign, config, "yearly_pace", row[3], met_at)
             else:
-                tiers[g.key] = pace(g, row, plan.sign, config, "rate_ratio", 1.0)
+                met_at = reach(g, plan.sign, tol)
+                tiers[g.key] = pace(g, row, plan.sign, config, "rate_ratio", 1.0, met_at)
     return tiers
 
 
 def _headline(tiers: dict[str, TierResult]) -> TierResult:
     return tiers.get("binding") or tiers.get("none") or next(iter(tiers.values()))
+
+
+def _in_band(goal: Goal, x: float, tolerance_pct: float) -> bool:
+    if goal.value_max is not None:
+        low, high = goal.value, goal.value_max
+    else:
+        half = abs(goal.value) * tolerance_pct / 100
+        low, high = goal.value - half, goal.value + half
+    return meets(x, low, 1.0) and meets(x, high, -1.0)
+
+
+def _final_tiers(
+    plan: Plan,
+    year: int,
+    goals: tuple[Goal, ...],
+    points: list[Row],
+    base: tuple[float, float] | None,
+    config: AssessmentConfig,
+) -> dict[str, TierResult]:
+    """The final verdict of each goal of a complete ``year`` on that year's own figure; a goal
+    whose figure is not in stays ``no_data`` (a missing figure is not a miss)."""
+    row = full_year(points, year)
+    if row is None:
+        return {g.key: missing(g) for g in goals}
+    # later figures play no part
+    upto = points if row is points[-1] else [p for p in points if p[0] <= row[0]]
+    if plan.base is None and plan.measure != PLACES_GAINED and plan.family in (LEVEL, BAND):
+        base = (upto[0][0], upto[0][1]) if len(upto) > 1 else None  # the first figure, as then
+    opened = _year_tiers(plan, year, goals, upto, base, config, project=False)
+    tol = plan.tolerance_pct if plan.tolerance_pct is not None else config.maintain_tolerance_pct
+    x = row[1]
+    for g in goals:
+        if plan.family == BAND:
+            met = _in_band(g, x, tol)
+        else:
+            met = meets(x, reach(g, plan.sign, tol), plan.sign)
+        final(opened[g.key], g, x, met, plan.sign)
+    return opened
+
+
+def _with_pace(
+    plan: Plan, goals: tuple[Goal, ...], tiers: dict[str, TierResult], last: Row, tol: float
+) -> None:
+    """Add the required pace to open verdicts of targets reached over several years."""
+    if plan.family not in (LEVEL, BAND):
+        return  # a yearly flow or rate: the yearly target is itself the pace
+    growing = plan.kind in _GROWING and not plan.counted
+    for g in goals:
+        met_at = g.value if plan.family == BAND else reach(g, plan.sign, tol)
+        required(tiers[g.key], last[1], last[0], plan.sign, growing, met_at)
+
+
+def _complete(year: int, rows: list[Row], as_of: date, lag: timedelta) -> bool:
+    """A target year is complete once its full-year figure is in, or once it is published."""
+    return full_year(rows, year) is not None or as_of >= date(year + 1, 1, 1) + lag
 
 
 def assess(
@@ -171,43 +259,105 @@ def assess_rows(
     if rows and rows[-1][2] > last_year:
         rows = [r for r in rows if r[2] <= last_year]  # the year grows with the time
     plan = prepare(target)
-    points = measured(plan, rows)
-    if not points:
-        return _no_data(plan, _NOTE_NONE)
-    last = points[-1]
     notes: list[str] = []
+    if not plan.year_to_date and any(r[3] < 1.0 for r in rows):
+        # a kind without a year-to-date form (kinds.py): ingest refuses such figures
+        notes.append(
+            "year-to-date figures are not judged for this kind: "
+            + ", ".join(r[4] for r in rows if r[3] < 1.0)
+        )
+        rows = [r for r in rows if r[3] >= 1.0]
+    if not rows:
+        return _no_data(plan, _NOTE_NONE, notes=notes)
+    raw_last = rows[-1]
+    points = measured(plan, rows)
+    if plan.measure == PLACES_GAINED and not points:
+        start = plan.start
+        note = (
+            f"缺少{start}年排名（规划起始年），无法计算提升位数；"
+            f"{raw_last[4]}年排名第{raw_last[1]:g}位",
+            f"the rank of {start} (the plan's start year) is missing: places gained are "
+            f"counted from it; rank {raw_last[1]:g} in {raw_last[4]}",
+        )
+        return _no_data(plan, note, raw_last, notes)
+    gap_year = missing_year(rows, plan.start + 1) if plan.measure == RUNNING_TOTAL else None
+    if not points:
+        if gap_year is not None:
+            note = (
+                f"缺少{gap_year}年数据，累计值无法计算；最新值（{raw_last[4]}）{raw_last[1]:g}",
+                f"the {gap_year} figure is missing, so the running total is unknown",
+            )
+            return _no_data(plan, note, raw_last, notes)
+        return _no_data(plan, _NOTE_NONE, notes=notes)
+    last = points[-1]
     base = plan.base
     if plan.measure == PLACES_GAINED:
-        base = (plan.rank_base[0], 0.0) if plan.rank_base else (points[0][0], 0.0)
+        base = (plan.rank_base[0], 0.0) if plan.rank_base else (float(plan.start), 0.0)
     elif base is None and plan.family in (LEVEL, BAND):
         notes.append(_NOTE_FIRST_BASE)
         if len(points) > 1:
             base = (points[0][0], points[0][1])
 
+    tol = plan.tolerance_pct if plan.tolerance_pct is not None else config.maintain_tolerance_pct
+    lag = timedelta(days=config.publication_lag_days)
     years: list[YearResult] = []
     head_year: YearResult | None = None
-    head: TierResult | None = None
-    latest_t = last[0] - EPS
+    latest_done: YearResult | None = None  # the latest complete year judged on its figure
     for year, goals in plan.years:
-        tiers = _year_tiers(plan, year, goals, points, base, config)
-        lead = _headline(tiers)
-        result = YearResult(year=year, status=lead.status, tiers=tiers)
+        done = _complete(year, rows, as_of, lag)
+        if done:
+            tiers = _final_tiers(plan, year, goals, points, base, config)
+        elif gap_year is not None:
+            tiers = {g.key: missing(g) for g in goals}  # a running total with a hole
+        else:
+            tiers = _year_tiers(plan, year, goals, points, base, config)
+            _with_pace(plan, goals, tiers, last, tol)
+        result = YearResult(year=year, status=_headline(tiers).status, tiers=tiers)
         years.append(result)
-        if head_year is None and year >= latest_t:
-            head_year, head = result, lead
-    if head_year is None or head is None:
-        head_year = years[-1]  # every target year has passed: the last one
-        head = _headline(head_year.tiers)
+        if done and _headline(tiers).final:
+            latest_done = result
+        if head_year is None and not done:
+            head_year = result
+    if head_year is None:
+        head_year = years[-1]  # every target year is complete: the last one
+    elif (
+        latest_done is not None
+        and latest_done.status is Status.NOT_ACHIEVED
+        and plan.family != LEVEL
+        and head_year.status in _GOOD
+        and not any(p[2] == head_year.year for p in points)
+    ):
+        # a floor kept each year: while the next year has no figure of its own, the year
+        # last judged below the floor is the headline, not a green pace drawn from it
+        head_year = latest_done
+    head = _headline(head_year.tiers)
 
     if head.method == "linear_ratio":
         notes.append(_NOTE_COUNTED if plan.counted else _NOTE_LINEAR)
-    elif head.method == "yearly_pace" and last[3] < 1.0:
+    elif head.method == "yearly_pace" and last[3] < 1.0 and not head.final:
         notes.append(
             f"year-to-date figure ({last[4]}) compared with {last[3]:.0%} of the yearly target"
         )
     if head.status is Status.NO_DATA and head.method == "none" and plan.family == LEVEL:
-        notes.append(_NOTE_ONE_MORE)
-    zh, en = explain(head, plan.unit, last[4], last[1], plan.target_text)
+        if head_year.year < last[2] or _complete(head_year.year, rows, as_of, lag):
+            notes.append(f"no figure for {head_year.year}")
+        else:
+            notes.append(_NOTE_ONE_MORE)
+    if head.final:
+        notes.append(f"{head.year} is complete: its verdict is final")
+    latest = _reported(plan, raw_last, points, gap_year)
+    judged = None
+    if head.final:
+        row = full_year(points, head.year)
+        raw = full_year(rows, head.year)
+        if row is not None and raw is not None:
+            judged = Reported(raw[4], raw[1], row[1], plan.measure, plan.start)
+    missing_in = None
+    if head.status is Status.NO_DATA and head.method == "none":
+        done = _complete(head_year.year, rows, as_of, lag)
+        missing_in = gap_year if gap_year is not None else _lacking(head_year.year, rows, done)
+    zh, en = explain(head, plan.unit, latest, plan.target_text, judged, missing_in)
+    known = gap_year is None or last[2] < gap_year
     return Assessment(
         status=head.status,
         progress_ratio=head.progress_ratio,
@@ -220,8 +370,8 @@ def assess_rows(
         target_year=head.year,
         target_value=head.target,
         tier=head.tier,
-        latest_period=last[4],
-        latest_value=last[1],
+        latest_period=raw_last[4] if gap_year is not None else last[4],
+        latest_value=last[1] if known and gap_year is None else None,
         baseline_year=base[0] if base is not None else None,
         baseline_value=base[1] if base is not None else None,
         tiers=head_year.tiers,
@@ -230,3 +380,16 @@ def assess_rows(
         explanation_en=en,
         notes=notes,
     )
+
+
+def _lacking(year: int, rows: list[Row], done: bool) -> int | None:
+    """The target year itself when it is over (or a later figure is in) without its figure."""
+    return year if full_year(rows, year) is None and (done or rows[-1][2] >= year) else None
+
+
+def _reported(plan: Plan, raw: Row, points: list[Row], gap_year: int | None) -> Reported:
+    """The latest figure as sent, with what the kind measures from it when that is known."""
+    measured_value = None
+    if points and points[-1][4] == raw[4] and gap_year is None:
+        measured_value = points[-1][1]
+    return Reported(raw[4], raw[1], measured_value, plan.measure, plan.start)

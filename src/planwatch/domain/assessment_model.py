@@ -42,6 +42,9 @@ class AssessmentConfig(BaseModel):
     maintain_tolerance_pct: float = 5.0  # default band half-width for 左右 / 保持在…左右
     projection_window: int = 3  # recent observations used for the trend projection
     planned_path: str = "linear"  # "linear" or "compound": the planned path of level targets
+    # days after a year's end by which its figure is published: later, a target year without
+    # a figure is complete (its verdict final); the evaluator's annual due date is the same
+    publication_lag_days: int = 90
 
 
 def _opt_float(value: Any) -> float | None:
@@ -64,6 +67,11 @@ class TierResult:
     projected: float | None
     projected_share: float | None  # share of the remaining distance the projection covers
     method: str
+    final: bool = False  # the target year is complete: the verdict no later figure changes
+    # the pace needed from the latest figure to the target by its year (open verdicts only):
+    # a yearly growth in % (levels that grow), or a yearly addition in the unit (counts, ranks)
+    required_growth_pct: float | None = None
+    required_per_year: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -79,6 +87,9 @@ class TierResult:
             "projected": self.projected,
             "projected_share": self.projected_share,
             "method": self.method,
+            "final": self.final,
+            "required_growth_pct": self.required_growth_pct,
+            "required_per_year": self.required_per_year,
         }
 
     @classmethod
@@ -96,6 +107,9 @@ class TierResult:
             projected=_opt_float(data.get("projected")),
             projected_share=_opt_float(data.get("projected_share")),
             method=str(data["method"]),
+            final=bool(data.get("final", False)),
+            required_growth_pct=_opt_float(data.get("required_growth_pct")),
+            required_per_year=_opt_float(data.get("required_per_year")),
         )
 
 

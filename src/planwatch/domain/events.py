@@ -14,6 +14,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
+from planwatch.domain.status import Status  # defined with its codes and names in status.py
+
 __all__ = [
     "SCHEMA_VERSION",
     "AssessmentEvent",
@@ -33,16 +35,6 @@ class Topics(StrEnum):
     ASSESSMENTS = "assessments"
     STATUS_CHANGES = "status-changes"
     DEAD_LETTER = "submissions-dlq"
-
-
-class Status(StrEnum):
-    ACHIEVED = "achieved"
-    ON_TRACK = "on_track"
-    NEEDS_ACCELERATION = "needs_acceleration"
-    LIMITED_PROGRESS = "limited_progress"
-    DETERIORATION = "deterioration"
-    NO_DATA = "no_data"
-    OVERDUE = "overdue"  # only on status changes: a figure that did not arrive by its due date
 
 
 def partition_key(indicator_id: str, jurisdiction: str) -> bytes:

@@ -23,6 +23,7 @@ __all__ = ["DemoFigure", "demo_figures", "load_demo"]
 
 ON_TRACK_PACE = 1.03  # a little ahead of the planned path
 LAGGING_PACE = 0.4  # well behind: "limited progress"
+START_RANK = 30.0  # the demo's rank in the plan's start year, for 提升N位
 COUNTING_UNITS = {"家", "个", "個", "项", "項", "件", "人", "名", "所", "座", "批"}
 
 
@@ -74,6 +75,9 @@ def _series(entry: CatalogEntry, last_year: int) -> Iterator[tuple[int, float]]:
     base_year, base = _start(entry, target)
     pace = LAGGING_PACE if _lagging(entry) else ON_TRACK_PACE
     span = max(target_year - base_year, 1)
+    if entry.kind is Kind.RANKING_CHANGE:
+        # ranks, as a bureau reports them, from the start-year rank places are counted from
+        yield entry.start_year, START_RANK
     for year in range(entry.start_year + 1, last_year + 1):
         share = min((year - base_year) / span, 1.0)
         if entry.kind is Kind.YEARLY_FLOW or entry.kind is Kind.GROWTH_RATE:
@@ -86,6 +90,8 @@ def _series(entry: CatalogEntry, last_year: int) -> Iterator[tuple[int, float]]:
             value = base + (target - base) * share * pace
         if entry.kind is Kind.RANKING:
             value = max(1.0, round(value))
+        elif entry.kind is Kind.RANKING_CHANGE:
+            value = START_RANK - round(value)  # the rank after gaining ``value`` places
         elif entry.unit in COUNTING_UNITS and entry.kind is not Kind.CUMULATIVE:
             value = float(round(value))
         yield year, round(value, 2)

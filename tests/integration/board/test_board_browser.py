@@ -31,8 +31,8 @@ COLOURS = {  # services/board/planwatch_board/{views,chart}.py
     "expected": (0x09, 0x69, 0xDA),
 }
 FIGURES = [  # (id, period, value): achieved, behind, one figure then overdue
-    ("gsbase-rd-expenditure", "2024", 150.0),
-    ("gsbase-rd-expenditure", "2025", 181.0),
+    ("gsbase-provincial-innovative-enterprises", "2024", 1600.0),  # 1,800 due by 2025
+    ("gsbase-provincial-innovative-enterprises", "2025", 1850.0),
     ("baiyin-tech-contract-turnover", "2022", 7.5),
     ("baiyin-tech-contract-turnover", "2023", 7.6),
     ("baiyin-tech-contract-turnover", "2024", 8.0),
@@ -57,7 +57,7 @@ def load(store: EmbeddedSeriesStore) -> None:
             value=value,
             unit=entry.unit,
             submitted_by="t",
-            received_at=datetime(2026, 4, 1, tzinfo=UTC),
+            received_at=datetime(2025, 12, 1, tzinfo=UTC),  # Baiyin's 2025 still open
         )
         out = evaluate(entry, states.get(indicator_id, new_state()), event, CATALOG.version)
         states[indicator_id] = out.state

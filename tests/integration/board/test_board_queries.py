@@ -23,7 +23,10 @@ DB = "boards"
 BOARDS = build_all()
 DUE = {Frequency.ANNUAL: 90, Frequency.QUARTERLY: 45, Frequency.MONTHLY: 20}
 FIGURES = [  # (id, period, value)
-    ("gsbase-rd-expenditure", "2024", 150.0),  # no baseline: 2024 is the base; 2025 achieved
+    # 省科技厅 leads; 1,800 due by 2025: 1,500 is a final miss (not_achieved, code -3)
+    ("gsbase-provincial-innovative-enterprises", "2025", 1500.0),
+    # no baseline: 2024 is the base; 2025 achieved for good, the headline is 2030 (on track)
+    ("gsbase-rd-expenditure", "2024", 150.0),
     ("gsbase-rd-expenditure", "2025", 181.0),
     ("baiyin-tech-progress-contribution", "2022", 54.5),  # binding 58 by 2025: behind
     ("baiyin-tech-progress-contribution", "2023", 55.0),
@@ -48,7 +51,8 @@ def evaluator_output() -> list[str]:
             value=value,
             unit=entry.unit,
             submitted_by="t",
-            received_at=datetime(2026, 4, 1, 8, i, tzinfo=UTC),
+            # read while 2025 is still open for the Baiyin targets (its figure is due 2026-03-31)
+            received_at=datetime(2025, 12, 1, 8, i, tzinfo=UTC),
         )
         out = evaluate(entry, states.get(indicator_id, new_state()), event, CATALOG.version)
         states[indicator_id] = out.state
@@ -119,16 +123,17 @@ def test_variables_narrow_each_other(influx: InfluxV1) -> None:
 
 def test_overview_status_table_and_counts(influx: InfluxV1) -> None:
     status = {r["indicator_id"]: r["status"] for r in rows(run(influx, "overview", 2))}
-    assert status["gsbase-rd-expenditure"] == 4  # achieved
+    assert status["gsbase-rd-expenditure"] == 3  # on track for 2030
     assert status["baiyin-tech-progress-contribution"] <= 2  # behind
     assert status["baiyin-tech-contract-turnover"] <= 2
     assert status["gs4p-tech-contract-turnover"] == -1  # one figure: no verdict yet
+    assert status["gsbase-provincial-innovative-enterprises"] == -3  # not achieved
     counts = {}
     for ref, target in enumerate(BOARDS["overview"]["panels"][0]["targets"]):
         [name] = re.findall(r'AS "([^"]+)" FROM \(', target["query"])
         counts[name] = sum(row[name] for row in rows(run(influx, "overview", 1, ref)))
-    assert counts["已达标"] == 1 and counts["暂无数据"] == 1
-    assert sum(counts.values()) == 4
+    assert counts["进度正常"] == 1 and counts["暂无数据"] == 1 and counts["未达标"] == 1
+    assert sum(counts.values()) == 5
     only_baiyin = rows(run(influx, "overview", 2, plan="baiyin"))
     assert {r["indicator_id"] for r in only_baiyin} == {
         "baiyin-tech-progress-contribution",
@@ -142,20 +147,20 @@ def test_overview_binding_behind_and_status_changes(influx: InfluxV1) -> None:
     assert all(r["gap"] < 0 for r in behind.values())
     changes = rows(run(influx, "overview", 4))
     assert changes[0]["indicator_id"] == "baiyin-tech-contract-turnover"  # newest first
-    assert {c["to_status"] for c in changes} >= {"achieved"}
+    assert {c["to_status"] for c in changes} >= {"on_track"}
 
 
 def test_indicator_board_plots_observed_planned_targets_and_projection(influx: InfluxV1) -> None:
     observed = rows(run(influx, "indicator", 1, 0))
     assert [r["实际值 observed"] for r in observed] == [150.0, 181.0]
     planned = rows(run(influx, "indicator", 1, 1))
-    assert [r["规划值 planned"] for r in planned] == [pytest.approx(180.0)]
+    assert [r["规划值 planned"] for r in planned] == [pytest.approx(150 + 130 / 6)]  # 2030 path
     every_target = {r["目标 target"] for r in rows(run(influx, "indicator", 1, 2))}
     assert every_target == {180.0, 280.0}
     tiers = rows(run(influx, "indicator", 1, 2, indicator="baiyin-tech-contract-turnover"))
     assert {(r["tier"], r["目标 target"]) for r in tiers} == {("binding", 10.0), ("expected", 13.0)}
     [status] = rows(run(influx, "indicator", 2))
-    assert status["last"] == 4
+    assert status["last"] == 3
     [projection] = rows(run(influx, "indicator", 5, indicator="baiyin-tech-contract-turnover"))
     assert projection["目标年 year"] == 2025 and projection["预测 projected"] < 10.0
     [source] = rows(run(influx, "indicator", 6, indicator="baiyin-tech-contract-turnover"))
@@ -167,9 +172,12 @@ def test_indicator_board_plots_observed_planned_targets_and_projection(influx: I
 
 def test_agency_board_counts_behind_per_agency_and_filters(influx: InfluxV1) -> None:
     behind = {r["lead_agency"]: r["落后 behind"] for r in rows(run(influx, "agency", 1))}
-    assert behind == {"市科技局": 1, "none": 1}
+    assert behind == {"市科技局": 1, "none": 1, "省科技厅": 1}  # a final miss is behind too
     led = rows(run(influx, "agency", 2, agency="省科技厅"))
-    assert [r["indicator_id"] for r in led] == ["gs4p-tech-contract-turnover"]
+    assert {r["indicator_id"] for r in led} == {
+        "gs4p-tech-contract-turnover",
+        "gsbase-provincial-innovative-enterprises",
+    }
     changes = rows(run(influx, "agency", 3, agency="市科技局"))
     assert [c["indicator_id"] for c in changes] == ["baiyin-tech-contract-turnover"]
 
@@ -182,14 +190,14 @@ def test_completeness_board_lists_the_overdue_figure(influx: InfluxV1) -> None:
     [overdue] = rows(run(influx, "completeness", 2))
     assert overdue["indicator_id"] == "gs4p-tech-contract-turnover" and overdue["period"] == "2025"
     latest = {r["indicator_id"]: r["value"] for r in rows(run(influx, "completeness", 3))}
-    assert latest["gs4p-tech-contract-turnover"] == 300.0 and len(latest) == 4
+    assert latest["gs4p-tech-contract-turnover"] == 300.0 and len(latest) == 5
 
 
 def test_the_board_reads_the_same_points_through_influxql(influx: InfluxV1) -> None:
     reader = InfluxQLReader(influx.url, DB)
     try:
         latest = reader.latest("assessment")
-        assert latest["gsbase-rd-expenditure"]["status"] == "achieved"
+        assert latest["gsbase-rd-expenditure"]["status"] == "on_track"
         assert latest["gsbase-rd-expenditure"]["observed"] == 181.0
         assert latest["gsbase-rd-expenditure"]["time"] == datetime(2025, 12, 31, tzinfo=UTC)
         assert reader.latest("overdue")["gs4p-tech-contract-turnover"]["period"] == "2025"

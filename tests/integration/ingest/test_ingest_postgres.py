@@ -71,6 +71,16 @@ def test_the_ledger_decides_stores_and_publishes_on_postgresql(
             first.events[0].event_id,
             revised.events[0].event_id,
         ]
+        assert len(ledger.history(KEY.owner)) == 2 and ledger.history("someone else") == []
+        figures = validator.check([{**row, "value": 3.0, "submission_id": "c"}], KEY).figures
+        peeked = ledger.peek(
+            KEY.owner,
+            figures,
+            lambda latest, named: decide(
+                figures, latest, named, owner=KEY.owner, received_at="t", catalog_version="v"
+            ),
+        )
+        assert peeked.results[0]["vintage"] == 3 and ledger.backlog() == 2  # nothing kept
         ledger.acknowledge(pending[:1])
         assert ledger.backlog() == 1 and ledger.pending(10) == pending[1:]
     finally:

@@ -97,6 +97,20 @@ def test_the_lead_agency_gets_one_digest_with_the_copied_agencies(
     assert (first.severity, second.severity) == ("critical", "major")
 
 
+@pytest.mark.parametrize(("tier", "severity"), [("binding", "critical"), ("expected", "major")])
+def test_a_final_miss_opens_an_alert_like_limited_progress(
+    build: Build, smtp_server: SmtpServer, tier: str, severity: str
+) -> None:
+    engine = build()
+    engine.handle(status_change(Status.NOT_ACHIEVED, tier=tier))
+    engine.test_clock.advance(seconds=31)  # type: ignore[attr-defined]
+    engine.tick()
+    [mail] = smtp_server.wait_for(1)
+    assert "未达标" in mail.body and mail.message["To"] == "gs-kjt@agencies.invalid"
+    [alert] = rows(engine, alerts)
+    assert (alert.status, alert.severity, alert.state) == ("not_achieved", severity, "open")
+
+
 def test_english_messages(build: Build, smtp_server: SmtpServer) -> None:
     engine = build(language="en")
     engine.handle(status_change(Status.DETERIORATION, tier="expected"))

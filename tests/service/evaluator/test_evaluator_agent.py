@@ -197,7 +197,7 @@ async def test_a_status_change_is_published_once_even_when_the_event_comes_again
     points = harness.store.count("observation") + harness.store.count("status_change")
     await harness.put(second, expect=0)  # a redelivery
     [change] = harness.changes()
-    assert (change.from_status, change.to_status) == (None, Status.LIMITED_PROGRESS)
+    assert (change.from_status, change.to_status) == (None, Status.NEEDS_ACCELERATION)
     assert change.cause_event_id == second.event_id and change.lead_agencies == RD.lead_agencies
     assert len(harness.publisher.on(Topics.ASSESSMENTS)) == 2
     assert harness.store.count("observation") + harness.store.count("status_change") == points
@@ -210,8 +210,8 @@ async def test_a_revision_overwrites_its_point_and_moves_the_status(harness: Har
     rows = harness.store.query("observation", {"indicator_id": RD.id})
     assert [(r["value"], r["vintage"]) for r in rows] == [(150.0, 1), (181.0, 2)]
     assert [(c.from_status, c.to_status) for c in harness.changes()] == [
-        (None, Status.LIMITED_PROGRESS),
-        (Status.LIMITED_PROGRESS, Status.ACHIEVED),
+        (None, Status.NEEDS_ACCELERATION),
+        (Status.NEEDS_ACCELERATION, Status.ON_TRACK),
     ]
 
 
@@ -273,7 +273,7 @@ async def test_several_figures_of_one_key_in_one_batch_build_on_each_other(
             expect=5,
         )
     assert harness.state().obs == {"2024": (1, 150.0), "2025": (2, 181.0)}
-    assert harness.changes()[-1].to_status is Status.ACHIEVED
+    assert harness.changes()[-1].to_status is Status.ON_TRACK
     # one table write and one store write for the three events of the key
     assert [key for key, _ in harness.table.writes] == [KEY]
     assert harness.sink.attempts == 1
@@ -292,4 +292,4 @@ async def test_overdue_figure_once_then_its_arrival_is_a_change(harness: Harness
     assert point["period"] == "2025" and point["days_overdue"] == 238
     await harness.put(submission("2025", 160), expect=2)
     arrival = harness.changes()[-1]
-    assert (arrival.from_status, arrival.to_status) == (Status.OVERDUE, Status.LIMITED_PROGRESS)
+    assert (arrival.from_status, arrival.to_status) == (Status.OVERDUE, Status.NEEDS_ACCELERATION)

@@ -17,8 +17,8 @@ from support.ingest import CITY, PROVINCE
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ROWS = [
     {"indicator_id": "tcity-rd-spend", "period": "2023", "value": 12.5, "source": "年报"},
-    {"indicator_id": "tcity-firms", "jurisdiction": CITY, "period": "2023-Q2", "value": 120},
-    {"indicator_id": "tcity-talent", "period": "2024-05", "value": 25000, "unit": "人"},
+    {"indicator_id": "tcity-firms", "jurisdiction": CITY, "period": "2022", "value": 120},
+    {"indicator_id": "tcity-talent", "period": "2024", "value": 25000, "unit": "人"},
 ]
 
 

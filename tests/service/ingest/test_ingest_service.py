@@ -31,6 +31,7 @@ def parts(tmp_path: Path) -> Iterator[tuple[SubmissionService, MemoryLedger, lis
     executor = ThreadPoolExecutor(1)
     service = SubmissionService(
         ledger,
+        ledger,
         Validator(rules_for(test_catalog(tmp_path / "catalog"))),
         catalog_version="test",
         executor=executor,
@@ -94,13 +95,13 @@ async def test_a_preview_answers_every_row_and_wakes_nothing(parts) -> None:  # 
     assert answer["items"][0]["previous"]["vintage"] == 1
     assert answer["items"][1]["errors"][0]["reason"] == "unknown_indicator"
     assert ledger.backlog() == 1 and woken == [1]  # only the submission's
-    history = orjson.loads(await service.history(KEY))
+    history = orjson.loads(await service.figures(KEY))
     assert [f["value"] for f in history["figures"]] == [5.0]
     assert history["submitted_by"] == KEY.owner
 
 
 class _Unreadable(MemoryLedger):
-    def preview(self, *args: object, **kwargs: object) -> Decision:
+    def peek(self, *args: object, **kwargs: object) -> Decision:
         raise LedgerBroken("disk I/O error")
 
     def history(self, owner: str) -> list[bytes]:
@@ -109,8 +110,10 @@ class _Unreadable(MemoryLedger):
 
 async def test_an_unreadable_ledger_answers_503_to_the_portal_reads(tmp_path: Path) -> None:
     with ThreadPoolExecutor(1) as executor:
+        unreadable = _Unreadable()
         service = SubmissionService(
-            _Unreadable(),
+            unreadable,
+            unreadable,
             Validator(rules_for(test_catalog(tmp_path / "catalog"))),
             catalog_version="test",
             executor=executor,
@@ -118,7 +121,7 @@ async def test_an_unreadable_ledger_answers_503_to_the_portal_reads(tmp_path: Pa
             max_rows=100,
         )
         row = {"indicator_id": "tcity-firms", "period": "2023", "value": 5}
-        for call in (service.preview(_json([row])), service.history(KEY)):
+        for call in (service.preview(_json([row])), service.figures(KEY)):
             with pytest.raises(ProblemError) as refused:
                 await call
             assert (refused.value.status, refused.value.slug) == (503, "ledger-unavailable")

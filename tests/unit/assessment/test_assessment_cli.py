@@ -60,6 +60,30 @@ def test_the_command_assesses_a_catalog_shaped_target() -> None:
     assert out["latest_value"] == 56 and "约束值58%" in out["explanation_zh"]
 
 
+def test_a_passed_target_year_missed_is_a_final_miss() -> None:
+    """Baseline 2021 = 80, target 100 by 2025, 99 in 2025, read in mid-2026."""
+    target = {
+        "kind": "level",
+        "direction": "higher",
+        "baseline": {"year": 2021, "value": 80},
+        "targets": [{"year": 2025, "value": 100}],
+    }
+    payload = {
+        "target": target,
+        "observations": [{"period": "2025", "value": 99}],
+        "as_of": "2026-07-01",
+    }
+    result = _cli(json.dumps(payload))
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["status"] == "not_achieved" and out["gap"] == pytest.approx(-1)
+    assert out["years"] == [
+        {"year": 2025, "status": "not_achieved", "tiers": out["years"][0]["tiers"]}
+    ]
+    assert out["years"][0]["tiers"]["none"]["final"] is True
+    assert out["explanation_zh"].startswith("未达标：2025年目标100，2025年实际99，差1")
+
+
 def test_a_target_without_baseline_or_tiers() -> None:
     out = run_assess(
         {

@@ -43,7 +43,8 @@ def test_planned_is_the_baseline_at_the_baseline_year_and_the_target_at_the_targ
 ) -> None:
     target = level(b, v, y0, y0 + span, Direction.HIGHER)
     config = AssessmentConfig(planned_path=path)
-    at_base = assess(target, [one(str(y0), b)], FAR, config).years[0].tiers["none"]
+    early = date(y0 + 1, 1, 1)  # the target year still open
+    at_base = assess(target, [one(str(y0), b)], early, config).years[0].tiers["none"]
     assert at_base.planned == pytest.approx(b)
     at_target = assess(target, [one(str(y0 + span), v)], FAR, config).years[0].tiers["none"]
     assert at_target.planned == pytest.approx(v)
@@ -208,3 +209,133 @@ def test_the_result_round_trips_through_a_dict(
     data = result.to_dict()
     assert Assessment.from_dict(data) == result
     assert Assessment.from_dict(data).to_dict() == data
+
+
+# Final verdicts (docs/methodology.md, "Final verdicts")
+
+final_targets = st.sampled_from(
+    [
+        TargetSpec(
+            kind=k,
+            direction=d,
+            targets=(
+                Target(year=2025, value=100, qualifiers=q),
+                Target(year=2027, value=150, qualifiers=q),
+            ),
+            start_year=2022,
+            baseline=Baseline(year=2022, value=80) if k is Kind.LEVEL else None,
+            tolerance_pct=10 if q else None,
+        )
+        for k, d in [
+            (Kind.LEVEL, Direction.HIGHER),
+            (Kind.LEVEL, Direction.LOWER),
+            (Kind.RANKING, Direction.LOWER),
+            (Kind.RANKING_CHANGE, Direction.HIGHER),
+            (Kind.CUMULATIVE, Direction.HIGHER),
+            (Kind.YEARLY_FLOW, Direction.HIGHER),
+            (Kind.NEW_ITEMS, Direction.HIGHER),
+            (Kind.BUILD_COUNT, Direction.HIGHER),
+            (Kind.GROWTH_RATE, Direction.HIGHER),
+            (Kind.MAINTAIN, Direction.AROUND),
+        ]
+        for q in ((), ("左右",))
+    ]
+)
+early_periods = st.sampled_from(["2022", "2023", "2024", "2024-Q2", "2025-06"])
+later_periods = st.sampled_from(["2026", "2026-Q1", "2026-09", "2027", "2028"])
+
+
+def _year(result: Assessment, year: int) -> dict[str, object]:
+    return next(y.to_dict() for y in result.years if y.year == year)
+
+
+@settings(max_examples=300)
+@given(
+    target=final_targets,
+    before=st.lists(st.tuples(early_periods, values), max_size=5),
+    figure=values,
+    after=st.lists(st.tuples(later_periods, values), min_size=1, max_size=5),
+    as_of=st.sampled_from([date(2026, 2, 1), date(2027, 6, 1), date(2029, 1, 1)]),
+)
+def test_a_later_figure_never_changes_a_completed_years_verdict(
+    target: TargetSpec,
+    before: list[tuple[str, float]],
+    figure: float,
+    after: list[tuple[str, float]],
+    as_of: date,
+) -> None:
+    known = [one(p, v) for p, v in before] + [one("2025", figure)]
+    with_later = known + [one(p, v) for p, v in after]
+    assert _year(assess(target, with_later, as_of), 2025) == _year(
+        assess(target, known, as_of), 2025
+    )
+
+
+@settings(max_examples=300)
+@given(
+    target=final_targets,
+    before=st.lists(st.tuples(early_periods, values), max_size=5),
+    figure=values,
+    as_of=st.sampled_from([date(2025, 6, 1), date(2026, 2, 1), date(2030, 1, 1)]),
+)
+def test_a_passed_deadline_with_its_figure_in_is_achieved_or_not(
+    target: TargetSpec, before: list[tuple[str, float]], figure: float, as_of: date
+) -> None:
+    observations = [one(p, v) for p, v in before] + [one("2025", figure)]
+    result = assess(target, observations, as_of)
+    year = next(y for y in result.years if y.year == 2025)
+    if target.kind is Kind.RANKING_CHANGE and not any(p == "2022" for p, _ in before):
+        assert year.status is Status.NO_DATA  # the start-year rank is missing: nothing counts
+        return
+    if target.kind is Kind.CUMULATIVE and not {"2023", "2024"} <= {p for p, _ in before}:
+        assert year.status is Status.NO_DATA  # a year of the running total is missing
+        return
+    for tier in year.tiers.values():
+        assert tier.status in (Status.ACHIEVED, Status.NOT_ACHIEVED), tier
+        assert tier.final
+    assert year.status not in (Status.ON_TRACK, Status.NEEDS_ACCELERATION, Status.NO_DATA)
+
+
+COUNT_KINDS = [Kind.NEW_ITEMS, Kind.BUILD_COUNT, Kind.CUMULATIVE]
+
+
+@settings(max_examples=300)
+@given(
+    kind=st.sampled_from(COUNT_KINDS),
+    approx=st.booleans(),
+    v=st.floats(min_value=1, max_value=1e4),
+    x1=counts,
+    x2=counts,
+    first=counts,
+    period=st.sampled_from(["2023", "2024", "2025", "2026", "2027"]),
+    as_of=st.sampled_from([date(2025, 2, 1), date(2026, 2, 1), date(2028, 6, 1)]),
+)
+def test_for_counts_more_never_lowers_the_status(
+    kind: Kind,
+    approx: bool,
+    v: float,
+    x1: float,
+    x2: float,
+    first: float,
+    period: str,
+    as_of: date,
+) -> None:
+    target = TargetSpec(
+        kind=kind,
+        direction=Direction.HIGHER,
+        targets=(
+            Target(year=2025, value=v, qualifiers=("左右",) if approx else ()),
+            Target(year=2027, value=2 * v),
+        ),
+        start_year=2022,
+        tolerance_pct=20 if approx else None,
+    )
+    less, more = sorted([x1, x2])
+    for observations in ([one(period, less)], [one("2023", first), one(period, less)]):
+        if observations[-1].period == "2023" and len(observations) == 2:
+            continue
+        worse = assess(target, observations, as_of)
+        better = assess(target, [*observations[:-1], one(period, more)], as_of)
+        assert STATUS_ORDER[better.status] >= STATUS_ORDER[worse.status]
+        for a, b in zip(worse.years, better.years, strict=True):
+            assert STATUS_ORDER[b.status] >= STATUS_ORDER[a.status], (a.year, a.status, b.status)

@@ -5,7 +5,7 @@ The targets are the plans' own numbers; the observed figures are made up to land
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -13,6 +13,7 @@ from planwatch.domain.assessment import STATUS_ORDER, TargetSpec, assess
 from planwatch.domain.assessment_model import AssessmentConfig, Observation
 from planwatch.domain.events import Status
 from planwatch.domain.model import Baseline, Direction, Kind, Target, Tier
+from planwatch.domain.periods import parse_period
 
 AS_OF = date(2026, 11, 24)
 
@@ -41,11 +42,18 @@ def obs(*pairs: tuple[str, float], vintage: int = 1) -> list[Observation]:
     return [Observation(period=p, value=v, vintage=vintage) for p, v in pairs]
 
 
+def soon_after(observations: list[Observation]) -> date:
+    """The day a plan office reads the latest figure: two weeks after its period ends."""
+    end = max(parse_period(o.period).end_date for o in observations)
+    return end + timedelta(days=15)
+
+
 B, E = Tier.BINDING, Tier.EXPECTED
 UP, DOWN, AROUND = Direction.HIGHER, Direction.LOWER, Direction.AROUND
 
 # 000 一 主要目标: 全社会R&D经费投入达到180亿元 (2025) … 达到280亿元 (2030); no baseline
 RD = spec(Kind.LEVEL, UP, [{"year": 2025, "value": 180}, {"year": 2030, "value": 280}], start=2024)
+RD25 = spec(Kind.LEVEL, UP, [{"year": 2025, "value": 180}], start=2024)
 # 001 主要指标 1: 科技进步贡献率 54 (2021) → 约束值 58 / 预期值 65 (2025)
 CONTRIB = spec(
     Kind.LEVEL,
@@ -97,28 +105,45 @@ NEW_AREA = spec(
 ENVOYS = spec(
     Kind.MAINTAIN, AROUND, [{"year": y, "value": 1} for y in (2023, 2024, 2025)], start=2022, tol=10
 )
-# 004: 到2025年，省级技术创新中心达到80个左右, band ±10 %
-CENTRES = spec(Kind.MAINTAIN, AROUND, [{"year": 2025, "value": 80}], start=2022, tol=10)
+# 004: 到2025年，省级技术创新中心达到80个左右: a level reached, 左右 ±10 % on the final value
+EIGHTY = {"year": 2025, "value": 80, "qualifiers": ["达到", "左右"]}
+CENTRES = spec(Kind.LEVEL, UP, [EIGHTY], start=2022, tol=10)
 
 CASES = [
     # name, target, observations, status, method, progress_ratio (or None to skip)
     (
         "R&D reaches 180",
-        RD,
+        RD25,
         obs(("2024", 150), ("2025", 181)),
         Status.ACHIEVED,
         "cagr_ratio",
         31 / 30,
     ),
     (
-        "R&D 170 of 180: 13.3 % a year of the 20 % needed",
-        RD,
+        "R&D 170 of 180 in 2025: a final miss",
+        RD25,
         obs(("2024", 150), ("2025", 170)),
-        Status.NEEDS_ACCELERATION,
+        Status.NOT_ACHIEVED,
         "cagr_ratio",
         (170 / 150 - 1) / (180 / 150 - 1),
     ),
-    ("R&D falls", RD, obs(("2024", 150), ("2025", 140)), Status.DETERIORATION, "cagr_ratio", None),
+    (
+        "R&D 170 in 2025: the headline moves to the 2030 path",
+        RD,
+        obs(("2024", 150), ("2025", 170)),
+        Status.ON_TRACK,
+        "cagr_ratio",
+        (170 / 150 - 1) / ((280 / 150) ** (1 / 6) - 1),
+    ),
+    ("R&D falls", RD25, obs(("2024", 150), ("2025", 140)), Status.NOT_ACHIEVED, "cagr_ratio", None),
+    (
+        "R&D falls on the way to 2030",
+        RD,
+        obs(("2024", 150), ("2025", 140)),
+        Status.DETERIORATION,
+        "cagr_ratio",
+        None,
+    ),
     ("R&D: one figure is the baseline", RD, obs(("2024", 150)), Status.NO_DATA, "none", None),
     (
         "contribution 56 in 2023: on the binding path",
@@ -189,7 +214,7 @@ CASES = [
         "rank 18 → 19: down 1",
         UP1,
         obs(("2024", 18), ("2025", 19)),
-        Status.DETERIORATION,
+        Status.NOT_ACHIEVED,
         "linear_ratio",
         -1.0,
     ),
@@ -225,7 +250,14 @@ CASES = [
         "linear_ratio",
         1.0,
     ),
-    ("32 incubated in 2022", INCUBATED, obs(("2022", 32)), Status.ACHIEVED, "yearly_pace", 32 / 30),
+    (
+        "32 incubated in 2022: 2023 on its pace",
+        INCUBATED,
+        obs(("2022", 32)),
+        Status.ON_TRACK,
+        "yearly_pace",
+        32 / 30,
+    ),
     (
         "25 incubated in 2023",
         INCUBATED,
@@ -276,10 +308,10 @@ CASES = [
     ),
     ("one consortium by 2024", CONSORTIA, obs(("2024", 1)), Status.ACHIEVED, "linear_ratio", None),
     (
-        "growth 16.2 % in 2023",
+        "growth 16.2 % in 2023: 2024 on its pace",
         NEW_AREA,
         obs(("2023", 16.2)),
-        Status.ACHIEVED,
+        Status.ON_TRACK,
         "rate_ratio",
         16.2 / 15,
     ),
@@ -299,13 +331,13 @@ CASES = [
         "rate_ratio",
         -1 / 15,
     ),
-    ("envoys 1.05万 in 2023", ENVOYS, obs(("2023", 1.05)), Status.ACHIEVED, "band", None),
+    ("envoys 1.05万 in 2023", ENVOYS, obs(("2023", 1.05)), Status.ON_TRACK, "band", None),
     (
         "envoys 0.95 → 0.85: below the band and falling",
         ENVOYS,
         obs(("2023", 0.95), ("2024", 0.85)),
         Status.DETERIORATION,
-        "band",
+        "band_path",
         None,
     ),
     (
@@ -318,22 +350,30 @@ CASES = [
     ),
     ("envoys 1.5万: far above", ENVOYS, obs(("2024", 1.5)), Status.LIMITED_PROGRESS, "band", None),
     (
-        "centres 60 → 68 on the way to 72-88 by 2025",
+        "centres 60 → 68 on the way to 80 by 2025",
         CENTRES,
         obs(("2023", 60), ("2024", 68)),
-        Status.ON_TRACK,
-        "band_path",
-        (68 / 60 - 1) / ((72 / 60) ** 0.5 - 1),
-    ),
-    ("centres 81 in 2025", CENTRES, obs(("2024", 68), ("2025", 81)), Status.ACHIEVED, "band", None),
-    (
-        "centres 95 in 2024: above the band",
-        CENTRES,
-        obs(("2024", 95)),
         Status.NEEDS_ACCELERATION,
-        "band",
+        "cagr_ratio",
+        (68 / 60 - 1) / ((80 / 60) ** 0.5 - 1),
+    ),
+    (
+        "centres 74 in 2025: within 左右",
+        CENTRES,
+        obs(("2024", 68), ("2025", 74)),
+        Status.ACHIEVED,
+        "cagr_ratio",
         None,
     ),
+    (
+        "centres 70 in 2025: short of 80 左右",
+        CENTRES,
+        obs(("2024", 68), ("2025", 70)),
+        Status.NOT_ACHIEVED,
+        "cagr_ratio",
+        None,
+    ),
+    ("centres 95 in 2024: more is fine", CENTRES, obs(("2024", 95)), Status.ACHIEVED, "none", None),
 ]
 
 
@@ -343,7 +383,7 @@ CASES = [
     ids=[c[0] for c in CASES],
 )
 def test_seed_worked_examples(name, target, observations, status, method, ratio) -> None:
-    result = assess(target, observations, AS_OF)
+    result = assess(target, observations, soon_after(observations))
     assert result.status is status, result.explanation_en
     assert result.method == method
     if ratio is not None:
@@ -355,17 +395,21 @@ def test_every_kind_has_a_worked_example() -> None:
     assert kinds == set(Kind)
 
 
-def test_rd_planned_gap_and_the_2030_result() -> None:
-    result = assess(RD, obs(("2024", 150), ("2025", 170)), AS_OF)
-    assert (result.target_year, result.planned, result.gap) == (2025, 180, -10)
-    assert result.gap_pct == pytest.approx(-10 / 180 * 100)
-    later = result.years[1]
-    assert later.year == 2030
+def test_rd_final_gap_and_the_2030_result() -> None:
+    observations = obs(("2024", 150), ("2025", 170))
+    result = assess(RD, observations, soon_after(observations))
+    first, later = result.years
+    assert first.status is Status.NOT_ACHIEVED
+    assert (first.tiers["none"].planned, first.tiers["none"].gap) == (180, -10)
+    assert first.tiers["none"].gap_pct == pytest.approx(-10 / 180 * 100)
+    assert first.tiers["none"].final and not later.tiers["none"].final
+    assert later.year == result.target_year == 2030
     # 150 → 170 in a year against 150 → 280 in six: 13.3 % a year of the 10.97 % needed
     assert later.tiers["none"].progress_ratio == pytest.approx(
         (170 / 150 - 1) / ((280 / 150) ** (1 / 6) - 1)
     )
     assert later.tiers["none"].planned == pytest.approx(150 + 130 / 6)
+    assert later.tiers["none"].required_growth_pct == pytest.approx(((280 / 170) ** 0.2 - 1) * 100)
     assert later.status is Status.ON_TRACK
 
 
@@ -378,7 +422,8 @@ def test_headline_moves_to_2030_once_2025_has_passed() -> None:
 
 
 def test_baiyin_tiers_binding_is_the_headline() -> None:
-    result = assess(CONTRIB, obs(("2023", 56)), AS_OF)
+    observations = obs(("2023", 56))
+    result = assess(CONTRIB, observations, soon_after(observations))
     assert set(result.tiers) == {"binding", "expected"}
     assert result.tiers["binding"].planned == pytest.approx(56)
     assert result.tiers["binding"].gap == pytest.approx(0)
@@ -389,19 +434,31 @@ def test_baiyin_tiers_binding_is_the_headline() -> None:
     assert "约束值58%" in result.explanation_zh and "binding target 58%" in result.explanation_en
 
 
+def test_baiyin_tiers_are_final_each_on_its_own_value() -> None:
+    # 2025: 60 meets the binding 58 and misses the expected 65
+    result = assess(CONTRIB, obs(("2023", 56), ("2025", 60)), date(2026, 1, 15))
+    tiers = result.years[0].tiers
+    assert tiers["binding"].status is Status.ACHIEVED
+    assert tiers["expected"].status is Status.NOT_ACHIEVED and tiers["expected"].gap == -5
+    assert result.status is Status.ACHIEVED and result.tier == "binding"
+
+
 def test_baiyin_starred_baseline_is_2020() -> None:
-    result = assess(RD_INTENSITY, obs(("2022", 1.0)), AS_OF)
+    observations = obs(("2022", 1.0))
+    result = assess(RD_INTENSITY, observations, soon_after(observations))
     assert result.baseline_year == 2020
     assert result.tiers["binding"].planned == pytest.approx(0.76 + 0.74 * 2 / 5)
     assert result.tiers["expected"].status is Status.NEEDS_ACCELERATION
 
 
 def test_zero_base_uses_the_linear_method_and_says_so() -> None:
-    result = assess(LISTED_STAR, obs(("2023", 0)), AS_OF)
+    observations = obs(("2023", 0))
+    result = assess(LISTED_STAR, observations, soon_after(observations))
     assert result.tiers["expected"].method == "linear_ratio"
     assert result.tiers["expected"].progress_ratio == 0
     assert any("linear" in n for n in result.notes)
-    level_zero = assess(RD, obs(("2024", 0), ("2025", 100)), AS_OF)
+    zero = obs(("2024", 0), ("2025", 100))
+    level_zero = assess(RD, zero, date(2025, 6, 1))
     assert level_zero.method == "linear_ratio"
     assert any("linear" in n for n in level_zero.notes)
 
@@ -418,34 +475,38 @@ def test_cumulative_counts_only_the_plan_period() -> None:
 
 
 def test_yearly_flow_judges_each_year_on_its_own_figure() -> None:
-    result = assess(INCUBATED, obs(("2022", 32), ("2023", 25), ("2024", 31)), AS_OF)
+    observations = obs(("2022", 32), ("2023", 25), ("2024", 31))
+    result = assess(INCUBATED, observations, soon_after(observations))
     statuses = {y.year: y.status for y in result.years}
     assert statuses[2022] is Status.ACHIEVED
-    assert statuses[2023] is Status.NEEDS_ACCELERATION
+    assert statuses[2023] is Status.NOT_ACHIEVED  # 25 of 30: the year is over
     assert statuses[2024] is Status.ACHIEVED
     assert statuses[2025] is Status.ON_TRACK  # 2024's 31 is the pace; 2025 not yet reported
-    assert result.target_year == 2024
-    gap_year = assess(INCUBATED, obs(("2022", 32), ("2024", 31)), AS_OF)
+    assert result.target_year == 2025
+    gap_year = assess(INCUBATED, obs(("2022", 32), ("2024", 31)), date(2025, 1, 15))
     assert {y.year: y.status for y in gap_year.years}[2023] is Status.NO_DATA
 
 
 def test_year_to_date_is_compared_with_the_share_of_the_year() -> None:
-    result = assess(INCUBATED, obs(("2024-Q2", 12)), AS_OF)
+    observations = obs(("2024-Q2", 12))
+    result = assess(INCUBATED, observations, soon_after(observations))
     assert result.planned == pytest.approx(15) and result.projected == pytest.approx(24)
     assert any("50%" in n for n in result.notes)
 
 
 def test_config_thresholds_decide_the_band() -> None:
-    observations = obs(("2024", 150), ("2025", 170))  # ratio 0.667
-    strict = AssessmentConfig(on_track=0.95, needs_acceleration=0.7)
-    assert assess(RD, observations, AS_OF, strict).status is Status.LIMITED_PROGRESS
+    observations = obs(("2023", 55.5))  # ratio 0.77 on the binding path
+    as_of = soon_after(observations)
+    strict = AssessmentConfig(on_track=0.95, needs_acceleration=0.8)
+    assert assess(CONTRIB, observations, as_of, strict).status is Status.LIMITED_PROGRESS
     lenient = AssessmentConfig(on_track=0.6)
-    assert assess(RD, observations, AS_OF, lenient).status is Status.ON_TRACK
+    assert assess(CONTRIB, observations, as_of, lenient).status is Status.ON_TRACK
 
 
 def test_compound_planned_path_is_configuration() -> None:
     config = AssessmentConfig(planned_path="compound")
-    result = assess(CONTRIB, obs(("2023", 56)), AS_OF, config)
+    observations = obs(("2023", 56))
+    result = assess(CONTRIB, observations, soon_after(observations), config)
     assert result.planned == pytest.approx(54 * (58 / 54) ** 0.5)
 
 
@@ -464,9 +525,16 @@ def test_statuses_are_ordered_worst_to_best() -> None:
 
 
 def test_explanation_reads_like_a_sentence() -> None:
-    unit_rd = RD.model_copy(update={"unit": "亿元"})
-    result = assess(unit_rd, obs(("2024", 150), ("2025", 170)), AS_OF)
-    assert result.explanation_zh.startswith("需加快进度：2025年目标180亿元，最新值（2025）170亿元")
-    assert "按规划路径应为180亿元，落后10亿元" in result.explanation_zh
-    assert "10 亿元 behind" in result.explanation_en
-    assert "progress ratio 0.67" in result.explanation_en
+    unit_rd = RD25.model_copy(update={"unit": "亿元"})
+    observations = obs(("2024", 150), ("2025", 170))
+    result = assess(unit_rd, observations, soon_after(observations))
+    final = "未达标：2025年目标180亿元，2025年实际170亿元，差10亿元（-5.6%）。"
+    assert result.explanation_zh == final
+    assert "2025 actual 170 亿元, 10 亿元 short" in result.explanation_en
+    ahead = spec(Kind.LEVEL, UP, [{"year": 2027, "value": 180}], baseline=(2024, 150), unit="亿元")
+    observations = obs(("2025", 157))
+    result = assess(ahead, observations, soon_after(observations))
+    assert result.explanation_zh.startswith("需加快进度：2027年目标180亿元，最新值（2025）157亿元")
+    assert "按规划路径应为160亿元，落后3亿元" in result.explanation_zh
+    assert "需年均增长7.1%方能达标" in result.explanation_zh  # (180 / 157) ** (1 / 2) - 1
+    assert "7.1% a year needed to reach it" in result.explanation_en

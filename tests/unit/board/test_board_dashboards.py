@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from planwatch.boards.grafana import DATASOURCE_UID, build_all
+from planwatch.domain.status import STATUS_INFO
 
 ROOT = Path(__file__).resolve().parents[3]
 FOLDER = ROOT / "deploy" / "grafana" / "dashboards"
@@ -82,5 +83,6 @@ def test_variables_narrow_by_the_ones_before() -> None:
 def test_status_colours_cover_every_status_code() -> None:
     [table] = [p for p in panels(BOARDS["overview"]) if p["type"] == "table"][:1]
     options = table["fieldConfig"]["defaults"]["mappings"][0]["options"]
-    assert set(options) == {"4", "3", "2", "1", "0", "-1", "-2"}
+    assert set(options) == {str(i.code) for i in STATUS_INFO.values()}
+    assert options["-3"]["text"] == "未达标 not achieved"
     assert len({o["color"] for o in options.values()}) == len(options)

@@ -77,3 +77,11 @@ def test_a_point_is_read_back_as_the_months_it_covers(frequency: Frequency) -> N
     ]
     page = indicator_page(entry, _Series(points))
     assert page.observed == [(2024.0, 150.0), (2024.5, 80.0), (2025.0, 170.0)]
+
+
+def test_the_board_names_a_final_miss_in_chinese() -> None:
+    from planwatch_board.views import STATUS_COLOURS, STATUS_ZH
+
+    assert STATUS_ZH["not_achieved"] == "未达标" and STATUS_COLOURS["not_achieved"] == "#82071e"
+    order = list(STATUS_ZH)
+    assert order.index("deterioration") < order.index("not_achieved") < order.index("no_data")

@@ -169,15 +169,16 @@ TASK_TARGETS = [
         "市农业农村局",
         "白银市",
     ),
-    # 三(三)17: 打造一支规模在100名左右的首席专家队伍 (责任单位 starts with 市委组织部)
+    # 三(三)17: 打造一支规模在100名左右的首席专家队伍 (责任单位 starts with 市委组织部): a team
+    # built up to about 100, a level reached; 左右 forgives a little short, more is no miss
     (
         "baiyin-chief-experts",
         2025,
         100,
         None,
         None,
-        "maintain",
-        "around",
+        "level",
+        "higher",
         "名",
         "市委组织部",
         "白银市",

@@ -228,12 +228,21 @@ def test_gs4p_rd_firms_share_has_a_2023_goal_and_full_coverage_by_2025() -> None
     assert last.value == 100 and last.quote is not None and "全覆盖" in last.quote
 
 
-def test_gs4p_about_targets_are_bands() -> None:
-    # 约…左右 read as a band, not a floor: 省级技术创新中心达到80个左右, 科技特派员…1万人左右
-    for entry_id, value in (("gs4p-tech-innovation-centres", 80), ("gs4p-sci-tech-envoys", 1)):
+def test_gs4p_about_targets_are_a_band_only_where_a_level_is_kept() -> None:
+    # 保持在…左右 is a band: 全省科技特派员队伍动态保持在1万人左右
+    envoys = CATALOG.get("gs4p-sci-tech-envoys")
+    assert (envoys.kind, envoys.direction) == (Kind.MAINTAIN, Direction.AROUND)
+    # 达到…左右 and 建设/培育…左右 are a level or a count: 左右 is a tolerance on the final value
+    for entry_id, kind, value in (
+        ("gs4p-tech-innovation-centres", Kind.LEVEL, 80),  # 省级技术创新中心达到80个左右
+        ("gs4p-leading-talents", Kind.LEVEL, 130),  # 省拔尖领军人才队伍达到130人左右
+        ("gs4p-enterprise-key-labs", Kind.BUILD_COUNT, 30),  # 依托企业建设省重点实验室30家左右
+        ("gs4p-basic-discipline-centres", Kind.BUILD_COUNT, 10),  # 建设省基础学科研究中心10家左右
+        ("gs4p-new-crop-varieties", Kind.NEW_ITEMS, 50),  # 培育…主要粮食作物新品种50个左右
+    ):
         entry = CATALOG.get(entry_id)
         assert entry is not None, entry_id
-        assert (entry.kind, entry.direction) == (Kind.MAINTAIN, Direction.AROUND)
+        assert (entry.kind, entry.direction) == (kind, Direction.HIGHER), entry_id
         assert all(t.value == value and "左右" in t.qualifiers for t in entry.targets)
 
 

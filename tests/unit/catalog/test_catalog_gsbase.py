@@ -27,8 +27,8 @@ SPOT_CHECKS = [
     ("provincial-innovative-enterprises", 2025, 1800, None, "level", "家", "省科技厅", "1800家"),
     ("leading-talent-introduced", 2025, 20, None, "new_items", "人", "省科技厅", "20人以上"),
     ("young-talent-funding-share", 2025, 50, None, "level", "%", "省科技厅", "达到50%"),
-    # 三(一)18: 实施…项目10项左右 — about 10, a band
-    ("industry-research-projects", 2025, 10, None, "maintain", "项", "省科技厅", "10项左右"),
+    # 三(一)18: 实施…项目10项左右 — projects carried out: a count, 左右 a tolerance on it
+    ("industry-research-projects", 2025, 10, None, "new_items", "项", "省科技厅", "10项左右"),
     ("achievement-promotion-events", 2025, 6, None, "yearly_flow", "场次", "省科技厅", "6场次以上"),
     # 三(四)24: 争取建设…中试平台15家以上 — 争取 makes it an expected target
     ("pilot-test-platforms", 2025, 15, "expected", "build_count", "家", "省科技厅", "15家以上"),

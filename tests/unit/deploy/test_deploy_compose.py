@@ -106,6 +106,7 @@ def test_the_grafana_datasource_is_provisioned_with_the_pinned_uid() -> None:
         ("planwatch_evaluator.settings", "PLANWATCH_EVALUATOR_"),
         ("planwatch_alerts.settings", "PLANWATCH_ALERTS_"),
         ("planwatch_board.settings", "PLANWATCH_BOARD_"),
+        ("planwatch_portal.settings", "PLANWATCH_PORTAL_"),
         ("planwatch.settings", "PLANWATCH_"),
     ],
 )

@@ -69,15 +69,17 @@ def test_first_figure_is_stored_but_only_a_baseline() -> None:
 
 
 def test_status_change_is_emitted_when_the_status_moves() -> None:
+    # 2025's 160 misses 180 for good (not_achieved); the headline is the 2030 target of 280
     state, outcomes = run(submission("2024", 150), submission("2025", 160))
+    assert outcomes[1].assessment.assessment["years"][0]["status"] == "not_achieved"
     change = outcomes[1].change
     assert change is not None and change.from_status is None
-    assert change.to_status is Status.LIMITED_PROGRESS
+    assert change.to_status is Status.NEEDS_ACCELERATION
     assert (
         change.target["id"] == RD.id
         and change.cause_event_id == outcomes[1].assessment.submission_event_id
     )
-    assert state.status == "limited_progress"
+    assert state.status == "needs_acceleration"
 
 
 def test_a_revision_overwrites_the_same_point_and_can_change_the_status() -> None:
@@ -88,7 +90,7 @@ def test_a_revision_overwrites_the_same_point_and_can_change_the_status() -> Non
     new = next(p for p in outcomes[2].points if p.measurement == "observation")
     assert (old.measurement, old.tags, old.time) == (new.measurement, new.tags, new.time)
     assert new.fields == {"value": 181.0, "vintage": 2}
-    assert outcomes[2].change.to_status is Status.ACHIEVED
+    assert outcomes[2].change.to_status is Status.ON_TRACK
     assert state.obs["2025"] == (2, 181.0)
 
 
@@ -215,7 +217,7 @@ def test_labels_of_the_same_months_are_one_observation() -> None:
     last = outcomes[2]
     assert last.assessment.period == "2025"
     assert last.assessment.assessment["latest_value"] == 181.0
-    assert last.change.to_status is Status.ACHIEVED
+    assert last.change.to_status is Status.ON_TRACK
     [point] = [p for p in last.points if p.measurement == "observation"]
     assert point.time == datetime(2025, 12, 31, tzinfo=UTC)
 

@@ -28,7 +28,7 @@ MONTHLY = "tcity-firms"  # made monthly below
 @pytest.fixture(scope="module")
 def rules(tmp_path_factory: pytest.TempPathFactory) -> Mapping[str, EntryRule]:
     rules = dict(rules_for(test_catalog(Path(tmp_path_factory.mktemp("catalog")))))
-    rules[MONTHLY] = replace(rules[MONTHLY], frequency=Frequency.MONTHLY)
+    rules[MONTHLY] = replace(rules[MONTHLY], frequency=Frequency.MONTHLY, year_to_date=True)
     return rules
 
 

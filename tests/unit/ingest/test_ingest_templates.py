@@ -73,3 +73,20 @@ def test_workbook_explains_itself_and_locks_the_descriptions() -> None:
     assert periods_of_row.startswith("'报告期选项'!")
     assert [c.value for c in data[1]][:4] == ["指标编号", "地区", "报告期", "数值"]
     assert data.max_row == len(rows) + 1
+
+
+def _owed_periods(jurisdiction: str, indicator_id: str) -> list[str]:
+    return [
+        r.period
+        for r in template_rows(default_catalog(), jurisdiction)
+        if r.indicator_id == indicator_id
+    ]
+
+
+def test_a_rank_gain_owes_the_rank_of_the_start_year() -> None:
+    # 000: 2025年,综合科技创新水平全国排名提升1位 — counted from the 2024 rank (plan start)
+    assert _owed_periods("甘肃省", "gsbase-innovation-rank-gain")[:2] == ["2024", "2025"]
+
+
+def test_other_kinds_start_after_the_plan_start() -> None:
+    assert _owed_periods("甘肃省", "gsbase-rd-expenditure")[0] == "2025"

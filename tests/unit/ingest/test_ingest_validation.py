@@ -44,6 +44,9 @@ def _row(**changes: Any) -> dict[str, Any]:
         (_row(period="2031"), "period", "period_outside_plan"),
         (_row(period="2024-13"), "period", "invalid_period"),
         (_row(period="2024-Q5"), "period", "invalid_period"),
+        # a stock (level), a rank: no year-to-date form; 研发经费 (a yearly flow) takes one
+        (_row(indicator_id="tcity-firms", period="2024-Q2"), "period", "year_to_date_refused"),
+        (_row(indicator_id="tcity-rank", period="2024-05"), "period", "year_to_date_refused"),
         (_row(period=2024), "period", "wrong_type"),
         (_row(period=...), "period", "missing_field"),
         (_row(value="12.5"), "value", "not_a_number"),
@@ -200,3 +203,20 @@ def test_a_year_that_has_not_begun_is_refused(tmp_path: Path, row: dict[str, Any
     # the day the year begins, its year-to-date figures may come in
     in_2025 = Validator(rules, today=lambda: date(2025, 1, 1)).check([row], ALL_KEY)
     assert in_2025.errors == [] and [f.period for f in in_2025.figures] == ["2025"]
+
+
+def test_a_year_to_date_figure_is_taken_for_a_flow_and_a_growth_rate(validator: Validator) -> None:
+    rows = [
+        _row(period="2024-Q2", value=6.0),
+        _row(indicator_id="tcity-growth", period="2024-05", value=8.5),
+        _row(indicator_id="tcity-firms", period="2024-12", value=88),  # December is the year
+    ]
+    checked = validator.check(rows, CITY_KEY)
+    assert checked.errors == []
+    assert [f.period for f in checked.figures] == ["2024-Q2", "2024-05", "2024"]
+
+
+def test_a_refused_year_to_date_figure_says_what_to_send(validator: Validator) -> None:
+    checked = validator.check([_row(indicator_id="tcity-firms", period="2024-Q2")], CITY_KEY)
+    [error] = checked.errors
+    assert "2024-Q2 is a year-to-date period" in error.problem and "send YYYY" in error.problem

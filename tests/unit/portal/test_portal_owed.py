@@ -42,3 +42,5 @@ def test_placeholder_session_secrets_are_refused() -> None:
     with pytest.raises(ValueError, match="session_secret"):
         Settings(session_secret="changeme", common=CommonSettings())
     assert len(Settings(common=CommonSettings()).session_secret.get_secret_value()) >= 32
+    empty = Settings(session_secret="", common=CommonSettings())  # an empty line in .env
+    assert len(empty.session_secret.get_secret_value()) >= 32

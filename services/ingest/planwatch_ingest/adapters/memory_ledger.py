@@ -22,25 +22,8 @@ class MemoryLedger:
         self._by_client: dict[tuple[str, str], Known] = {}
         self._answers: dict[tuple[str, str], StoredResponse] = {}
         self.rows: list[OutboxRow] = []
-        self._owners: list[str] = []  # the owner of each row
+        self._owners: list[str] = []  # who sent each row
         self.cursor = 0  # rows[:cursor] are on the broker
-
-    def _named(self, owner: str, figures: Sequence[Figure]) -> dict[str, Known]:
-        return {
-            f.submission_id: self._by_client[(owner, f.submission_id)]
-            for f in figures
-            if f.submission_id is not None and (owner, f.submission_id) in self._by_client
-        }
-
-    def preview(self, owner: str, figures: Sequence[Figure], decide: Decide) -> Decision:
-        with self._lock:
-            return decide(self._latest, self._named(owner, figures))
-
-    def history(self, owner: str) -> list[bytes]:
-        with self._lock:
-            return [
-                row.payload for row, o in zip(self.rows, self._owners, strict=True) if o == owner
-            ]
 
     def record(
         self,
@@ -55,7 +38,12 @@ class MemoryLedger:
         with self._lock:
             if idempotency is not None and (owner, idempotency[0]) in self._answers:
                 raise AlreadyAnswered(idempotency[0])
-            decision = decide(self._latest, self._named(owner, figures))
+            named = {
+                f.submission_id: self._by_client[(owner, f.submission_id)]
+                for f in figures
+                if f.submission_id is not None and (owner, f.submission_id) in self._by_client
+            }
+            decision = decide(self._latest, named)
             if decision.errors:
                 return decision
             answer = render(decision) if render is not None else None
@@ -70,6 +58,23 @@ class MemoryLedger:
             if idempotency is not None and answer is not None:
                 self._answers[(owner, idempotency[0])] = StoredResponse(idempotency[1], *answer)
             return decision
+
+    def peek(self, owner: str, figures: Sequence[Figure], decide: Decide) -> Decision:
+        with self._lock:
+            named = {
+                f.submission_id: self._by_client[(owner, f.submission_id)]
+                for f in figures
+                if f.submission_id is not None and (owner, f.submission_id) in self._by_client
+            }
+            return decide(self._latest, named)
+
+    def history(self, owner: str) -> list[bytes]:
+        with self._lock:
+            return [
+                row.payload
+                for row, who in zip(self.rows, self._owners, strict=True)
+                if who == owner
+            ]
 
     def replay(self, owner: str, idempotency_key: str) -> StoredResponse | None:
         with self._lock:

@@ -174,7 +174,31 @@ class PostgresLedger:
                 raise KeyInFlight(idempotency[0])
             if self._stored(c, owner, idempotency[0]) is not None:
                 raise AlreadyAnswered(idempotency[0])
-        decision = decide(*self._lookups(c, owner, figures, lock=True))
+        wanted = sorted({f.series for f in figures})
+        if wanted:
+            c.execute(
+                pg_insert(series_t).on_conflict_do_nothing(),
+                [{"series": s, "vintage": 0} for s in wanted],
+            )
+            rows = c.execute(
+                sa.select(series_t)
+                .where(series_t.c.series.in_(wanted))
+                .order_by(series_t.c.series)
+                .with_for_update()
+            )
+            latest = {r.series: _known(r) for r in rows if r.vintage > 0}
+        else:
+            latest = {}
+        ids = sorted({f.submission_id for f in figures if f.submission_id is not None})
+        named: dict[str, Known] = {}
+        if ids:
+            found = c.execute(
+                sa.select(client_ids).where(
+                    client_ids.c.owner == owner, client_ids.c.client_id.in_(ids)
+                )
+            )
+            named = {r.client_id: _known(r) for r in found}
+        decision = decide(latest, named)
         if decision.errors:
             raise _Refused(decision)
         answer = render(decision) if render is not None else None
@@ -238,43 +262,24 @@ class PostgresLedger:
             )
         return decision
 
-    @staticmethod
-    def _lookups(
-        c: sa.Connection, owner: str, figures: Sequence[Figure], *, lock: bool
-    ) -> tuple[dict[str, Known], dict[str, Known]]:
-        """The latest figure of each series of ``figures`` and the figures their ids name.
-
-        With ``lock``, the series rows are created if new and locked until the commit, in
-        sorted order; without, they are only read (a preview).
-        """
+    def peek(self, owner: str, figures: Sequence[Figure], decide: Decide) -> Decision:
+        """What ``record`` would decide now, keeping nothing (a preview; no locks taken)."""
         wanted = sorted({f.series for f in figures})
-        latest: dict[str, Known] = {}
-        if wanted:
-            query = sa.select(series_t).where(series_t.c.series.in_(wanted))
-            if lock:
-                c.execute(
-                    pg_insert(series_t).on_conflict_do_nothing(),
-                    [{"series": s, "vintage": 0} for s in wanted],
-                )
-                query = query.order_by(series_t.c.series).with_for_update()
-            latest = {r.series: _known(r) for r in c.execute(query) if r.vintage > 0}
         ids = sorted({f.submission_id for f in figures if f.submission_id is not None})
-        named: dict[str, Known] = {}
-        if ids:
-            found = c.execute(
-                sa.select(client_ids).where(
-                    client_ids.c.owner == owner, client_ids.c.client_id.in_(ids)
-                )
-            )
-            named = {r.client_id: _known(r) for r in found}
-        return latest, named
-
-    def preview(self, owner: str, figures: Sequence[Figure], decide: Decide) -> Decision:
-        """What ``record`` would decide now, its lookups read without locks; keeps nothing."""
         try:
             with self._engine.connect() as c:
-                latest, named = self._lookups(c, owner, figures, lock=False)
-                c.rollback()
+                latest: dict[str, Known] = {}
+                if wanted:
+                    rows = c.execute(sa.select(series_t).where(series_t.c.series.in_(wanted)))
+                    latest = {r.series: _known(r) for r in rows if r.vintage > 0}
+                named: dict[str, Known] = {}
+                if ids:
+                    found = c.execute(
+                        sa.select(client_ids).where(
+                            client_ids.c.owner == owner, client_ids.c.client_id.in_(ids)
+                        )
+                    )
+                    named = {r.client_id: _known(r) for r in found}
         except sa.exc.SQLAlchemyError as exc:
             raise LedgerBroken(repr(exc)) from exc
         return decide(latest, named)
@@ -286,10 +291,10 @@ class PostgresLedger:
                     sa.select(outbox.c.payload)
                     .where(outbox.c.owner == owner)
                     .order_by(outbox.c.seq)
-                ).all()
+                ).scalars()
+                return [bytes(p) for p in rows]
         except sa.exc.SQLAlchemyError as exc:
             raise LedgerBroken(repr(exc)) from exc
-        return [bytes(r[0]) for r in rows]
 
     @staticmethod
     def _stored(c: sa.Connection, owner: str, key: str) -> StoredResponse | None:

@@ -129,7 +129,6 @@ class SqliteLedger:
         return Known(series, *row[1:])
 
     def _named(self, owner: str, figures: Sequence[Figure]) -> dict[str, Known]:
-        """The figures this owner's submission ids already name."""
         by_client = self._by_client
         named: dict[str, Known] = {}
         if by_client:
@@ -138,19 +137,16 @@ class SqliteLedger:
                     named[f.submission_id] = by_client[(owner, f.submission_id)]
         return named
 
-    def preview(self, owner: str, figures: Sequence[Figure], decide: Decide) -> Decision:
-        """What ``record`` would decide now, on the same lookups, leaving them as they are."""
+    def peek(self, owner: str, figures: Sequence[Figure], decide: Decide) -> Decision:
+        """What ``record`` would decide now, keeping nothing (a preview)."""
         with self._lock:
             return decide(self._latest, self._named(owner, figures))
 
     def history(self, owner: str) -> list[bytes]:
         with self._lock:
-            try:
-                rows = self._conn.execute(
-                    "SELECT payload FROM outbox WHERE owner = ? ORDER BY seq", (owner,)
-                ).fetchall()
-            except sqlite3.Error as exc:
-                raise LedgerBroken(repr(exc)) from exc
+            rows = self._conn.execute(
+                "SELECT payload FROM outbox WHERE owner = ? ORDER BY seq", (owner,)
+            ).fetchall()
         return [bytes(row[0]) for row in rows]
 
     def record(

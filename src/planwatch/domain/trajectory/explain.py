@@ -1,23 +1,20 @@
-"""The sentence a leader reads: status, target, latest value, planned value, gap, projection."""
+"""The sentence a leader reads: status, target, the figure as the bureau sent it, planned value,
+gap, projection and the pace still needed; for a complete year, the final verdict and the gap.
+"""
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from planwatch.domain.assessment_model import TierResult
-from planwatch.domain.events import Status
+from planwatch.domain.status import STATUS_INFO, Status
 from planwatch.domain.trajectory.numbers import format_number as _num
 from planwatch.domain.trajectory.numbers import format_target
 
-__all__ = ["explain", "explain_no_data"]
+__all__ = ["Reported", "explain", "explain_no_data"]
 
-_STATUS_ZH = {
-    Status.ACHIEVED: "已达标",
-    Status.ON_TRACK: "进度正常",
-    Status.NEEDS_ACCELERATION: "需加快进度",
-    Status.LIMITED_PROGRESS: "进展有限",
-    Status.DETERIORATION: "出现倒退",
-    Status.NO_DATA: "暂无足够数据",
-}
-_STATUS_EN = {s: s.value.replace("_", " ").capitalize() for s in _STATUS_ZH}
+_STATUS_ZH = {s: i.zh for s, i in STATUS_INFO.items()}
+_STATUS_EN = {s: i.en.capitalize() for s, i in STATUS_INFO.items()}
 _TIER_ZH = {"binding": "约束值", "expected": "预期值"}
 _TIER_EN = {"binding": "binding target", "expected": "expected target"}
 
@@ -26,29 +23,105 @@ def _unit_en(unit: str) -> str:
     return unit if unit in ("%", "") else " " + unit
 
 
+class Reported(NamedTuple):
+    """A figure as the bureau sent it, and what the kind measures from it.
+
+    ``measure`` is the plan's measured series: ``values`` (the figure itself),
+    ``running_total`` (``measured`` is the total since the plan start) or ``places_gained``
+    (the figure is a rank, ``measured`` the places gained since ``start``). A named tuple:
+    one is built for every assessment.
+    """
+
+    period: str
+    value: float
+    measured: float | None
+    measure: str
+    start: int
+
+
+def _when(period: str) -> str:
+    return f"{period}年" if period.isdigit() else f"{period}"
+
+
+def _figure(r: Reported, unit: str, final: bool) -> tuple[str, str]:
+    """The figure in words: "最新值（2025）170亿元", or "2025年排名第26位，较2024年提升1位"."""
+    ue = _unit_en(unit)
+    value = _num(r.value)
+    if r.measure == "places_gained":
+        zh, en = f"{_when(r.period)}排名第{value}位", f"rank {value} in {r.period}"
+        if r.measured is not None:
+            n = _num(abs(r.measured))
+            if n == "0":
+                zh += f"，与{r.start}年持平"
+                en += f", the same as in {r.start}"
+            elif r.measured > 0:
+                zh += f"，较{r.start}年提升{n}位"
+                en += f", {n} place(s) up on {r.start}"
+            else:
+                zh += f"，较{r.start}年下降{n}位"
+                en += f", {n} place(s) down on {r.start}"
+        return zh, en
+    if final:
+        zh, en = f"{_when(r.period)}实际{value}{unit}", f"{r.period} actual {value}{ue}"
+    else:
+        zh, en = f"最新值（{r.period}）{value}{unit}", f"latest ({r.period}) {value}{ue}"
+    if r.measure == "running_total" and r.measured is not None:
+        total = _num(r.measured)
+        zh += f"，累计{total}{unit}"
+        en += f", {total}{ue} in total"
+    return zh, en
+
+
+def _target(head: TierResult, unit: str, text: dict[tuple[int, str | None], str] | None) -> str:
+    return (text or {}).get((head.year, head.tier)) or format_target(head.target, head.target_max)
+
+
 def explain(
     head: TierResult,
     unit: str,
-    period: str,
-    x: float,
+    latest: Reported,
     target_text: dict[tuple[int, str | None], str] | None = None,
+    judged: Reported | None = None,
+    missing: int | None = None,
 ) -> tuple[str, str]:
     """Chinese and English sentences for the headline result (each number formatted once;
-    ``target_text`` holds the targets already written out)."""
+    ``target_text`` holds the targets already written out). ``judged`` is the figure a final
+    verdict rests on (the target year's), ``missing`` a year whose figure is lacking."""
     ue = _unit_en(unit)
     year = head.year
-    target = (target_text or {}).get((year, head.tier)) or format_target(
-        head.target, head.target_max
-    )
-    latest = _num(x)
+    target = _target(head, unit, target_text)
+    gain_zh, gain_en = ("提升", "up ") if latest.measure == "places_gained" else ("", "")
     zh = (
         f"{_STATUS_ZH[head.status]}：{year}年{_TIER_ZH.get(head.tier or '', '目标')}"
-        f"{target}{unit}，最新值（{period}）{latest}{unit}"
+        f"{gain_zh}{target}{unit}"
     )
     en = (
-        f"{_STATUS_EN[head.status]}: {_TIER_EN.get(head.tier or '', 'target')} {target}{ue} "
-        f"by {year}; latest ({period}) {latest}{ue}"
+        f"{_STATUS_EN[head.status]}: {_TIER_EN.get(head.tier or '', 'target')} "
+        f"{gain_en}{target}{ue} by {year}"
     )
+    if missing is not None:
+        zh += f"，缺少{missing}年数据"
+        en += f"; the {missing} figure is missing"
+        fz, fe = _figure(latest, unit, False)
+        return f"{zh}；{fz}。", f"{en}; {fe}."
+    if head.final and judged is not None:
+        fz, fe = _figure(judged, unit, True)
+        zh, en = f"{zh}，{fz}", f"{en}; {fe}"
+        if head.gap is not None and _num(abs(head.gap)) != "0":
+            size = _num(abs(head.gap))
+            pct = f"（{head.gap_pct:+.1f}%）" if head.gap_pct is not None else ""
+            if head.gap < 0:
+                zh += f"，差{size}{unit}{pct}"
+                en += f", {size}{ue} short"
+            else:
+                zh += f"，超出{size}{unit}{pct}"
+                en += f", {size}{ue} beyond"
+        if latest.period != judged.period:
+            fz, fe = _figure(latest, unit, False)
+            zh, en = f"{zh}；{fz}", f"{en}; {fe}"
+        return zh + "。", en + "."
+    fz, fe = _figure(latest, unit, False)
+    zh, en = f"{zh}，{fz}", f"{en}; {fe}"
     if head.planned is not None:
         planned = _num(head.planned)
         zh += f"，按规划路径应为{planned}{unit}"
@@ -70,6 +143,15 @@ def explain(
         projected = _num(head.projected)
         zh += f"；按近期趋势{year}年预计{projected}{unit}"
         en += f"; on the recent trend {projected}{ue} by {year}"
+    if head.required_growth_pct is not None:
+        rate = f"{head.required_growth_pct:.1f}%"
+        zh += f"，需年均增长{rate}方能达标"
+        en += f"; {rate} a year needed to reach it"
+    elif head.required_per_year is not None:
+        step = _num(abs(head.required_per_year))
+        verb = "减少" if head.required_per_year < 0 else "增加"
+        zh += f"，需每年{verb}{step}{unit}方能达标"
+        en += f"; {step}{ue} a year needed to reach it"
     if head.progress_ratio is not None:
         ratio = f"{head.progress_ratio:.2f}"
         zh += f"（进度比{ratio}）"
@@ -78,4 +160,4 @@ def explain(
 
 
 def explain_no_data(note_zh: str, note_en: str) -> tuple[str, str]:
-    return f"暂无足够数据：{note_zh}。", f"Not enough data: {note_en}."
+    return f"{_STATUS_ZH[Status.NO_DATA]}：{note_zh}。", f"Not enough data: {note_en}."

@@ -17,17 +17,38 @@ from planwatch.domain.events import Status
 from planwatch.domain.trajectory.plan import Goal
 from planwatch.domain.trajectory.series import Row
 
-__all__ = ["EPS", "band", "baseline_only", "level", "meets", "missing", "pace", "projection"]
+__all__ = [
+    "EPS",
+    "band",
+    "baseline_only",
+    "final",
+    "level",
+    "meets",
+    "missing",
+    "pace",
+    "projection",
+    "reach",
+    "required",
+]
 
 EPS = 1e-9
 _REL = 1e-9  # relative tolerance of comparisons: float noise, at any scale of the indicator
 _ACHIEVED, _ON_TRACK = Status.ACHIEVED, Status.ON_TRACK
 _NEEDS, _LIMITED = Status.NEEDS_ACCELERATION, Status.LIMITED_PROGRESS
 _DETERIORATION, _NO_DATA = Status.DETERIORATION, Status.NO_DATA
+_NOT_ACHIEVED = Status.NOT_ACHIEVED
 
 
 def meets(x: float, v: float, sign: float) -> bool:
     return (x - v) * sign >= -_REL * abs(v)
+
+
+def reach(goal: Goal, sign: float, tolerance_pct: float) -> float:
+    """The value that meets ``goal``: the target, or for 左右 the target less the tolerance
+    (in the direction of progress): 左右 forgives a little short of it, never too much."""
+    if not goal.approx:
+        return goal.value
+    return goal.value - sign * abs(goal.value) * tolerance_pct / 100
 
 
 def _differ(a: float, b: float) -> bool:
@@ -71,8 +92,10 @@ def level(
     projected: float | None,
     compound_path: bool,
     config: AssessmentConfig,
+    met_at: float | None = None,
 ) -> TierResult:
-    """Reach ``goal.value`` by the end of ``goal.year`` from ``base``; ``x`` observed at ``t``."""
+    """Reach ``goal.value`` by the end of ``goal.year`` from ``base``; ``x`` observed at ``t``.
+    ``met_at`` is the value that counts as met (``reach``), the target by default."""
     y0, b = base
     v, year = goal.value, goal.year
     span = max(year - y0, EPS)
@@ -105,7 +128,7 @@ def level(
                 ratio = (x - b) / n / required
                 if not isfinite(ratio):
                     ratio = None
-    if meets(x, v, sign):
+    if meets(x, v if met_at is None else met_at, sign):
         status = _ACHIEVED
     elif (v - b) * sign <= 0 or not _differ(v, b):
         # the target does not lie ahead of the baseline (a floor the baseline met) and the
@@ -142,6 +165,7 @@ def pace(
     config: AssessmentConfig,
     method: str,
     fraction: float,
+    met_at: float | None = None,
 ) -> TierResult:
     """A figure against the target itself (a yearly flow, a growth rate): ratio = x / planned.
 
@@ -157,7 +181,7 @@ def pace(
             ratio = x / planned
     elif planned > 0 and x > 0:
         ratio = planned / x
-    met_year = meets(x, v, sign) and (sign > 0 or fraction >= 1.0)
+    met_year = meets(x, v if met_at is None else met_at, sign) and (sign > 0 or fraction >= 1.0)
     if in_year and met_year:
         status = _ACHIEVED
     elif ratio is None:
@@ -261,3 +285,36 @@ def missing(goal: Goal) -> TierResult:
         projected_share=None,
         method="none",
     )
+
+
+def final(open_result: TierResult, goal: Goal, x: float, met: bool, sign: float) -> TierResult:
+    """The verdict of a complete target year on its own figure ``x``: achieved or not achieved,
+    the gap measured to the target itself. The open result lends the ratio and the method."""
+    gap = (x - goal.value) * sign
+    open_result.status = _ACHIEVED if met else _NOT_ACHIEVED
+    open_result.planned = goal.value
+    open_result.gap = gap
+    open_result.gap_pct = gap / abs(goal.value) * 100 if goal.value else None
+    open_result.projected = open_result.projected_share = None
+    open_result.final = True
+    return open_result
+
+
+def required(
+    result: TierResult, x: float, t: float, sign: float, compound: bool, met_at: float
+) -> None:
+    """Fill in the pace needed from ``x`` (at ``t``) to the target by the end of its year: a
+    yearly growth in % where the kind grows by a rate, else a yearly addition."""
+    if result.status in (_ACHIEVED, _NO_DATA) or meets(x, met_at, sign):
+        return
+    years = result.year - t
+    if years <= EPS:
+        return
+    v = result.target
+    if compound and x > 0 and v > 0:
+        try:
+            result.required_growth_pct = ((v / x) ** (1.0 / years) - 1.0) * 100
+        except OverflowError:
+            result.required_growth_pct = None
+    else:
+        result.required_per_year = (v - x) / years

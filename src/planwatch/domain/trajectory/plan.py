@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from planwatch.domain.identity_cache import IdentityCache
+from planwatch.domain.kinds import APPROX, accepts_year_to_date
 from planwatch.domain.model import Baseline, Direction, Kind, Target
 from planwatch.domain.trajectory.numbers import format_target
 
@@ -66,6 +67,7 @@ class Goal:
     value_max: float | None
     tier: str | None
     key: str  # the tier, or "none"
+    approx: bool = False  # 左右: the value is met within the tolerance (on the final value only)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +84,7 @@ class Plan:
     counted: bool  # counted from zero at the plan start
     tolerance_pct: float | None
     unit: str
+    year_to_date: bool  # year-to-date figures (YYYY-Qn, YYYY-MM) are judged (kinds.py)
     target_text: dict[tuple[int, str | None], str]  # (year, tier) → the target as written out
 
 
@@ -99,7 +102,7 @@ def _goals(targets: tuple[Target, ...]) -> tuple[tuple[int, tuple[Goal, ...]], .
     for t in targets:
         tier = t.tier.value if t.tier is not None else None
         by_year.setdefault(t.year, []).append(
-            Goal(t.year, float(t.value), t.value_max, tier, tier or "none")
+            Goal(t.year, float(t.value), t.value_max, tier, tier or "none", APPROX in t.qualifiers)
         )
     return tuple((year, tuple(by_year[year])) for year in sorted(by_year))
 
@@ -139,6 +142,7 @@ def compile_plan(target: TargetLike) -> Plan:
         counted=kind in _COUNTED or kind is Kind.RANKING_CHANGE,
         tolerance_pct=target.tolerance_pct,
         unit=target.unit,
+        year_to_date=accepts_year_to_date(target),
         target_text={
             (t.year, t.tier.value if t.tier is not None else None): format_target(
                 t.value, t.value_max

@@ -15,7 +15,15 @@ from typing import Protocol
 from planwatch.domain.periods import parse_period
 from planwatch.domain.trajectory.plan import PLACES_GAINED, RUNNING_TOTAL, Plan
 
-__all__ = ["ObservationLike", "Row", "known_rows", "measured", "row_for_year"]
+__all__ = [
+    "ObservationLike",
+    "Row",
+    "full_year",
+    "known_rows",
+    "measured",
+    "missing_year",
+    "row_for_year",
+]
 
 Row = tuple[float, float, int, float, str]
 
@@ -63,17 +71,33 @@ def known_rows(observations: Sequence[ObservationLike], last_year: int) -> list[
     return rows
 
 
+def missing_year(rows: list[Row], first: int) -> int | None:
+    """The first year from ``first`` on without a full-year figure while a later year has a
+    figure: a running total cannot be known from there on."""
+    if not rows:
+        return None
+    full = {r[2] for r in rows if r[3] >= 1.0}
+    for year in range(first, rows[-1][2]):
+        if year not in full:
+            return year
+    return None
+
+
 def _running_total(rows: list[Row], base: tuple[float, float]) -> list[Row]:
     """累计: earlier years' flows plus this period's (year to date) flow, from the base year.
 
-    A year without a full-year figure counts with its latest year-to-date figure.
+    The total stops before the first year whose full-year figure is missing (``missing_year``):
+    a missing year is unknown, never 0.
     """
     y0, total = int(base[0]), base[1]
+    gap = missing_year(rows, y0 + 1)
     out: list[Row] = []
     year, flow = None, 0.0
     for t, v, y, f, label in rows:
         if y <= y0:
             continue  # before the plan period
+        if gap is not None and y >= gap:
+            break
         if y != year:
             total += flow
             year, flow = y, 0.0
@@ -88,9 +112,29 @@ def measured(plan: Plan, rows: list[Row]) -> list[Row]:
         assert plan.base is not None  # a cumulative plan always has one (zero at the start)
         return _running_total(rows, plan.base)
     if plan.measure == PLACES_GAINED and rows:
-        start_rank = plan.rank_base[1] if plan.rank_base is not None else rows[0][1]
-        return [(t, start_rank - v, y, f, label) for t, v, y, f, label in rows]
+        start = start_rank(plan, rows)
+        if start is None:
+            return []  # places gained count from the start-year rank, which is not in
+        return [(t, start - v, y, f, label) for t, v, y, f, label in rows if y >= plan.start]
     return rows
+
+
+def start_rank(plan: Plan, rows: list[Row]) -> float | None:
+    """The rank places gained are counted from: the plan's, else the one of the start year."""
+    if plan.rank_base is not None:
+        return plan.rank_base[1]
+    row = full_year(rows, plan.start)
+    return row[1] if row is not None else None
+
+
+def full_year(points: list[Row], year: int) -> Row | None:
+    """The full-year figure of ``year``, if it is in."""
+    for row in reversed(points):
+        if row[2] == year and row[3] >= 1.0:
+            return row
+        if row[2] < year:
+            break
+    return None
 
 
 def row_for_year(points: list[Row], year: int) -> Row | None:
