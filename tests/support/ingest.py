@@ -222,8 +222,12 @@ class IngestProcess:
 
 
 def batch_rows(batch: int, size: int = 50) -> list[dict[str, object]]:
-    """``size`` distinct figures; each later batch revises them with a new value."""
-    indicators = ["tcity-rd-spend", "tcity-firms", "tcity-talent"]
+    """``size`` distinct figures; each later batch revises them with a new value.
+
+    Monthly periods, so only indicators whose kind takes a year-to-date figure (a yearly flow,
+    a growth rate); a level's is refused as ``year_to_date_refused``.
+    """
+    indicators = ["tcity-rd-spend", "tcity-growth"]
     periods = [f"{y}-{m:02d}" for y in range(2021, 2026) for m in range(1, 13)]
     pairs = [(i, p) for p in periods for i in indicators][:size]
     return [{"indicator_id": i, "period": p, "value": batch + 1.0} for i, p in pairs]

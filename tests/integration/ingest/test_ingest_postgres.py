@@ -21,6 +21,7 @@ from planwatch_ingest.ports import AlreadyAnswered
 from planwatch_ingest.rules import rules_for
 from planwatch_ingest.validation import Validator
 from support.ingest import CITY, IngestProcess, test_catalog
+from support.ledger_reads import check_preview_and_history
 
 pytestmark = pytest.mark.integration
 
@@ -91,6 +92,25 @@ def test_the_ledger_decides_stores_and_publishes_on_postgresql(
         assert resent.results[0]["status"] == "duplicate"
     finally:
         reopened.close()
+
+
+def test_the_ledger_previews_without_keeping_and_gives_each_owner_its_history_on_postgresql(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    validator = Validator(rules_for(test_catalog(tmp_path / "catalog")))
+    ledger = PostgresLedger(postgres_url)
+    try:
+        check_preview_and_history(ledger, validator)
+    finally:
+        ledger.close()
+    engine = sa.create_engine(engine_url(postgres_url))
+    with engine.connect() as c:  # the history is read by the owner's index (migration 0002)
+        c.execute(sa.text("SET enable_seqscan = off"))  # the table is small: ask for the index
+        plan = c.execute(
+            sa.text("EXPLAIN SELECT payload FROM ingest_outbox WHERE owner = 'x' ORDER BY seq")
+        ).scalars()
+        assert "ingest_outbox_owner" in "\n".join(plan)
+    engine.dispose()
 
 
 def test_one_replica_publishes_at_a_time(postgres_url: str, tmp_path: Path) -> None:

@@ -1,7 +1,8 @@
 """Against a real ingest process: slow headers and slow bodies are cut off, others are served.
 
-Raw sockets play the slow clients (part of the headers; headers and part of the body); a
-normal client is answered meanwhile. The deadlines are settings (1 s and 1.5 s here).
+Raw sockets play the slow clients (part of the headers; headers and part of the body, of a
+submission and of a preview); a normal client is answered meanwhile. The deadlines are settings
+(1 s and 1.5 s here).
 """
 
 from __future__ import annotations
@@ -53,6 +54,13 @@ def test_slow_headers_and_bodies_are_cut_off_while_others_are_served(
         b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n"
         b'[{"indicator'  # 12 of the 100 bytes announced
     )
+    slow_preview = socket.create_connection(("127.0.0.1", service.port))
+    slow_preview.sendall(
+        b"POST /v1/submissions/preview HTTP/1.1\r\nHost: ingest\r\n"
+        b"Authorization: Bearer " + service.key.encode() + b"\r\n"
+        b"Content-Type: text/csv\r\nContent-Length: 100\r\n\r\n"
+        b"indicator_id,"  # the preview reads its body within the same deadline
+    )
     started = time.monotonic()
     # Meanwhile, a client that sends its request at once is answered at once.
     response = httpx.post(
@@ -82,5 +90,9 @@ def test_slow_headers_and_bodies_are_cut_off_while_others_are_served(
             "reason": "timeout",
         }
     ]
+    answer, _ = _read_until_closed(slow_preview)
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 408 ") and b"connection: close" in head.lower()
+    assert orjson.loads(body)["errors"][0]["reason"] == "timeout"
     # and the service still answers
     assert httpx.get(f"{service.url}/healthz", timeout=5).status_code == 200

@@ -13,6 +13,8 @@ import pytest
 from planwatch.security import Principal, Role
 from planwatch_ingest.adapters.memory_ledger import MemoryLedger
 from planwatch_ingest.metrics import IngestMetrics
+from planwatch_ingest.outcomes import Decision
+from planwatch_ingest.ports import LedgerBroken
 from planwatch_ingest.problems import ProblemError
 from planwatch_ingest.rules import rules_for
 from planwatch_ingest.service import Submission, SubmissionService
@@ -79,3 +81,48 @@ async def test_bad_rows_keep_nothing(parts) -> None:  # type: ignore[no-untyped-
     assert refused.value.errors[0]["row"] == 2
     assert refused.value.errors[0]["reason"] == "unknown_indicator"
     assert ledger.backlog() == 0 and woken == []
+
+
+async def test_a_preview_answers_every_row_and_wakes_nothing(parts) -> None:  # type: ignore[no-untyped-def]
+    service, ledger, woken = parts
+    await service.submit(_json({"indicator_id": "tcity-firms", "period": "2023", "value": 5}))
+    rows = [
+        {"indicator_id": "tcity-firms", "period": "2023", "value": 6},
+        {"indicator_id": "nope", "period": "2023", "value": 1},
+    ]
+    answer = orjson.loads(await service.preview(_json(rows)))
+    assert (answer["revised"], answer["invalid"], answer["valid"]) == (1, 1, False)
+    assert answer["items"][0]["previous"]["vintage"] == 1
+    assert answer["items"][1]["errors"][0]["reason"] == "unknown_indicator"
+    assert ledger.backlog() == 1 and woken == [1]  # only the submission's
+    history = orjson.loads(await service.figures(KEY))
+    assert [f["value"] for f in history["figures"]] == [5.0]
+    assert history["submitted_by"] == KEY.owner
+
+
+class _Unreadable(MemoryLedger):
+    def peek(self, *args: object, **kwargs: object) -> Decision:
+        raise LedgerBroken("disk I/O error")
+
+    def history(self, owner: str) -> list[bytes]:
+        raise LedgerBroken("disk I/O error")
+
+
+async def test_an_unreadable_ledger_answers_503_to_the_portal_reads(tmp_path: Path) -> None:
+    with ThreadPoolExecutor(1) as executor:
+        unreadable = _Unreadable()
+        service = SubmissionService(
+            unreadable,
+            unreadable,
+            Validator(rules_for(test_catalog(tmp_path / "catalog"))),
+            catalog_version="test",
+            executor=executor,
+            metrics=IngestMetrics(),
+            max_rows=100,
+        )
+        row = {"indicator_id": "tcity-firms", "period": "2023", "value": 5}
+        for call in (service.preview(_json([row])), service.figures(KEY)):
+            with pytest.raises(ProblemError) as refused:
+                await call
+            assert (refused.value.status, refused.value.slug) == (503, "ledger-unavailable")
+            assert refused.value.headers == {"Retry-After": "30"}
