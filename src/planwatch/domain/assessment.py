@@ -12,7 +12,7 @@ docs/methodology.md states the formulas, their sources, the thresholds and the f
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 
 from planwatch.domain.assessment_model import (
@@ -22,6 +22,7 @@ from planwatch.domain.assessment_model import (
     TierResult,
     YearResult,
 )
+from planwatch.domain.calendar import year_due
 from planwatch.domain.events import Status
 from planwatch.domain.model import CatalogEntry, Kind
 from planwatch.domain.trajectory.explain import Reported, explain, explain_no_data
@@ -225,9 +226,10 @@ def _with_pace(
         required(tiers[g.key], last[1], last[0], plan.sign, growing, met_at)
 
 
-def _complete(year: int, rows: list[Row], as_of: date, lag: timedelta) -> bool:
-    """A target year is complete once its full-year figure is in, or once it is published."""
-    return full_year(rows, year) is not None or as_of >= date(year + 1, 1, 1) + lag
+def _complete(year: int, rows: list[Row], as_of: date, due: Callable[[int], date]) -> bool:
+    """A target year is complete once its full-year figure is in, or once that figure is due
+    and still missing (``due``: the reporting calendar's due date of a year's figure)."""
+    return full_year(rows, year) is not None or as_of > due(year)
 
 
 def assess(
@@ -242,6 +244,15 @@ def assess(
     ``as_of`` (ignored); any objects with ``period``, ``value`` and ``vintage`` will do.
     """
     return assess_rows(target, known_rows(observations, as_of.year), as_of, config)
+
+
+def _due(target: CatalogEntry | TargetSpec, config: AssessmentConfig) -> Callable[[int], date]:
+    """The day a year's full-year figure is due: by the reporting calendar for a catalog entry
+    (its statistic's publication lag, ``planwatch.domain.calendar``), else ``config``'s lag."""
+    if isinstance(target, CatalogEntry):
+        return lambda year: year_due(target, year)
+    lag = timedelta(days=config.publication_lag_days)
+    return lambda year: date(year + 1, 1, 1) + lag
 
 
 def assess_rows(
@@ -299,12 +310,12 @@ def assess_rows(
             base = (points[0][0], points[0][1])
 
     tol = plan.tolerance_pct if plan.tolerance_pct is not None else config.maintain_tolerance_pct
-    lag = timedelta(days=config.publication_lag_days)
+    due = _due(target, config)
     years: list[YearResult] = []
     head_year: YearResult | None = None
     latest_done: YearResult | None = None  # the latest complete year judged on its figure
     for year, goals in plan.years:
-        done = _complete(year, rows, as_of, lag)
+        done = _complete(year, rows, as_of, due)
         if done:
             tiers = _final_tiers(plan, year, goals, points, base, config)
         elif gap_year is not None:
@@ -339,7 +350,7 @@ def assess_rows(
             f"year-to-date figure ({last[4]}) compared with {last[3]:.0%} of the yearly target"
         )
     if head.status is Status.NO_DATA and head.method == "none" and plan.family == LEVEL:
-        if head_year.year < last[2] or _complete(head_year.year, rows, as_of, lag):
+        if head_year.year < last[2] or _complete(head_year.year, rows, as_of, due):
             notes.append(f"no figure for {head_year.year}")
         else:
             notes.append(_NOTE_ONE_MORE)
@@ -354,7 +365,7 @@ def assess_rows(
             judged = Reported(raw[4], raw[1], row[1], plan.measure, plan.start)
     missing_in = None
     if head.status is Status.NO_DATA and head.method == "none":
-        done = _complete(head_year.year, rows, as_of, lag)
+        done = _complete(head_year.year, rows, as_of, due)
         missing_in = gap_year if gap_year is not None else _lacking(head_year.year, rows, done)
     zh, en = explain(head, plan.unit, latest, plan.target_text, judged, missing_in)
     known = gap_year is None or last[2] < gap_year

@@ -123,6 +123,15 @@ def _periods(frequency: Frequency, first_year: int, last_year: int) -> list[Peri
     return [parse_period(label).canonical(frequency) for label in labels]
 
 
+def year_due(entry: CatalogEntry, year: int, policy: Policy = DEFAULT_POLICY) -> date:
+    """When the full-year figure of ``year`` is due: the day it can first exist (the end of the
+    year plus the statistic's publication lag) plus the grace. A target year whose figure is
+    still missing after this day is judged without it."""
+    lag = policy.lag(entry.statistic, Frequency.ANNUAL)
+    available = _add_months(date(year, 12, 31), lag) if lag else date(year, 12, 31)
+    return available + timedelta(days=policy.grace_days)
+
+
 def slots(entry: CatalogEntry, policy: Policy = DEFAULT_POLICY) -> list[Slot]:
     """Every period of the entry from the plan's first year to its last target, in order."""
     lag = policy.lag(entry.statistic, entry.frequency)
