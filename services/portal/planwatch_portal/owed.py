@@ -1,23 +1,24 @@
-"""What a bureau owes now and next, from the catalog.
+"""What a bureau owes now and next, by the reporting calendar (``planwatch.domain.calendar``).
 
-``owed`` is the one call the pages make: a reporting calendar kept in the catalog can replace
-its body without touching them. Until then the rule is the evaluator's overdue rule: a figure
-for a period is due a number of days after the period ends (annual 90, quarterly 45, monthly
-20 — ``annual_due_days`` … of the evaluator's settings), for the years the plan covers.
+``owed`` is the one call the pages make. For each indicator of the bureau's jurisdictions: the
+latest period whose figure can exist by today (owed now; overdue after its due date) and the
+first period whose figure cannot exist yet (owed next), within the years its plan covers. A
+figure is never asked for before it can exist: R&D spending of a year, surveyed late in the
+following year, is owed only from then.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from planwatch.catalog import Catalog
-from planwatch.domain.model import CatalogEntry, Frequency
+from planwatch.domain.calendar import slots
+from planwatch.domain.model import CatalogEntry
+from planwatch.domain.periods import parse_period
 
-__all__ = ["DUE_DAYS", "Owed", "owed"]
-
-DUE_DAYS = {Frequency.ANNUAL: 90, Frequency.QUARTERLY: 45, Frequency.MONTHLY: 20}
+__all__ = ["Owed", "owed"]
 
 
 @dataclass(frozen=True)
@@ -26,46 +27,27 @@ class Owed:
     period: str
     period_end: date
     due: date
-    now: bool  # the period has ended: the figure is owed now (overdue after ``due``)
-
-
-def _periods(entry: CatalogEntry, year: int) -> Iterable[tuple[str, date]]:
-    if entry.frequency is Frequency.QUARTERLY:
-        for q in range(1, 5):
-            end = date(year, 3 * q, 1) + timedelta(days=31)
-            yield (f"{year}-Q{q}" if q < 4 else str(year)), end.replace(day=1) - timedelta(1)
-    elif entry.frequency is Frequency.MONTHLY:
-        for m in range(1, 13):
-            first_next = date(year + (m == 12), m % 12 + 1, 1)
-            yield (f"{year}-{m:02d}" if m < 12 else str(year)), first_next - timedelta(1)
-    else:
-        yield str(year), date(year, 12, 31)
+    now: bool  # the figure can exist: owed now (overdue after ``due``)
 
 
 def owed(
     catalog: Catalog, jurisdictions: Iterable[str], today: date, *, all_jurisdictions: bool = False
 ) -> list[Owed]:
-    """Per indicator of the jurisdictions: the latest period that has ended (owed now) and the
-    period running today (owed next), within the years its plan covers."""
+    """Per indicator of the jurisdictions: the latest period whose figure can exist (owed now)
+    and the next one (owed next), from the calendar's slots of the entry."""
     wanted = set(jurisdictions)
     out: list[Owed] = []
     for entry in catalog:
         if not all_jurisdictions and entry.jurisdiction not in wanted:
             continue
-        plan = catalog.plans.get(entry.plan_code)
-        last = max(plan.end_year if plan else entry.last_year, entry.last_year)
-        candidates = [
-            (label, end)
-            for year in range(entry.first_year, last + 1)
-            for label, end in _periods(entry, year)
-        ]
-        ended = [c for c in candidates if c[1] < today]
-        running = [c for c in candidates if c[1] >= today]
-        days = DUE_DAYS[entry.frequency]
-        if ended:
-            label, end = ended[-1]
-            out.append(Owed(entry, label, end, end + timedelta(days=days), True))
-        if running:
-            label, end = running[0]
-            out.append(Owed(entry, label, end, end + timedelta(days=days), False))
+        periods = slots(entry)
+        ready = [s for s in periods if s.available <= today]
+        later = [s for s in periods if s.available > today]
+        for slot, now in (
+            (ready[-1] if ready else None, True),
+            (later[0] if later else None, False),
+        ):
+            if slot is not None:
+                end = parse_period(slot.period).end_date
+                out.append(Owed(entry, slot.period, end, slot.due, now))
     return out
