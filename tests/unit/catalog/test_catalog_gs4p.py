@@ -293,3 +293,11 @@ def test_gs4p_agencies_resolve_as_written() -> None:
         assert CATALOG.agency(name, "gs4p") is not None, f"{name} has no registry record"
     members = CATALOG.agency("兰白两区建设领导小组各成员单位", "gs4p")
     assert members is not None and members.id == "gs-lbldxzcydw"
+
+
+def test_new_processes_and_products_are_an_expected_target() -> None:
+    # 三: 到 2025 年，力争……形成新工艺、新技术和新产品（新材料）100 个以上 — 力争: the ambition
+    entry = default_catalog().get("gs4p-new-processes-products")
+    assert entry is not None
+    [target] = entry.targets
+    assert (target.value, target.tier) == (100, Tier.EXPECTED) and "力争" in target.qualifiers
