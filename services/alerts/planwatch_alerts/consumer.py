@@ -91,7 +91,7 @@ async def consume(
             group_id=group_id,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
-            fetch_max_wait_ms=10,  # Tansu answers a fetch only when this wait expires
+            fetch_max_wait_ms=10,  # an idle poll returns within 10 ms
             session_timeout_ms=int(session_timeout_s * 1000),
             heartbeat_interval_ms=int(session_timeout_s * 250),
             retry_backoff_ms=RETRY_BACKOFF_MS,

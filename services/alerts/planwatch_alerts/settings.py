@@ -44,7 +44,7 @@ class Settings(BaseSettings):
     language: Literal["zh", "en"] = Field(default="zh", description="language of the messages")
     topic: str = Field(default=str(Topics.STATUS_CHANGES), description="topic of status changes")
     group_id: str = Field(default="planwatch-alerts", description="consumer group")
-    # Tansu (and Kafka) take about half the session timeout to let a consumer join its group.
+    # A consumer joins its group within about half the session timeout: kept short.
     session_timeout_s: float = Field(default=6.0, gt=0, description="consumer session timeout")
     tick_s: float = Field(default=0.1, gt=0, description="how often timed work is looked at")
     max_attempts: int = Field(

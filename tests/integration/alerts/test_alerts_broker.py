@@ -1,6 +1,6 @@
 """The alerts service as a real process on the real broker, with a real SMTP server.
 
-StatusChange events are produced to Tansu; ``python -m planwatch_alerts`` consumes them
+StatusChange events are produced to Apache Kafka; ``python -m planwatch_alerts`` consumes them
 (consumer group, 6 s session timeout), stores the alerts and mails the digests to aiosmtpd.
 The process is killed with SIGKILL while notifications are pending and while one is in flight.
 """
