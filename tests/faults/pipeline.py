@@ -15,6 +15,8 @@ arrived, so a test can say: every accepted figure assessed once, every alert mai
 from __future__ import annotations
 
 import math
+import shutil
+import tempfile
 import threading
 import time
 from collections import Counter
@@ -24,8 +26,13 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import httpx
+import yaml
 
-from planwatch.catalog import default_catalog
+from planwatch.catalog import Catalog, load_catalog
+from planwatch.catalog.loader import DATA_DIR
+from planwatch.domain.assessment import assess
+from planwatch.domain.assessment_model import Observation
+from planwatch.domain.events import Status
 from planwatch.domain.model import CatalogEntry
 from planwatch.domain.periods import parse_period
 from planwatch.stack.run import TOPIC_PARTITIONS
@@ -48,7 +55,27 @@ __all__ = [
 ]
 
 KEY = "faults-key"
-CATALOG = default_catalog()
+
+
+def monthly_catalog(folder: Path) -> Catalog:
+    """The shipped catalog with every indicator owed monthly, written to ``folder``.
+
+    An annual level indicator takes one figure a year (a month's figure of it is refused as a
+    year-to-date period); owed monthly, every indicator has a figure of its own for each month,
+    which gives the fault tests thousands of distinct first figures. Every service of a fault
+    test loads this folder (``PLANWATCH_CATALOG_DIR``), so ingest and the evaluator agree.
+    """
+    shutil.copytree(DATA_DIR, folder, dirs_exist_ok=True)
+    for path in sorted((folder / "plans").glob("*.yaml")):
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        for entry in doc["entries"]:
+            entry["frequency"] = "monthly"
+        path.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), "utf-8")
+    return load_catalog(folder)
+
+
+CATALOG_DIR = Path(tempfile.mkdtemp(prefix="planwatch-faults-catalog-"))
+CATALOG = monthly_catalog(CATALOG_DIR)
 
 
 @dataclass(frozen=True)
@@ -67,13 +94,29 @@ class Figure:
         }
 
 
+ALERTING = {Status.LIMITED_PROGRESS, Status.DETERIORATION, Status.NOT_ACHIEVED}
+
+
+def _lagging_figure(entry: CatalogEntry) -> tuple[str, float]:
+    """A figure of the plan's second year (or its last) at a hundredth of the target."""
+    period = str(min(entry.start_year + 2, entry.last_year))
+    return period, min(t.value for t in entry.targets) * 0.01
+
+
 def _alert_entries(count: int) -> list[CatalogEntry]:
     """Level indicators (higher is better) with a baseline, so that one figure can be judged,
     and with distinct lead agencies: one digest each."""
     chosen: list[CatalogEntry] = []
     leads: set[str] = set()
+    shared = Counter(e.series for e in CATALOG)
     for entry in CATALOG:
         if entry.kind.value != "level" or entry.direction.value != "higher":
+            continue
+        if shared[entry.series] > 1:  # a shared statistic would alert each of its targets
+            continue
+        period, low = _lagging_figure(entry)
+        verdict = assess(entry, [Observation(period=period, value=low)], date.today()).status
+        if verdict not in ALERTING:  # e.g. a target year already final without its figure
             continue
         if entry.baseline is None or not entry.lead_agencies or entry.lead_agencies[0] in leads:
             continue
@@ -90,11 +133,14 @@ def workload(figures: int, alerts: int = 3, tag: str = "f") -> tuple[list[Figure
     Returns the figures in push order and the ids of the indicators that must alert.
     """
     lagging = _alert_entries(alerts)
-    quiet = [
-        e
-        for e in CATALOG
-        if e.kind.value == "level" and e.direction.value == "higher" and e not in lagging
-    ]
+    # one target per statistic: a figure sent for one target of a shared series is the figure
+    # of each of its targets (ingest fans it out), so two of them would be one period twice
+    taken = {e.series for e in lagging}
+    quiet = []
+    for e in CATALOG:
+        if e.kind.value == "level" and e.direction.value == "higher" and e.series not in taken:
+            quiet.append(e)
+            taken.add(e.series)
     # periods that have ended: a figure is only assessed as of the day it is received
     today = date.today()
     slots = [
@@ -113,9 +159,7 @@ def workload(figures: int, alerts: int = 3, tag: str = "f") -> tuple[list[Figure
         for i, (entry, period) in enumerate(slots[:figures])
     ]
     for j, entry in enumerate(lagging):
-        # a figure of the plan's second year (or its last) at a hundredth of the target
-        period = str(min(entry.start_year + 2, entry.last_year))
-        low = min(t.value for t in entry.targets) * 0.01
+        period, low = _lagging_figure(entry)
         out.append(Figure(f"{tag}-alert-{j}", entry.id, period, low))
     return out, [e.id for e in lagging]
 
@@ -140,6 +184,7 @@ class Pipeline:
             "PLANWATCH_DATA_DIR": str(self.root),
             "PLANWATCH_DEMO_KEY": KEY,
             "PLANWATCH_BOARD_URL": "http://board.invalid",
+            "PLANWATCH_CATALOG_DIR": str(CATALOG_DIR),
             **self.settings,
         }
         routes = write_routes(

@@ -26,7 +26,7 @@ from typing import Any
 import httpx
 import pytest
 
-from faults.pipeline import Figure, assert_assessed_once, wait_until, workload
+from faults.pipeline import CATALOG_DIR, Figure, assert_assessed_once, wait_until, workload
 from planwatch.tsstore import EmbeddedSeriesStore
 from support.net import free_port
 
@@ -37,6 +37,8 @@ PARTS = ("broker", "ingest", "evaluator", "alerts", "board", "portal")
 RESTARTED_WITHIN_S = 30.0
 BROKER_READY_WITHIN_S = 60.0
 SETTINGS = {
+    # the workload's catalog: every indicator owed monthly (faults.pipeline.monthly_catalog)
+    "PLANWATCH_CATALOG_DIR": str(CATALOG_DIR),
     # the figures of the workload stop in the past: no overdue notices
     "PLANWATCH_EVALUATOR_OVERDUE_CHECK_S": "3600",
     "PLANWATCH_EVALUATOR_RETRY_MAX_S": "1",
