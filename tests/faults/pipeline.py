@@ -371,13 +371,18 @@ class Pipeline:
             store.close()
 
     def alerts(self) -> list[dict[str, Any]]:
-        answer = httpx.get(
-            f"http://127.0.0.1:{self.ports['alerts']}/v1/alerts",
-            headers={"Authorization": f"Bearer {KEY}"},
-            timeout=10,
-        )
-        answer.raise_for_status()
-        return list(answer.json())
+        return alerts_on(self.ports["alerts"])
+
+
+def alerts_on(port: int, key: str = KEY) -> list[dict[str, Any]]:
+    """Every alert the alerts service on ``port`` holds (``GET /v1/alerts`` with ``key``)."""
+    answer = httpx.get(
+        f"http://127.0.0.1:{port}/v1/alerts",
+        headers={"Authorization": f"Bearer {key}"},
+        timeout=10,
+    )
+    answer.raise_for_status()
+    return list(answer.json())
 
 
 class PushThread(threading.Thread):

@@ -26,7 +26,14 @@ from typing import Any
 import httpx
 import pytest
 
-from faults.pipeline import CATALOG_DIR, Figure, assert_assessed_once, wait_until, workload
+from faults.pipeline import (
+    CATALOG_DIR,
+    Figure,
+    alerts_on,
+    assert_assessed_once,
+    wait_until,
+    workload,
+)
 from planwatch.tsstore import EmbeddedSeriesStore
 from support.net import free_port
 
@@ -184,13 +191,7 @@ class RunningStack:
         return "\n".join(out) + f"\n--- planwatch run\n{self.output()[-2000:]}"
 
     def alerts(self) -> list[dict[str, Any]]:
-        answer = httpx.get(
-            f"http://127.0.0.1:{self.ports['alerts']}/v1/alerts",
-            headers={"Authorization": f"Bearer {KEY}"},
-            timeout=10,
-        )
-        answer.raise_for_status()
-        return list(answer.json())
+        return alerts_on(self.ports["alerts"], KEY)
 
 
 class Push(threading.Thread):
