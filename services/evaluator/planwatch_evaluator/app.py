@@ -37,6 +37,7 @@ from planwatch.domain.events import DeadLetter, SubmissionEvent, Topics
 from planwatch.tsstore import Point
 from planwatch_evaluator.adapters.kafka import FaustPublisher, FaustStateTable
 from planwatch_evaluator.core import evaluate, lookup, overdue_changes, to_json
+from planwatch_evaluator.cursors import Admission, Cursors
 from planwatch_evaluator.metrics import Metrics
 from planwatch_evaluator.ports import Publisher, SeriesSink, StateTable
 from planwatch_evaluator.settings import Settings
@@ -57,6 +58,14 @@ class Batch:
     sends: list[Send] = field(default_factory=list)
     states: dict[bytes, KeyState] = field(default_factory=dict)
     received: list[float] = field(default_factory=list)  # the assessed events' times of receipt
+
+
+def hold_back(events: Sequence[Any]) -> None:
+    """Keep faust from counting these events as handled: marked acknowledged already, their
+    messages never reach the consumer's acknowledged offsets (``Message.ack`` does nothing for
+    an acknowledged message), so no commit passes them; the records are read again."""
+    for ev in events:
+        ev.message.acked = True
 
 
 class Evaluator:
@@ -128,8 +137,10 @@ class Evaluator:
         # one batch or overdue check at a time: each reads and saves states across awaits
         self.lock = asyncio.Lock()
         self.recovered = False  # the table is restored since the last assignment
+        self.cursors = Cursors()  # where each partition stands
         self.agent = app.agent(self.submissions, name="evaluate")(self.consume)
         app.timer(settings.overdue_check_s, name="overdue")(self.overdue_tick)
+        app.timer(self.cursors.patience_s, name="reseek")(self.reseek_stalled)
         # bound methods: faust's view class calls them with the request alone, which its
         # annotations (a function of view and request) do not express
         app.page("/healthz")(self.healthz)  # type: ignore[arg-type]
@@ -140,12 +151,77 @@ class Evaluator:
     # ---- stream ----
 
     async def consume(self, stream: Any) -> None:
-        """The agent: batches of events, each handled whole before faust acks its events."""
+        """The agent: batches of events, each handled whole before faust acks its events.
+
+        Only each partition's next offsets are assessed (``cursors.py``: faust's fetch loop
+        can pass over records). A batch that fails is read again from its first event; one
+        cut short by the worker stopping is left for the next owner of its partitions. Either
+        way its events are held back from faust's acknowledgements (which ``take_events``
+        gives every event of a batch, even one that was never handled), so that no offset
+        past them is committed.
+        """
         async for events in stream.take_events(
             self.settings.batch_size, within=self.settings.batch_within_s
         ):
             async with self.lock:
-                await self.process(events)
+                admitted = await self.admit(events)
+                try:
+                    await self.process(admitted)
+                except Exception:
+                    log.exception(
+                        "a batch of %d submissions failed; its partitions are read again "
+                        "from its first event",
+                        len(admitted),
+                    )
+                    hold_back(admitted)
+                    await self.read_again(admitted)
+                except BaseException:  # cancelled: the worker is stopping
+                    hold_back(admitted)
+                    raise
+
+    async def admit(self, events: Sequence[Any]) -> list[Any]:
+        """The events that are their partition's next; rewind a partition that skipped some."""
+        admitted = []
+        for ev in events:
+            message = ev.message
+            tp = message.tp
+            verdict = self.cursors.admit(tp, message.offset)
+            if verdict is Admission.ASSESS:
+                admitted.append(ev)
+                continue
+            if verdict is Admission.DONE:
+                self.metrics.events.labels("redelivered").inc()
+                continue
+            hold_back([ev])  # it comes again after the seek, and is acknowledged then
+            self.metrics.events.labels("passed_over").inc()
+            offset = self.cursors.rewind_to(tp)
+            if offset is not None:
+                log.warning(
+                    "%s[%s]: offset %s arrived while %s was next; reading again from %s",
+                    message.topic,
+                    message.partition,
+                    message.offset,
+                    offset,
+                    offset,
+                )
+                await self.seek(tp, offset)
+        return admitted
+
+    async def read_again(self, events: Sequence[Any]) -> None:
+        first: dict[Any, int] = {}
+        for ev in events:
+            tp, offset = ev.message.tp, ev.message.offset
+            first[tp] = min(offset, first.get(tp, offset))
+        self.cursors.give_back(first)
+        for tp, offset in first.items():
+            await self.seek(tp, offset)
+
+    async def seek(self, tp: Any, offset: int) -> None:
+        try:
+            # in the consumer's own thread, with faust's read position moved back too
+            await self.app.consumer.seek_wait({tp: offset})
+        except Exception:  # a partition revoked meanwhile: its next owner starts from the commit
+            log.warning("could not seek %s to %s", tp, offset, exc_info=True)
 
     async def process(self, events: Sequence[Any]) -> None:
         """Assess a batch of submission events (faust events: ``.value``, ``.message``)."""
@@ -248,6 +324,12 @@ class Evaluator:
         )
         return str(Topics.DEAD_LETTER), message.key, letter.to_bytes()
 
+    async def reseek_stalled(self) -> None:
+        """The timer: a partition sought back whose record has not come is sought again."""
+        for tp, offset in self.cursors.stalled():
+            log.warning("%s: offset %s has not come again; seeking to it once more", tp, offset)
+            await self.seek(tp, offset)
+
     # ---- overdue data ----
 
     async def overdue_tick(self) -> None:
@@ -293,6 +375,8 @@ class Evaluator:
 
     async def on_assigned(self, *args: Any, **kwargs: Any) -> None:
         self.recovered = False
+        # each partition is followed from the first event the new assignment brings
+        self.cursors.start({})
         self.healthy = True
 
     async def on_recovered(self, *args: Any, **kwargs: Any) -> None:

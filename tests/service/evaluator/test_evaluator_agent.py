@@ -312,3 +312,86 @@ async def test_a_key_that_never_reported_is_chased_by_the_worker_that_owns_it(
     assert {c.to_status for c in changes} == {Status.OVERDUE}
     assert RD.id in {c.indicator_id for c in changes}  # R&D never reported here either
     assert await harness.evaluator.check_overdue(date(2027, 1, 6)) == 0  # once per period
+
+
+class Redelivery:
+    """Stands in for the broker's side of a seek (no broker here): what was put at each offset
+    is put again, from the offset sought, after the agent's batch is done."""
+
+    def __init__(self, harness: Harness) -> None:
+        self.harness = harness
+        self.log: dict[int, bytes] = {}
+        self.seeks: list[int] = []
+        self.tasks: list[asyncio.Task[None]] = []
+        harness.evaluator.seek = self.seek  # type: ignore[method-assign]
+
+    async def put_at(self, offset: int, event: SubmissionEvent) -> None:
+        self.log[offset] = event.to_bytes()
+        self.harness.agent.sent_offset = offset
+        await self.harness.agent.put(self.log[offset], key=event.key)
+
+    async def seek(self, tp: Any, offset: int) -> None:
+        self.seeks.append(offset)
+        self.tasks.append(asyncio.create_task(self.again(offset)))
+
+    async def again(self, offset: int) -> None:
+        for at in range(offset, max(self.log) + 1):
+            self.harness.agent.sent_offset = at
+            await self.harness.agent.put(self.log[at], key=KEY)
+
+
+async def test_records_the_fetch_loop_passed_over_are_read_again(harness: Harness) -> None:
+    redelivery = Redelivery(harness)
+    figures = [submission("2022", 100), submission("2023", 120), submission("2024", 150)]
+    redelivery.log[2] = figures[2].to_bytes()
+    await redelivery.put_at(0, figures[0])
+    await redelivery.put_at(1, figures[1])
+    await until(lambda: len(harness.publisher.on(Topics.ASSESSMENTS)) == 2, "two assessed")
+    # offset 2 never reaches the stream; 3 does
+    fourth = submission("2025", 160)
+    await redelivery.put_at(3, fourth)
+    await until(lambda: len(harness.publisher.on(Topics.ASSESSMENTS)) == 4, "all four assessed")
+    await asyncio.gather(*redelivery.tasks)
+    await asyncio.sleep(0.05)
+    assert redelivery.seeks == [2]  # read again from the first record passed over
+    assessed = [AssessmentEvent.from_bytes(v) for v in harness.publisher.on(Topics.ASSESSMENTS)]
+    assert [a.period for a in assessed] == ["2022", "2023", "2024", "2025"]  # each once, in order
+    assert harness.store.count("observation") == 4
+    assert harness.evaluator.metrics.events.labels("passed_over")._value.get() == 1
+
+
+class FailingPublisher(RecordingPublisher):
+    """The output topics unreachable for the first ``failures`` flushes."""
+
+    def __init__(self, failures: int) -> None:
+        super().__init__()
+        self.failures = failures
+
+    async def flush(self) -> None:
+        await super().flush()
+        if self.flushes <= self.failures:
+            raise ConnectionError("broker unreachable")
+
+
+async def test_a_batch_that_fails_is_read_again_from_its_first_event(tmp_path: Path) -> None:
+    h = Harness(tmp_path)
+    h.publisher = FailingPublisher(failures=1)
+    h.table.publisher = h.publisher
+    h.evaluator.publisher = h.publisher
+    async with h.evaluator.agent.test_context() as agent:
+        h.agent = agent
+        redelivery = Redelivery(h)
+        await redelivery.put_at(0, submission("2024", 150))
+        await redelivery.put_at(1, submission("2025", 160))
+        await until(lambda: h.table.data.get(KEY) is not None, "the state kept")
+        await asyncio.gather(*redelivery.tasks)
+        await asyncio.sleep(0.05)
+    assert redelivery.seeks and redelivery.seeks[0] == 0
+    assert h.state().obs == {"2024": (1, 150.0), "2025": (1, 160.0)}
+    # the failed batch's records went out again with the same ids: consumers see each once
+    ids = [AssessmentEvent.from_bytes(v).event_id for v in h.publisher.on(Topics.ASSESSMENTS)]
+    assert len(set(ids)) == 2 and len(ids) >= 2
+    assert [c.to_status for c in {c.event_id: c for c in h.changes()}.values()] == [
+        Status.NEEDS_ACCELERATION
+    ]
+    assert h.store.count("observation") == 2
