@@ -394,3 +394,16 @@ def test_the_year_sent_clears_an_owed_fourth_quarter() -> None:
     state = replace(state, overdue="2025-Q3")
     state, _ = run_on(QUARTERLY, submission("2025-03", 50), state=state)
     assert state.overdue == "2025-Q3"
+
+
+def test_the_reminder_follows_the_configured_days(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from planwatch_evaluator.settings import Settings
+
+    monkeypatch.setenv("PLANWATCH_EVALUATOR_OVERDUE_REMIND_DAYS", "3")
+    policy = Settings().calendar_policy()
+    # R&D of 2025 due 30 December 2026: with 3 days configured, reminded from 27 December
+    assert reminder_change(RD, new_state(), date(2026, 12, 26), "v", policy)[1] is None
+    _, change = reminder_change(RD, new_state(), date(2026, 12, 27), "v", policy)
+    assert change is not None and change.due_date == "2026-12-30"
+    # the default reminds 14 days before
+    assert reminder_change(RD, new_state(), date(2026, 12, 16), "v")[1] is not None
