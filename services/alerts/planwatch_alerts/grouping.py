@@ -280,7 +280,10 @@ class Grouper:
         }
         deliveries = self._deliveries(to, cc, alerting=kinds != {REMINDER})
         if not deliveries:
-            deliveries = [("email", [], [], "no contact configured for this receiver")]
+            why = "no contact configured for this receiver"
+            if kinds == {REMINDER}:
+                why = "no e-mail or apprise contact for this receiver (reminders skip Alertmanager)"
+            deliveries = [("email", [], [], why)]
         for channel, d_to, d_cc, error in deliveries:
             key = hashlib.sha256(f"{digest}|{channel}|{d_to}".encode()).hexdigest()[:40]
             c.execute(

@@ -153,6 +153,7 @@ def test_a_reminder_is_no_alert_for_an_on_call_tool(
     # the receiver has no other destination: recorded as not delivered, nothing posted
     [row] = _outbox(engine)
     assert (row.channel, row.state, row.kind) == ("email", "failed", "reminder")
+    assert "reminders skip Alertmanager" in row.last_error
     assert webhook_receiver.requests == []
     clock.advance(minutes=6)  # past the group's interval
     notice["overdue_period"] = "2026"
