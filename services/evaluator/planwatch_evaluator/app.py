@@ -259,7 +259,8 @@ class Evaluator:
 
     async def check_overdue(self, today: date) -> int:
         """Emit an overdue status change for each key this worker owns whose owed figure is
-        missing by the reporting calendar, a key that never reported included."""
+        missing by the reporting calendar, a key that never reported included, and a reminder
+        (``reason="reminder"``, a notice that is no change of status) for each figure soon due."""
         async with self.lock:
             batch = Batch()
             states = dict(self.states.items())
@@ -269,7 +270,8 @@ class Evaluator:
             for key, new, change, point in owed:
                 batch.states[key] = new
                 batch.sends.append((str(Topics.STATUS_CHANGES), key, to_json(change)))
-                self.metrics.status_changes.labels(change.to_status.value).inc()
+                if change.reason != "reminder":  # a reminder leaves the status as it is
+                    self.metrics.status_changes.labels(change.to_status.value).inc()
                 if point is not None:
                     batch.points.append(point)
             await self.write(batch.points)
