@@ -40,7 +40,7 @@ def main() -> None:
         raise SystemExit(f"planwatch-evaluator cannot start: {exc}") from None
     catalog = settings.common.catalog()
     evaluator = Evaluator(settings, catalog, build_sink(settings), build_clock(settings))
-    # The worker runs the app's web server too (/healthz, /metrics on web_bind:web_port).
+    # The worker runs the app's web server too (/healthz, /readyz, /metrics on web_bind:web_port).
     Worker(
         evaluator.app, loglevel="info", logging_config=logging_config()
     ).execute_from_commandline()
