@@ -14,7 +14,14 @@ from collections.abc import Callable, Mapping
 import orjson
 from starlette.responses import Response
 
-__all__ = ["Check", "broker_check", "probe", "readiness_response", "sql_check"]
+__all__ = [
+    "Check",
+    "broker_check",
+    "probe",
+    "readiness_body",
+    "readiness_response",
+    "sql_check",
+]
 
 Check = Callable[[], object]
 
@@ -34,13 +41,17 @@ async def probe(checks: Mapping[str, Check], timeout: float = 3.0) -> dict[str, 
     return dict(await asyncio.gather(*(one(n, c) for n, c in checks.items())))
 
 
-async def readiness_response(checks: Mapping[str, Check], timeout: float = 3.0) -> Response:
-    results = await probe(checks, timeout)
+def readiness_body(results: Mapping[str, str]) -> tuple[int, dict[str, object]]:
+    """The status code and body for what ``probe`` found (for a service whose web framework
+    is not Starlette's: the evaluator's faust pages)."""
     ready = all(v == "up" for v in results.values())
-    body = {"status": "ready" if ready else "not ready", "checks": results}
-    return Response(
-        orjson.dumps(body), status_code=200 if ready else 503, media_type="application/json"
-    )
+    body: dict[str, object] = {"status": "ready" if ready else "not ready", "checks": dict(results)}
+    return 200 if ready else 503, body
+
+
+async def readiness_response(checks: Mapping[str, Check], timeout: float = 3.0) -> Response:
+    status, body = readiness_body(await probe(checks, timeout))
+    return Response(orjson.dumps(body), status_code=status, media_type="application/json")
 
 
 def sql_check(engine: object) -> Check:

@@ -18,6 +18,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from planwatch.security import Principal, Role
 from planwatch_alerts.answers import responses_of
+from planwatch_alerts.lifecycle import NOTICE, REMINDER
 from planwatch_alerts.problems import ProblemError, responses
 from planwatch_alerts.store import alerts, notifications
 
@@ -64,10 +65,10 @@ class AlertOut(BaseModel):
     indicator_id: str
     jurisdiction: str
     plan_code: str
-    type: str  # offtrack | overdue
+    type: str  # offtrack | overdue | reminder (a figure soon due: a notice, told once)
     status: str
     severity: str
-    state: str  # open | acknowledged | silenced | resolved
+    state: str  # open | acknowledged | silenced | resolved; notice for a reminder
     agencies: list[str]
     copied: list[str]
     opened_at: datetime
@@ -166,16 +167,21 @@ def _load(request: Request, where: list[Any]) -> list[AlertOut]:
 def list_alerts(
     request: Request,
     caller: Caller,
-    state: Literal["open", "acknowledged", "silenced", "resolved"] | None = None,
+    state: Literal["open", "acknowledged", "silenced", "resolved", "notice"] | None = None,
     severity: Literal["warning", "minor", "major", "critical"] | None = None,
     jurisdiction: str | None = None,
     indicator_id: str | None = None,
     plan: str | None = Query(None, description="plan code"),
-    type: Literal["offtrack", "overdue"] | None = None,
+    type: Literal["offtrack", "overdue", "reminder"] | None = Query(
+        None, description="offtrack, overdue, or reminder (listed only when asked for)"
+    ),
     agency: str | None = Query(None, description="addressed or copied agency name"),
 ) -> list[AlertOut]:
-    """Alerts, newest first; a key sees the jurisdictions it covers."""
+    """Alerts, newest first; a key sees the jurisdictions it covers. The reminders sent before
+    due dates (notices, not alerts) are listed with ``type=reminder`` or ``state=notice`` only."""
     where: list[Any] = []
+    if type is None and state != NOTICE:
+        where.append(alerts.c.type != REMINDER)
     if jurisdiction is not None:
         if not caller.covers(jurisdiction):
             raise ProblemError(
@@ -221,12 +227,21 @@ def get_alert(request: Request, caller: Caller, alert_id: AlertId) -> AlertOut:
     return _one(request, caller, alert_id)
 
 
+def _changeable(alert: AlertOut) -> None:
+    """409 for what cannot be acknowledged or silenced: a resolved alert, a reminder."""
+    if alert.state == "resolved":
+        raise ProblemError(409, "alert-resolved", "the alert is resolved")
+    if alert.type == REMINDER:
+        raise ProblemError(
+            409, "reminder-notice", "a reminder is a notice sent once, not an alert to act on"
+        )
+
+
 @router.post("/v1/alerts/{alert_id}/ack", response_model=AlertOut, responses=CHANGE)
 def acknowledge(request: Request, caller: Caller, alert_id: AlertId, body: AckIn) -> AlertOut:
     """Record who acknowledged the alert, when, and what they said; stops repeats."""
     alert = _one(request, caller, alert_id)
-    if alert.state == "resolved":
-        raise ProblemError(409, "alert-resolved", "the alert is resolved")
+    _changeable(alert)
     now = request.app.state.clock()
     with request.app.state.db.begin() as c:
         c.execute(
@@ -255,8 +270,7 @@ def silence(request: Request, caller: Caller, alert_id: AlertId, body: SilenceIn
             "until: must be in the future",
             [{"field": "until", "problem": "must be in the future", "reason": "past_time"}],
         )
-    if alert.state == "resolved":
-        raise ProblemError(409, "alert-resolved", "the alert is resolved")
+    _changeable(alert)
     with request.app.state.db.begin() as c:
         c.execute(
             alerts.update()

@@ -21,6 +21,7 @@ from typing import Any, Literal
 import httpx
 import sqlalchemy as sa
 
+from planwatch_alerts.lifecycle import REMINDER
 from planwatch_alerts.ports import Delivery, DeliveryError
 from planwatch_alerts.routing import ALERTMANAGER
 from planwatch_alerts.store import alerts
@@ -174,7 +175,8 @@ class AlertmanagerChannel:
             rows = c.execute(
                 sa.select(alerts).where(alerts.c.id.in_(d.alert_ids)).order_by(alerts.c.id)
             ).all()
-        found = [self._alert(r) for r in rows]
+        # a reminder before a due date is a notice, not an alert an on-call tool should page on
+        found = [self._alert(r) for r in rows if r.type != REMINDER]
         common = {
             k: v
             for k, v in (found[0]["labels"] if found else {}).items()

@@ -4,7 +4,9 @@ An alert to tell about becomes one waiting item per receiver (the routing decisi
 onto the alert when it opens or worsens). Items of one group wait ``group_wait`` after the first
 arrives and ``group_interval`` after the group's previous digest, then become one digest: one
 outbox row per channel and destination. Silenced and inhibited alerts are dropped when their
-group is sent (as Alertmanager suppresses at notification time).
+group is sent (as Alertmanager suppresses at notification time). A reminder before a due date
+(``lifecycle.REMINDER``) travels the same way to its publisher, grouped with the chases of the
+same bureau, without an answer link, a repeat or an Alertmanager delivery (it is no alert).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import sqlalchemy as sa
 from planwatch.catalog import Catalog
 from planwatch_alerts.answers import responses_of
 from planwatch_alerts.channels import channel_for
+from planwatch_alerts.lifecycle import REMINDER
 from planwatch_alerts.links import LinkSigner
 from planwatch_alerts.messages import DigestItem, render_digest
 from planwatch_alerts.routing import LEAD_AGENCY, Decision, Routing, parse_duration
@@ -243,7 +246,9 @@ class Grouper:
                 dict(a._mapping),
                 latest[a.id],
                 answers[a.id],
-                self._answer_url(a.id, agency, now) if agency in a.agencies else None,
+                self._answer_url(a.id, agency, now)
+                if agency in a.agencies and latest[a.id] != REMINDER
+                else None,
             )
             for a in told
         ]
@@ -273,9 +278,12 @@ class Grouper:
             "created_at": now,
             "next_attempt_at": now,
         }
-        deliveries = self._deliveries(to, cc)
+        deliveries = self._deliveries(to, cc, alerting=kinds != {REMINDER})
         if not deliveries:
-            deliveries = [("email", [], [], "no contact configured for this receiver")]
+            why = "no contact configured for this receiver"
+            if kinds == {REMINDER}:
+                why = "no e-mail or apprise contact for this receiver (reminders skip Alertmanager)"
+            deliveries = [("email", [], [], why)]
         for channel, d_to, d_cc, error in deliveries:
             key = hashlib.sha256(f"{digest}|{channel}|{d_to}".encode()).hexdigest()[:40]
             c.execute(
@@ -307,15 +315,16 @@ class Grouper:
 
     @staticmethod
     def _deliveries(
-        to: list[str], cc: list[str]
+        to: list[str], cc: list[str], alerting: bool = True
     ) -> list[tuple[str, list[str], list[str], str | None]]:
-        """One e-mail with To and Cc, and one delivery per apprise URL."""
+        """One e-mail with To and Cc, and one delivery per apprise URL (and per Alertmanager
+        URL when the digest holds an alert: reminders alone are not alerts to page on)."""
         mail_to = [a for a in to if channel_for(a) == "email"]
         mail_cc = [a for a in cc if channel_for(a) == "email" and a not in mail_to]
         out: list[tuple[str, list[str], list[str], str | None]] = []
         if mail_to or mail_cc:
             out.append(("email", mail_to or mail_cc, mail_cc if mail_to else [], None))
-        for channel in ("apprise", "alertmanager"):
+        for channel in ("apprise", "alertmanager") if alerting else ("apprise",):
             urls = dict.fromkeys(a for a in to + cc if channel_for(a) == channel)
             out += [(channel, [url], [], None) for url in urls]
         return out

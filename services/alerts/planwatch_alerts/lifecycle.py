@@ -3,7 +3,10 @@
 Off track (needs acceleration, limited progress, deterioration, a final miss) opens an alert
 or updates it; back on track or achieved resolves it; an ``overdue`` change opens an alert
 addressed to the reporting statistics bureau, resolved when a figure for the missing period
-arrives. Each step returns what must be told, so routing stays out of this module.
+arrives. A ``reminder`` (a figure soon due) is a notice, not an alert: it is recorded as a
+row of type ``reminder`` in state ``notice``, which nothing repeats, escalates, acknowledges or
+resolves, and told once to the publisher. Each step returns what must be told, so routing
+stays out of this module.
 """
 
 from __future__ import annotations
@@ -18,7 +21,16 @@ from planwatch.domain.events import StatusChange
 from planwatch.domain.periods import parse_period
 from planwatch_alerts.store import alerts
 
-__all__ = ["GOOD", "OFF_TRACK", "SEVERITIES", "Told", "apply_change", "severity_of"]
+__all__ = [
+    "GOOD",
+    "NOTICE",
+    "OFF_TRACK",
+    "REMINDER",
+    "SEVERITIES",
+    "Told",
+    "apply_change",
+    "severity_of",
+]
 
 SEVERITIES = ("warning", "minor", "major", "critical")
 # off-track statuses by severity level; a final miss (not_achieved) weighs as limited progress,
@@ -30,11 +42,13 @@ OFF_TRACK = {
     "deterioration": 3,
 }
 GOOD = {"on_track", "achieved"}
+REMINDER = "reminder"  # the type, status and item kind of a reminder before a due date
+NOTICE = "notice"  # the state of a reminder: told once, never open
 
 
 @dataclass(frozen=True)
 class Told:
-    """An alert to notify about: ``kind`` is firing or resolved."""
+    """An alert to notify about: ``kind`` is firing, resolved or reminder."""
 
     alert_id: int
     kind: str
@@ -72,6 +86,8 @@ def apply_change(c: sa.Connection, change: StatusChange, now: datetime) -> list[
     """Update the alerts for one status change (in the caller's transaction)."""
     base = f"{change.indicator_id}|{change.jurisdiction}"
     snapshot = change.model_dump(mode="json")
+    if change.reason == REMINDER:
+        return _notice(c, f"{base}|reminder|{change.overdue_period}", change, snapshot, now)
     if change.reason == "overdue":
         told_overdue = _open_or_update(
             c, f"{base}|overdue", "overdue", change, "overdue", "warning",
@@ -102,6 +118,34 @@ def apply_change(c: sa.Connection, change: StatusChange, now: datetime) -> list[
         if offtrack is not None:
             told += _resolve(c, offtrack, snapshot, now)
     return told
+
+
+def _notice(
+    c: sa.Connection, key: str, change: StatusChange, snapshot: dict[str, Any], now: datetime
+) -> list[Told]:
+    """Record a reminder to the figure's publisher, once per period (a second event for the
+    same period, under another id, adds nothing), and tell it."""
+    if c.execute(sa.select(alerts.c.id).where(alerts.c.alert_key == key)).first():
+        return []
+    alert_id: int = c.execute(
+        alerts.insert().values(
+            alert_key=key,
+            type=REMINDER,
+            indicator_id=change.indicator_id,
+            jurisdiction=change.jurisdiction,
+            plan_code=change.plan_code,
+            status=REMINDER,
+            severity="warning",
+            state=NOTICE,
+            agencies=[bureau_of(change)],
+            copied=[],
+            snapshot=snapshot,
+            routes=[],
+            opened_at=now,
+            updated_at=now,
+        )
+    ).inserted_primary_key[0]  # type: ignore[index]
+    return [Told(alert_id, REMINDER)]
 
 
 def _open_or_update(

@@ -3,7 +3,10 @@
 Read as the agency reads it: every item names its plan (title and 文号), gives each figure once,
 quotes a table row with its column headers, shows the answers already given, and, for an
 agency, the link to answer and the date to answer by. A digest of recoveries only is good news
-and says so. Each digest has a plain-text and an HTML part with the same content.
+and says so. A reminder (a figure soon due) tells its publisher which figure is due on which
+date and how to report it, after the alerts of the digest; a digest of reminders only asks for
+the figures and nothing else. Each digest has a plain-text and an HTML part with the same
+content.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from planwatch.domain.model import CatalogEntry, one_line
 from planwatch.domain.quotes import table_cells
 from planwatch.domain.status import STATUS_INFO
 
-__all__ = ["STATUS_ZH", "Digest", "DigestItem", "describe", "render_digest"]
+__all__ = ["HOW_TO_REPORT", "STATUS_ZH", "Digest", "DigestItem", "describe", "render_digest"]
 
 _STATUS = {
     "zh": {s.value: i.zh for s, i in STATUS_INFO.items()},
@@ -29,14 +32,30 @@ _STATUS = {
 }
 STATUS_ZH = _STATUS["zh"]
 _KIND = {
-    "zh": {"firing": "预警", "resolved": "已恢复", "repeat": "仍未改善", "escalation": "升级提醒"},
+    "zh": {
+        "firing": "预警",
+        "resolved": "已恢复",
+        "repeat": "仍未改善",
+        "escalation": "升级提醒",
+        "reminder": "报送提醒",
+    },
     "en": {
         "firing": "ALERT",
         "resolved": "RESOLVED",
         "repeat": "STILL OPEN",
         "escalation": "ESCALATION",
+        "reminder": "REMINDER",
     },
 }
+# how a bureau reports a figure: the portal (docs/bureaus.md) or the ingest API (docs/ingest.md)
+HOW_TO_REPORT = {
+    "zh": "报送方式：登录数据报送门户，在“待报送”页面在线填报或上传模板；"
+    "也可通过数据接收接口 POST /v1/submissions 报送。",
+    "en": "How to report: the reporting portal (page 待报送, fill in or upload the template), "
+    "or the ingest API, POST /v1/submissions.",
+}
+_DUE_SOON = {"zh": "数据即将到期", "en": "figure due soon"}
+_PLACE = {"reminder": 1, "resolved": 2}  # where an item stands in a digest; alerts first
 _ANSWER = {
     "zh": {"acknowledge": "确认并整改", "dispute": "对数据有异议"},
     "en": {"acknowledge": "acknowledged", "dispute": "disputed"},
@@ -51,7 +70,7 @@ _HTML = jinja2.Environment(
 @dataclass(frozen=True)
 class DigestItem:
     alert: dict[str, Any]  # the alert row
-    kind: str  # firing | resolved | repeat | escalation
+    kind: str  # firing | resolved | repeat | escalation | reminder
     responses: Sequence[Mapping[str, Any]] = ()
     answer_url: str | None = None  # the signed link, for an agency's own alerts
 
@@ -125,7 +144,20 @@ def describe(alert: Mapping[str, Any], catalog: Catalog | None, lang: str = "zh"
         status=_STATUS[lang].get(alert["status"], alert["status"]),
         plan=plan_title(alert, catalog, lang),
     )
-    if alert["type"] == "overdue":
+    if alert["type"] == "reminder":
+        facts.status = _DUE_SOON[lang]
+        if lang == "zh":
+            facts.figures.append(
+                f"{snap.get('overdue_period')} 期数据应于 {snap.get('due_date')} 前报送，"
+                "请按期报送；已报送的无需处理。"
+            )
+        else:
+            facts.figures.append(
+                f"the figure for {snap.get('overdue_period')} is due by "
+                f"{snap.get('due_date')}; please report it in time (already reported: no action)."
+            )
+        facts.figures.append(HOW_TO_REPORT[lang])
+    elif alert["type"] == "overdue":
         if lang == "zh":
             facts.figures.append(
                 f"{snap.get('overdue_period')} 期数据应于 {snap.get('due_date')} 前报送，"
@@ -136,6 +168,7 @@ def describe(alert: Mapping[str, Any], catalog: Catalog | None, lang: str = "zh"
                 f"the figure for {snap.get('overdue_period')} was due by "
                 f"{snap.get('due_date')} and has not arrived."
             )
+        facts.figures.append(HOW_TO_REPORT[lang])
     else:
         tier = {"binding": ("约束值", "binding"), "expected": ("预期值", "expected")}.get(
             a.get("tier") or "", ("目标", "target")
@@ -238,12 +271,22 @@ def render_digest(
     today: date | None = None,
 ) -> Digest:
     """Subject, plain text and HTML of one digest (``today``: for days unanswered)."""
-    firing = [i for i in items if i.kind != "resolved"]
+    firing = [i for i in items if i.kind not in ("resolved", "reminder")]
     resolved = [i for i in items if i.kind == "resolved"]
+    reminders = [i for i in items if i.kind == "reminder"]
     asks = reply_by is not None and any(i.answer_url for i in firing)
     zh = lang == "zh"
     if zh:
-        if firing:
+        if not firing and reminders:
+            subject = (
+                f"【planwatch】{addressee}：{len(reminders)} 项指标数据即将到期，请按期报送"
+                + (f"，{len(resolved)} 项已恢复" if resolved else "")
+            )
+            head = [
+                f"{addressee}：",
+                "以下规划指标的数据即将到报送期限，请在截止日期前报送，无需回复。",
+            ]
+        elif firing:
             subject = f"【planwatch】{addressee}：{len(firing)} 项指标预警" + (
                 f"，{len(resolved)} 项已恢复" if resolved else ""
             )
@@ -259,7 +302,12 @@ def render_digest(
         if copied:
             head.append(f"抄送：{'、'.join(copied)}")
     else:
-        if firing:
+        if not firing and reminders:
+            subject = f"[planwatch] {addressee}: {len(reminders)} figure(s) due soon" + (
+                f", {len(resolved)} resolved" if resolved else ""
+            )
+            head = [f"To {addressee}:", "These figures are due soon; please report them in time."]
+        elif firing:
             subject = f"[planwatch] {addressee}: {len(firing)} indicator(s) behind" + (
                 f", {len(resolved)} resolved" if resolved else ""
             )
@@ -272,11 +320,16 @@ def render_digest(
         if copied:
             head.append(f"Copied: {', '.join(copied)}")
     facts = [describe(i.alert, catalog, lang) for i in items]
-    ordered = [(i, f) for i, f in zip(items, facts, strict=True) if i.kind != "resolved"] + [
-        (i, f) for i, f in zip(items, facts, strict=True) if i.kind == "resolved"
-    ]
+    # the alerts first, then the reminders, then the good news (each in the order given)
+    ordered = sorted(zip(items, facts, strict=True), key=lambda p: _PLACE.get(p[0].kind, 0))
     sections: list[str] = []
-    if firing and resolved:
+    if firing and reminders:
+        sections.append(
+            f"另有 {len(reminders)} 项数据即将到期，报送提醒列在预警之后。"
+            if zh
+            else f"{len(reminders)} figure(s) due soon follow the alerts."
+        )
+    if (firing or reminders) and resolved:
         sections.append("已恢复的指标见文末。" if zh else "Recovered indicators are listed last.")
     text = (
         "\n".join(head + sections)

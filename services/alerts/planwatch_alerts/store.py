@@ -5,11 +5,17 @@ lifecycle, the items waiting to be grouped, every notification with its delivery
 answers agencies gave through the links of their notifications.
 A notification row is one delivery on one channel (an e-mail with its To and Cc, or one apprise
 URL), so a retry on one channel never resends on another.
+
+The tables are made and changed by the Alembic migrations next to this module
+(``planwatch_alerts/migrations``, version table ``alerts_alembic_version``), applied by
+``make_engine`` one process at a time, so several alerts replicas can share one PostgreSQL
+database. A table changed here needs a migration; a test compares the two.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,12 +25,20 @@ import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
 
 __all__ = [
-    "SCHEMA_VERSION",
+    "ADOPTED_REVISION",
+    "LEGACY_VERSION",
+    "MIGRATIONS",
+    "MIGRATION_LOCK",
+    "VERSION_TABLE",
+    "OlderSchema",
     "UTCDateTime",
     "alerts",
     "items",
+    "legacy_version",
     "make_engine",
     "metadata",
+    "migrate",
+    "new_engine",
     "notifications",
     "responses",
     "seen",
@@ -32,8 +46,18 @@ __all__ = [
 
 log = logging.getLogger("planwatch.alerts.store")
 
-# Raise when a table changes: an older database is moved aside (SQLite) or refused (a DSN).
-SCHEMA_VERSION = 3
+VERSION_TABLE = "alerts_alembic_version"  # its own table: the database may be shared
+MIGRATION_LOCK = 0x706C616E_616C7274  # "planalrt": one migrating process at a time (PostgreSQL)
+MIGRATIONS = Path(__file__).parent / "migrations"
+# Alembic's ``context`` and ``op`` are module globals: one migration per process at a time (the
+# lock in ``migrations/env.py`` orders the processes).
+_in_process = threading.Lock()
+
+# Before Alembic the version was a number in the table ``alerts_schema``. A database of the last
+# such version is adopted: it is stamped at the migration that makes the same tables. An older one
+# is moved aside (SQLite: its alerts are re-opened by the next status changes) or refused (a DSN).
+LEGACY_VERSION = 3
+ADOPTED_REVISION = "0001"
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -51,7 +75,8 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 metadata = sa.MetaData()
 
-schema = sa.Table("alerts_schema", metadata, sa.Column("version", sa.Integer, nullable=False))
+# the version table before Alembic (dropped by migration 0002): read only to adopt a database
+_legacy = sa.Table("alerts_schema", sa.MetaData(), sa.Column("version", sa.Integer, nullable=False))
 
 seen = sa.Table("seen_events", metadata, sa.Column("event_id", sa.String(64), primary_key=True))
 
@@ -146,22 +171,30 @@ responses = sa.Table(
 )
 
 
+class OlderSchema(Exception):
+    """The database holds alerts tables of a version before ``LEGACY_VERSION``."""
+
+    def __init__(self, version: int) -> None:
+        super().__init__(f"alerts tables of schema version {version}")
+        self.version = version
+
+
+def legacy_version(connection: sa.Connection) -> int | None:
+    """The schema version of a database made before Alembic; None when Alembic keeps it (or the
+    database is empty). 0 stands for the tables of a release that kept no version at all."""
+    names = set(sa.inspect(connection).get_table_names())
+    if VERSION_TABLE in names or "alerts" not in names:
+        return None
+    if _legacy.name not in names:
+        return 0
+    return connection.execute(sa.select(_legacy.c.version)).scalar() or 0
+
+
 def _sqlite_path(url: str) -> Path | None:
     parsed = sa.make_url(url)
     if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
         return None
     return Path(parsed.database)
-
-
-def _version(engine: sa.Engine) -> int | None:
-    """The stored schema version; 0 for tables of an unversioned release, None when empty."""
-    names = set(sa.inspect(engine).get_table_names())
-    if "alerts" not in names:
-        return None
-    if "alerts_schema" not in names:
-        return 0
-    with engine.connect() as c:
-        return c.execute(sa.select(schema.c.version)).scalar() or 0
 
 
 def _immediate_transactions(engine: sa.Engine) -> None:
@@ -170,6 +203,7 @@ def _immediate_transactions(engine: sa.Engine) -> None:
     The consumer, the dispatcher and API requests write from different threads; with the
     default deferred BEGIN a transaction that read first and writes second fails at once with
     "database is locked" when another one committed in between, instead of waiting its turn.
+    It also makes the migrations of two processes on one file run one after the other.
     """
 
     @sa.event.listens_for(engine, "connect")
@@ -184,34 +218,65 @@ def _immediate_transactions(engine: sa.Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def new_engine(url: str) -> sa.Engine:
+    """An engine on ``url``, as the store uses it, without touching the tables."""
+    engine = sa.create_engine(url)
+    if engine.dialect.name == "sqlite":
+        _immediate_transactions(engine)
+    return engine
+
+
+def migrate(engine: sa.Engine) -> None:
+    """Bring the tables to the latest migration (Alembic ``upgrade head``).
+
+    The migration environment adopts a database of ``LEGACY_VERSION`` and raises ``OlderSchema``
+    for an older one; it holds a lock while it looks and migrates (``migrations/env.py``).
+    """
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with _in_process, engine.connect() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
 def make_engine(url: str) -> sa.Engine:
     """An engine on ``url`` with the current tables.
 
-    A SQLite file made by an older schema is renamed to ``<name>.v<version>-<time>`` (its alerts
-    would be re-opened by the next status changes); a server database of an older schema is
-    refused, so nobody loses history without deciding to.
+    A SQLite file made by a schema older than ``LEGACY_VERSION`` is renamed to
+    ``<name>.v<version>-<time>`` (its alerts would be re-opened by the next status changes); a
+    server database of such a schema is refused, so nobody loses history without deciding to.
+    A database migrated by a newer release (a revision this one does not know) is refused too.
     """
-    engine = sa.create_engine(url)
-    path = _sqlite_path(url)
-    if url.startswith("sqlite"):
-        _immediate_transactions(engine)
-    found = _version(engine)
-    if found is not None and found != SCHEMA_VERSION:
+    from alembic.util import CommandError
+
+    engine = new_engine(url)
+    try:
+        migrate(engine)
+    except OlderSchema as older:
         engine.dispose()
+        path = _sqlite_path(url)
         if path is None:
             raise RuntimeError(
-                f"db_url: the alerts tables have schema version {found}, this release needs "
-                f"{SCHEMA_VERSION}; migrate or drop them"
-            )
-        moved = path.with_name(f"{path.name}.v{found}-{int(time.time())}")
+                f"db_url: the alerts tables have schema version {older.version}, this release "
+                f"adopts version {LEGACY_VERSION} or a database it migrated; migrate or drop them"
+            ) from None
+        moved = path.with_name(f"{path.name}.v{older.version}-{int(time.time())}")
         for suffix in ("", "-wal", "-shm"):
             old = Path(f"{path}{suffix}")
             if old.exists():
                 old.rename(Path(f"{moved}{suffix}"))
-        log.warning("alerts database of schema %s moved aside to %s", found, moved)
+        log.warning("alerts database of schema %s moved aside to %s", older.version, moved)
         return make_engine(url)
-    metadata.create_all(engine)
-    if found is None:
-        with engine.begin() as c:
-            c.execute(schema.insert().values(version=SCHEMA_VERSION))
+    except CommandError as error:
+        engine.dispose()
+        raise RuntimeError(
+            f"db_url: the alerts tables cannot be migrated by this release ({error}); "
+            "a newer release may have migrated them"
+        ) from error
+    except BaseException:
+        engine.dispose()
+        raise
     return engine

@@ -7,7 +7,7 @@ Run one worker with ``python -m planwatch_evaluator`` (settings: ``PLANWATCH_EVA
   functions: points, the ``assessments`` event, a ``status-changes`` event, overdue checks.
 - ``state``: the per-key state, a typed, versioned record, and its codec.
 - ``app``: the faust app: batched agent over ``submissions``, the state table, the overdue
-  timer, ``/healthz`` and ``/metrics``.
+  timer, ``/healthz``, ``/readyz`` and ``/metrics``.
 - ``ports`` / ``adapters``: where points go (InfluxDB v2 write API, embedded SQLite store),
   where records go (the app's producer) and where states are kept (a faust table).
 """

@@ -8,10 +8,11 @@ from datetime import UTC, datetime, time
 from faust.worker import Worker
 
 from planwatch.logs import logging_config
+from planwatch.partitions import BrokerSilent
 from planwatch_evaluator.adapters.embedded import EmbeddedSink
 from planwatch_evaluator.app import Evaluator
 from planwatch_evaluator.ports import SeriesSink
-from planwatch_evaluator.settings import Settings
+from planwatch_evaluator.settings import PartitionsMismatch, Settings
 
 
 def build_sink(settings: Settings) -> SeriesSink:
@@ -32,10 +33,14 @@ def build_clock(settings: Settings) -> Callable[[], datetime]:
 
 
 def main() -> None:
-    settings = Settings()
+    try:
+        # the partition count of submissions, from the broker, before the app is built on it
+        settings = Settings().with_broker_partitions()
+    except (PartitionsMismatch, BrokerSilent) as exc:
+        raise SystemExit(f"planwatch-evaluator cannot start: {exc}") from None
     catalog = settings.common.catalog()
     evaluator = Evaluator(settings, catalog, build_sink(settings), build_clock(settings))
-    # The worker runs the app's web server too (/healthz, /metrics on web_bind:web_port).
+    # The worker runs the app's web server too (/healthz, /readyz, /metrics on web_bind:web_port).
     Worker(
         evaluator.app, loglevel="info", logging_config=logging_config()
     ).execute_from_commandline()

@@ -34,6 +34,7 @@ from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
 
 from planwatch.catalog import Catalog
 from planwatch.domain.events import DeadLetter, SubmissionEvent, Topics
+from planwatch.readiness import Check, broker_check, probe, readiness_body
 from planwatch.tsstore import Point
 from planwatch_evaluator.adapters.kafka import FaustPublisher, FaustStateTable
 from planwatch_evaluator.core import evaluate, lookup, overdue_changes, to_json
@@ -43,7 +44,7 @@ from planwatch_evaluator.ports import Publisher, SeriesSink, StateTable
 from planwatch_evaluator.settings import Settings
 from planwatch_evaluator.state import KeyState
 
-__all__ = ["Evaluator"]
+__all__ = ["Evaluator", "NotReady"]
 
 log = logging.getLogger("planwatch.evaluator")
 
@@ -66,6 +67,10 @@ def hold_back(events: Sequence[Any]) -> None:
     an acknowledged message), so no commit passes them; the records are read again."""
     for ev in events:
         ev.message.acked = True
+
+
+class NotReady(Exception):
+    """The worker is not assessing what it holds yet (``/readyz``)."""
 
 
 class Evaluator:
@@ -144,6 +149,7 @@ class Evaluator:
         # bound methods: faust's view class calls them with the request alone, which its
         # annotations (a function of view and request) do not express
         app.page("/healthz")(self.healthz)  # type: ignore[arg-type]
+        app.page("/readyz")(self.readyz)  # type: ignore[arg-type]
         app.page("/metrics")(self.metrics_page)  # type: ignore[arg-type]
         app.on_partitions_assigned.connect(self.on_assigned)
         app.on_rebalance_complete.connect(self.on_recovered)
@@ -341,7 +347,8 @@ class Evaluator:
 
     async def check_overdue(self, today: date) -> int:
         """Emit an overdue status change for each key this worker owns whose owed figure is
-        missing by the reporting calendar, a key that never reported included."""
+        missing by the reporting calendar, a key that never reported included, and a reminder
+        (``reason="reminder"``, a notice that is no change of status) for each figure soon due."""
         async with self.lock:
             batch = Batch()
             states = dict(self.states.items())
@@ -351,7 +358,8 @@ class Evaluator:
             for key, new, change, point in owed:
                 batch.states[key] = new
                 batch.sends.append((str(Topics.STATUS_CHANGES), key, to_json(change)))
-                self.metrics.status_changes.labels(change.to_status.value).inc()
+                if change.reason != "reminder":  # a reminder leaves the status as it is
+                    self.metrics.status_changes.labels(change.to_status.value).inc()
                 if point is not None:
                     batch.points.append(point)
             await self.write(batch.points)
@@ -384,6 +392,41 @@ class Evaluator:
 
     async def healthz(self, request: Any) -> Any:
         return self.app.web.json({"status": "ok", "assigned": self.healthy})
+
+    def group_check(self) -> Check:
+        """Joined with partitions of submissions and the state table restored: what the worker
+        holds is being assessed. Decided now, on the event loop; the check reports it."""
+        try:
+            assignment = self.app.consumer.assignment()
+        except ConsumerNotStarted:
+            assignment = set()
+        reason = None
+        if not any(tp.topic == str(Topics.SUBMISSIONS) for tp in assignment):
+            reason = (
+                f"尚未加入消费组 {self.settings.app_id}，或未分到 submissions 的分区。"
+                f" Not yet in consumer group {self.settings.app_id} with partitions of"
+                " submissions."
+            )
+        elif self.app.rebalancing or not self.recovered:
+            reason = "状态表正在恢复。 The state table is being restored after a rebalance."
+
+        def check() -> None:
+            if reason is not None:
+                raise NotReady(reason)
+
+        return check
+
+    async def readyz(self, request: Any) -> Any:
+        """200 when the worker has joined its group with partitions and restored its table, the
+        broker answers a metadata request and the time-series store answers its ping; else 503,
+        with what each said (``planwatch.readiness``)."""
+        checks: dict[str, Check] = {
+            "group": self.group_check(),
+            "broker": broker_check(self.settings.common.kafka_bootstrap),
+            "store": self.sink.ping,
+        }
+        status, body = readiness_body(await probe(checks))
+        return self.app.web.json(body, status=status)
 
     async def metrics_page(self, request: Any) -> Any:
         for tp in self.app.consumer.assignment():

@@ -51,6 +51,7 @@ __all__ = [
     "new_state",
     "overdue_change",
     "overdue_changes",
+    "reminder_change",
     "seen_mark",
     "status_points",
     "to_json",
@@ -109,11 +110,15 @@ def canonical_state(state: KeyState, frequency: Frequency) -> KeyState:
         known = obs.get(canonical)
         if known is None or vintage >= known[0]:
             obs[canonical] = (vintage, value)
-    overdue = state.overdue
+    overdue, reminded = state.overdue, state.reminded
     if overdue:
         overdue = canonical_label(overdue, frequency)
+    if reminded:
+        reminded = canonical_label(reminded, frequency)
     # the rows cache is left behind: it is rebuilt from the new observations
-    return replace(state, obs=obs, overdue=overdue, periods=frequency.value, rows=None)
+    return replace(
+        state, obs=obs, overdue=overdue, reminded=reminded, periods=frequency.value, rows=None
+    )
 
 
 @dataclass(frozen=True)
@@ -423,6 +428,46 @@ def overdue_change(
     return new, change, point
 
 
+def reminder_change(
+    entry: CatalogEntry,
+    state: KeyState,
+    today: date,
+    catalog_version: str = "",
+    policy: calendar.Policy = calendar.DEFAULT_POLICY,
+) -> tuple[KeyState, StatusChange | None]:
+    """A reminder to the publisher that a figure will be due
+    (``planwatch.domain.calendar.remind_period``): once per period, from ``policy.remind_days``
+    before its due date until the due date (past it the figure is chased, not reminded of).
+
+    A notice, not a change of status: a ``StatusChange`` with ``reason="reminder"`` whose
+    ``to_status`` is the headline status as it stands; the state keeps the period in
+    ``reminded`` and nothing else (no point for the boards, the status untouched).
+    """
+    state = canonical_state(state, entry.frequency)
+    slot = calendar.remind_period(entry, state.obs, today, policy, after=state.reminded)
+    if slot is None:
+        return state, None
+    status = Status(state.status) if state.status else None
+    change = StatusChange(
+        event_id=derived_id("reminder", entry.id, entry.jurisdiction, slot.period),
+        catalog_version=catalog_version,
+        indicator_id=entry.id,
+        jurisdiction=entry.jurisdiction,
+        plan_code=entry.plan_code,
+        from_status=status,
+        to_status=status or Status.NO_DATA,
+        reason="reminder",
+        target=_snapshot(entry),
+        responsible_agencies=entry.responsible_agencies,
+        lead_agencies=entry.lead_agencies,
+        overdue_period=slot.period,
+        due_date=slot.due.isoformat(),
+        reporting_jurisdiction=entry.jurisdiction,
+        publisher=entry.publisher,
+    )
+    return replace(state, reminded=slot.period), change
+
+
 def overdue_changes(
     catalog: Catalog,
     states: Mapping[bytes, KeyState],
@@ -432,9 +477,11 @@ def overdue_changes(
 ) -> list[tuple[bytes, KeyState, StatusChange, Point | None]]:
     """The overdue check over the whole catalog: every entry, with its stored state when it
     has one and a new state when it never reported (``states``: key → state, as stored).
-    One call per tick for the evaluator: ``(key, new state, change, point)`` for each key
-    that owes a figure now. ``owns``: whether this worker holds a key's partition (a key
-    never reported has no state to say so); every key when None."""
+    One call per tick for the evaluator: ``(key, new state, change, point)`` for each chase
+    or escalation of a figure owed now (``overdue_change``) and each reminder of a figure soon
+    due (``reminder_change``, point None); a key with both has its chase first, and the state
+    of its last item is the one to keep. ``owns``: whether this worker holds a key's partition
+    (a key never reported has no state to say so); every key when None."""
     out = []
     for entry in catalog:
         key = partition_key(entry.id, entry.jurisdiction)
@@ -444,6 +491,9 @@ def overdue_changes(
         new, change, point = overdue_change(entry, state, today, None, catalog.version, policy)
         if change is not None:
             out.append((key, new, change, point))
+        new, reminder = reminder_change(entry, new, today, catalog.version, policy)
+        if reminder is not None:
+            out.append((key, new, reminder, None))
     return out
 
 

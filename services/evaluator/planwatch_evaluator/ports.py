@@ -18,6 +18,9 @@ class SeriesSink(Protocol):
     def write(self, points: Sequence[Point]) -> None:
         """Store a batch; writing a point again (same series and time) replaces it."""
 
+    def ping(self) -> None:
+        """Return if the store answers now, cheaply (readiness); raise saying why not."""
+
     def close(self) -> None: ...
 
 

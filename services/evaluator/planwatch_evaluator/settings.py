@@ -8,9 +8,15 @@ from pydantic import Field
 from pydantic_settings import BaseSettings
 
 from planwatch.domain.calendar import Policy
+from planwatch.domain.events import Topics
+from planwatch.partitions import TopicMissing, partition_count
 from planwatch.settings import CommonSettings, settings_config
 
-__all__ = ["Settings"]
+__all__ = ["PartitionsMismatch", "Settings"]
+
+
+class PartitionsMismatch(ValueError):
+    """The configured partition count is not the one the broker's topic has."""
 
 
 class Settings(BaseSettings):
@@ -19,7 +25,10 @@ class Settings(BaseSettings):
     app_id: str = "planwatch-evaluator"  # the consumer group and table topic prefix
     web_bind: str = "127.0.0.1"
     web_port: int = 8083
-    topic_partitions: int = 4  # must match the submissions topic
+    # The partitions of the submissions topic: read from the broker at start
+    # (``with_broker_partitions``); this value is used only while the topic does not exist yet
+    # (the worker then creates it with this count). Set, it must equal the broker's count.
+    topic_partitions: int = Field(default=4, ge=1)
     # How long the group waits for a worker that stopped without leaving (a crash) before its
     # partitions go to the others (faust's default: 60 s).
     session_timeout_s: float = 8.0
@@ -56,3 +65,29 @@ class Settings(BaseSettings):
             remind_days=self.overdue_remind_days,
             escalate_after_days=self.overdue_escalate_after_days,
         )
+
+    def with_broker_partitions(
+        self, topic: str = str(Topics.SUBMISSIONS), timeout: float = 60.0
+    ) -> Settings:
+        """These settings with ``topic_partitions`` as the broker has it for ``topic``.
+
+        Waits up to ``timeout`` seconds for the broker (``planwatch.partitions.BrokerSilent``
+        after that); a topic the answering broker does not have leaves the setting as it is. A
+        configured count that differs from the broker's raises ``PartitionsMismatch`` naming
+        both: the state table and the owner of each key follow the count, and a wrong one
+        would split a key's state between partitions.
+        """
+        bootstrap = self.common.kafka_bootstrap
+        try:
+            found = partition_count(bootstrap, topic, timeout=timeout, topic_wait=0)
+        except TopicMissing:
+            return self
+        if "topic_partitions" in self.model_fields_set and self.topic_partitions != found:
+            raise PartitionsMismatch(
+                f"分区数不一致：PLANWATCH_EVALUATOR_TOPIC_PARTITIONS 设为 {self.topic_partitions}，"
+                f"而消息代理 {bootstrap} 上的主题 {topic} 有 {found} 个分区。"
+                f" Partition count mismatch: PLANWATCH_EVALUATOR_TOPIC_PARTITIONS is"
+                f" {self.topic_partitions}, but topic {topic!r} on the broker {bootstrap} has"
+                f" {found} partitions; leave the setting empty to use the broker's count."
+            )
+        return self.model_copy(update={"topic_partitions": found})

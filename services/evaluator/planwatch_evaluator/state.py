@@ -1,8 +1,9 @@
 """The state of one (indicator, jurisdiction) key: a typed, versioned, frozen record.
 
 The evaluator keeps one ``KeyState`` per key in its faust table; the table's changelog topic
-holds the bytes of ``encode``. ``decode`` reads the current version and the one before it (the
-JSON object the evaluator saved before the record had a version).
+holds the bytes of ``encode``. ``decode`` reads the current version and the ones before it:
+version 1 (without ``reminded``) and the JSON object the evaluator saved before the record had
+a version.
 
 ``encode``/``decode`` are the one codec of the record: orjson over the record's fields, written
 out by hand (about ten times faster than a generic dataclass codec); the unit tests check them
@@ -33,14 +34,15 @@ class KeyState:
     ``obs``: period label (canonical for ``periods``) → (vintage, value);
     ``seen``: marks of the last event ids applied (``core.seen_mark``), oldest first;
     ``status``: the last headline status published; ``overdue``: the period an overdue notice was
-    sent for; ``targets``: the catalog version whose target points were written; ``periods``: the
+    sent for; ``reminded``: the last period its publisher was reminded of before its due date;
+    ``targets``: the catalog version whose target points were written; ``periods``: the
     frequency the labels of ``obs`` are canonical for (None: not yet made canonical).
 
     ``rows`` is an in-memory cache of ``obs`` as sorted assessment rows, never stored.
     A state is never changed: ``core.evaluate`` makes a new one (``dataclasses.replace``).
     """
 
-    VERSION: ClassVar[int] = 1
+    VERSION: ClassVar[int] = 2
 
     obs: Mapping[str, tuple[int, float]] = field(default_factory=dict)
     seen: tuple[str, ...] = ()
@@ -49,14 +51,26 @@ class KeyState:
     targets: str | None = None
     periods: str | None = None
     escalated: str | None = None  # the overdue period the supervising body was told of
+    reminded: str | None = None  # the last period a reminder before its due date was sent for
     rows: list[Row] | None = field(default=None, compare=False, repr=False)
 
 
-STORED_FIELDS = ("obs", "seen", "status", "overdue", "targets", "periods", "escalated")
+STORED_FIELDS = (
+    "obs",
+    "seen",
+    "status",
+    "overdue",
+    "targets",
+    "periods",
+    "escalated",
+    "reminded",
+)
+# the versions ``decode`` reads: 0 (no version), 1 (no ``reminded``), the current one
+READABLE = (0, 1, KeyState.VERSION)
 
 
 def encode(state: KeyState) -> bytes:
-    """The record as stored: ``{"v": 1, "obs": {label: [vintage, value]}, "seen": [...], …}``."""
+    """The record as stored: ``{"v": 2, "obs": {label: [vintage, value]}, "seen": [...], …}``."""
     return orjson.dumps(
         {
             "v": KeyState.VERSION,
@@ -67,6 +81,7 @@ def encode(state: KeyState) -> bytes:
             "targets": state.targets,
             "periods": state.periods,
             "escalated": state.escalated,
+            "reminded": state.reminded,
         }
     )
 
@@ -79,7 +94,7 @@ def _text(raw: dict[str, Any], name: str) -> str | None:
 
 
 def decode(data: bytes) -> KeyState:
-    """The record of ``encode`` (or of the unversioned JSON saved before it); raises
+    """The record of ``encode`` (or of an older version: a field it lacks is None); raises
     ``StateError`` naming the field that is wrong."""
     try:
         raw = orjson.loads(data)
@@ -88,8 +103,9 @@ def decode(data: bytes) -> KeyState:
     if not isinstance(raw, dict):
         raise StateError(f"state: expected an object, got {type(raw).__name__}")
     version = raw.get("v", 0)  # version 0: saved before the record had a version
-    if version not in (0, KeyState.VERSION):
-        raise StateError(f"v: version {version!r} is not one this evaluator reads (0, 1)")
+    if version not in READABLE:
+        readable = ", ".join(str(v) for v in READABLE)
+        raise StateError(f"v: version {version!r} is not one this evaluator reads ({readable})")
     obs = raw.get("obs", {})
     seen = raw.get("seen", [])
     if not isinstance(obs, dict):
@@ -108,4 +124,5 @@ def decode(data: bytes) -> KeyState:
         targets=_text(raw, "targets"),
         periods=_text(raw, "periods"),
         escalated=_text(raw, "escalated"),
+        reminded=_text(raw, "reminded"),
     )

@@ -33,6 +33,7 @@ __all__ = [
     "due_rule",
     "duties",
     "owed_period",
+    "remind_period",
     "slots",
 ]
 
@@ -304,6 +305,31 @@ def owed_period(
         return None
     slot = owed[-1]
     return slot, as_of >= slot.escalate_from(policy)
+
+
+def remind_period(
+    entry: CatalogEntry,
+    reported: Iterable[str],
+    as_of: date,
+    policy: Policy = DEFAULT_POLICY,
+    after: str | None = None,
+) -> Slot | None:
+    """The period of ``entry`` to remind its publisher of on ``as_of``: not reported (nor, for
+    a level, superseded by a later figure), on or after its reminder date
+    (``Slot.remind_from``) and before its due date; None when there is none. ``after``: the
+    period last reminded of, so that only later periods are (the earliest first). Past the due
+    date a period is chased (``owed_period``), never reminded of: a reminder that comes late is
+    not sent. What the evaluator's reminder check asks for one key."""
+    series = _Series((entry,), policy)
+    done = _covered(series, {canonical_label(p, entry.frequency) for p in reported})
+    floor = parse_period(after).decimal_year if after else None
+    for slot in series.slots:
+        if slot.period in done or not slot.remind_from(policy) <= as_of < slot.due:
+            continue
+        if floor is not None and parse_period(slot.period).decimal_year <= floor:
+            continue
+        return slot
+    return None
 
 
 def month_bounds(month: str) -> tuple[date, date]:

@@ -113,7 +113,12 @@ class AssessmentEvent(_Event):
 
 
 class StatusChange(_Event):
-    """The headline status of an (indicator, jurisdiction) changed; the alerts service's input."""
+    """The headline status of an (indicator, jurisdiction) changed; the alerts service's input.
+
+    ``reason: reminder`` is a notice, not a change: a figure will be due on ``due_date`` and its
+    publisher is told beforehand; ``to_status`` is the headline status as it stands
+    (``no_data`` before any figure) and ``from_status`` the same.
+    """
 
     indicator_id: str
     jurisdiction: str
@@ -121,12 +126,13 @@ class StatusChange(_Event):
     from_status: Status | None
     to_status: Status
     tier: str | None = None  # the tier of the headline status (binding when present)
-    reason: Literal["assessment", "overdue"] = "assessment"
+    reason: Literal["assessment", "overdue", "reminder"] = "assessment"
     assessment: dict[str, Any] | None = None
     target: dict[str, Any]  # snapshot of the catalog entry: survives later catalog edits
     responsible_agencies: tuple[str, ...] = ()
     lead_agencies: tuple[str, ...] = ()
-    # overdue only: the period that did not arrive, when it was due, and who owes it
+    # overdue and reminder only: the period owed (overdue: that did not arrive), when it is
+    # due, and who owes it
     overdue_period: str | None = None
     due_date: str | None = None
     reporting_jurisdiction: str | None = None

@@ -131,7 +131,9 @@ def _specs(o: RunOptions) -> list[ServiceSpec]:
         ServiceSpec(
             "evaluator",
             "planwatch_evaluator",
-            f"{url}:{o.evaluator_port}/healthz",
+            # 503 until the worker holds its partitions with the state restored, and while the
+            # broker or the store does not answer: ready means assessing
+            f"{url}:{o.evaluator_port}/readyz",
             {"PLANWATCH_EVALUATOR_WEB_PORT": str(o.evaluator_port)},
             depends_on=on_broker,
         ),

@@ -133,6 +133,39 @@ def test_status_changes_from_the_broker_become_mail_once_and_resolve(
     assert wait_until(lambda: service.alerts()[0]["state"] == "resolved", what="resolved")
 
 
+def test_a_reminder_from_the_broker_is_mailed_once_and_lists_as_no_alert(
+    service: Alerts, smtp_server: SmtpServer
+) -> None:
+    """The evaluator's reminder before a due date, as it travels (the status changes topic):
+    one mail to the publisher, sent once though delivered twice; no alert in the listing."""
+    reminder = status_change(
+        Status.ON_TRACK,
+        reason="reminder",
+        from_status=Status.ON_TRACK,
+        assessment=None,
+        overdue_period="2025",
+        due_date="2026-12-30",
+        reporting_jurisdiction="甘肃省",
+        publisher="甘肃省统计局",
+    )
+    service.send(reminder, reminder)
+    [mail] = smtp_server.wait_for(1, timeout=60)  # includes the consumer group join
+    assert mail.message["To"] == "tjj@gansu.invalid"
+    assert "[报送提醒]" in mail.body and "2025 期数据应于 2026-12-30 前报送" in mail.body
+    time.sleep(1.5)  # a second mail would have arrived by now
+    assert len(smtp_server.messages) == 1
+    assert service.alerts() == []
+    response = httpx.get(
+        f"http://127.0.0.1:{service.port}/v1/alerts?type=reminder",
+        headers={"Authorization": f"Bearer {KEY}"},
+        timeout=5,
+    )
+    [notice] = response.json()
+    assert notice["state"] == "notice" and [n["kind"] for n in notice["notifications"]] == [
+        "reminder"
+    ]
+
+
 def test_a_sigkill_with_pending_notifications_loses_nothing_and_doubles_nothing(
     service: Alerts, smtp_server: SmtpServer
 ) -> None:

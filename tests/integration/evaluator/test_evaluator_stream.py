@@ -37,6 +37,13 @@ def event(period: str, value: float, vintage: int = 1) -> SubmissionEvent:
     )
 
 
+def all_changes(bootstrap: str) -> list[StatusChange]:
+    """Every status change on the topic so far."""
+    return [
+        StatusChange.from_bytes(v) for v in read_topic(bootstrap, "status-changes", 1, settle=0.2)
+    ]
+
+
 @pytest.fixture
 def evaluator(kafka_broker: KafkaNode, tmp_path: Path) -> Iterator[ServiceProcess]:
     process, _ = evaluator_process(
@@ -90,6 +97,19 @@ def test_points_events_redelivery_dead_letters_and_restart(
     assert [(c.from_status, c.to_status.value) for c in changes] == [(None, "needs_acceleration")]
     assessments = read_topic(bootstrap, "assessments", expect=2)
     assert len(assessments) == 2  # the redelivered event was not assessed twice
+
+    # the figures soon due are reminded of, before the due date: on 24 November 2026 the
+    # share of high-tech revenue of 2025 (a yearbook figure, due 30 November) to 白银市's
+    # statistics bureau (never reported, so 2024's figure, past due, is chased in the same
+    # check); the reminder is a notice that writes no ``overdue`` point of its own
+    reminders = wait_until(
+        lambda: [c for c in all_changes(bootstrap) if c.reason == "reminder"], what="a reminder"
+    )
+    assert [(c.indicator_id, c.overdue_period, c.due_date, c.publisher) for c in reminders] == [
+        ("baiyin-high-tech-revenue-share", "2025", "2026-11-30", "市统计局")
+    ]
+    late_share = store.query("overdue", {"indicator_id": "baiyin-high-tech-revenue-share"})
+    assert [r["period"] for r in late_share] == ["2024"]
 
     # a crash: the state comes back from the changelog, so the revision is judged against it
     evaluator.kill()
@@ -150,3 +170,9 @@ def test_points_events_redelivery_dead_letters_and_restart(
         "2026-03-30",  # technology contracts of 2025 exist at the end of February, due 30 days on
     )
     assert overdue.reporting_jurisdiction == "甘肃省" and overdue.publisher == "省科技厅"
+    # the restarted worker (its state restored, the check run again since) sent no second
+    # reminder: one event, whatever a redelivery may repeat under the same id
+    again = [c for c in changes if c.reason == "reminder"]
+    assert {(c.event_id, c.indicator_id, c.overdue_period) for c in again} == {
+        (reminders[0].event_id, "baiyin-high-tech-revenue-share", "2025")
+    }

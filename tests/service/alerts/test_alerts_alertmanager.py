@@ -137,3 +137,28 @@ def test_a_receiver_url_that_is_not_http_is_refused(tmp_path: Path) -> None:
 def test_the_example_routes_show_the_receiver() -> None:
     routing = load_routing(ROOT / "deploy/alerts/routes.example.yml")
     assert any(r.alertmanager for r in routing.receivers.values())
+
+
+def test_a_reminder_is_no_alert_for_an_on_call_tool(
+    tmp_path: Path, webhook_receiver: WebhookReceiver
+) -> None:
+    """A reminder before a due date alone makes no Alertmanager delivery (the receiver here
+    has no other destination); beside an alert of the same group, the webhook carries the
+    alert alone."""
+    clock = Clock()
+    engine = _engine(tmp_path, clock, f"{webhook_receiver.http_url}/alerts")
+    notice = dict(overdue_period="2025", due_date="2026-12-30", publisher="甘肃省统计局")
+    engine.handle(status_change(Status.ON_TRACK, reason="reminder", assessment=None, **notice))
+    engine.tick()
+    # the receiver has no other destination: recorded as not delivered, nothing posted
+    [row] = _outbox(engine)
+    assert (row.channel, row.state, row.kind) == ("email", "failed", "reminder")
+    assert "reminders skip Alertmanager" in row.last_error
+    assert webhook_receiver.requests == []
+    clock.advance(minutes=6)  # past the group's interval
+    notice["overdue_period"] = "2026"
+    engine.handle(status_change(Status.ON_TRACK, reason="reminder", assessment=None, **notice))
+    engine.handle(status_change(Status.LIMITED_PROGRESS))
+    engine.tick()
+    [firing] = webhook_receiver.wait_for(1)
+    assert [a["labels"]["alertname"] for a in firing["body"]["alerts"]] == ["planwatch_offtrack"]

@@ -175,3 +175,37 @@ def test_acknowledge_and_silence(api) -> None:
         client.get("/v1/alerts?state=silenced", headers=auth(keys["demo"])).json()[0]["id"]
         == alert["id"]
     )
+
+
+def test_a_reminder_is_listed_only_when_asked_for_and_cannot_be_acknowledged(api) -> None:
+    """A reminder before a due date is a notice: the boards' listing of alerts leaves it out,
+    ``type=reminder`` (or ``state=notice``) shows it; nobody acknowledges or silences it."""
+    client, keys = api
+    engine = client.app.state.engine
+    reminder = _change("gsbase-a", "甘肃省", Status.LIMITED_PROGRESS).model_copy(
+        update={
+            "reason": "reminder",
+            "from_status": Status.LIMITED_PROGRESS,
+            "assessment": None,
+            "overdue_period": "2025",
+            "due_date": "2026-12-30",
+            "publisher": "甘肃省统计局",
+        }
+    )
+    engine.handle(reminder)
+    listed = client.get("/v1/alerts", headers=auth(keys["gansu"])).json()
+    assert [a["type"] for a in listed] == ["offtrack"]
+    [notice] = client.get("/v1/alerts?type=reminder", headers=auth(keys["gansu"])).json()
+    assert (notice["state"], notice["agencies"]) == ("notice", ["甘肃省统计局"])
+    assert client.get("/v1/alerts?state=notice", headers=auth(keys["gansu"])).json() == [notice]
+    answer = client.post(
+        f"/v1/alerts/{notice['id']}/ack", headers=auth(keys["gansu"]), json={"by": "张三"}
+    )
+    assert answer.status_code == 409 and answer.json()["type"].endswith("reminder-notice")
+    until = (datetime.now(UTC) + timedelta(days=7)).isoformat()
+    answer = client.post(
+        f"/v1/alerts/{notice['id']}/silence",
+        headers=auth(keys["gansu"]),
+        json={"until": until, "reason": "x", "by": "y"},
+    )
+    assert answer.status_code == 409

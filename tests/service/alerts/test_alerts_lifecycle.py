@@ -357,3 +357,83 @@ def test_continue_sends_to_a_second_receiver_with_its_own_timing(
     engine.test_clock.advance(seconds=31)  # type: ignore[attr-defined]
     engine.tick()
     assert smtp_server.wait_for(2)[1].message["To"] == "gs-kjt@agencies.invalid"
+
+
+REMINDER = dict(
+    reason="reminder",
+    assessment=None,
+    overdue_period="2025",
+    due_date="2026-12-30",
+    reporting_jurisdiction="甘肃省",
+    publisher="甘肃省统计局",
+)
+
+
+def test_a_reminder_is_mailed_once_to_the_publisher_and_opens_no_alert(
+    build: Build, smtp_server: SmtpServer
+) -> None:
+    """A figure soon due: the publisher is told which figure, by when and how to report it,
+    once; nothing is opened, repeated or escalated, and the figure's arrival resolves nothing."""
+    # an escalation rule that would take any open alert of severity warning within the hour,
+    # and any alert nobody answered within a day
+    rule = {"after": "1h", "severities": ["warning"], "unanswered_after": "1d"}
+    engine = build(escalation={**rule, "receiver": "supervisor"})
+    clock = engine.test_clock  # type: ignore[attr-defined]
+    reminder = status_change(Status.ON_TRACK, from_status=Status.ON_TRACK, **REMINDER)
+    assert engine.handle(reminder) is True
+    assert engine.handle(reminder) is False  # the same event id: handled once
+    # another id for the same period (an event made twice): recorded once, told once
+    assert engine.handle(reminder.model_copy(update={"event_id": "another-id"})) is True
+    clock.advance(seconds=31)
+    engine.tick()
+    [mail] = smtp_server.wait_for(1)
+    assert mail.message["To"] == "tjj@gansu.invalid"  # 甘肃省统计局, the publisher
+    assert "即将到期" in mail.message["Subject"] and "请按期报送" in mail.message["Subject"]
+    body = mail.body
+    assert "[报送提醒] 全社会研究与试验发展(R&D)经费投入（甘肃省） — 数据即将到期" in body
+    assert "2025 期数据应于 2026-12-30 前报送" in body
+    assert "数据报送门户" in body and "“待报送”" in body and "POST /v1/submissions" in body
+    assert "回复链接" not in body and "进度滞后" not in body  # nothing to answer
+    [row] = rows(engine, alerts)
+    assert (row.type, row.state, row.agencies) == ("reminder", "notice", ["甘肃省统计局"])
+    assert row.last_notified_at is not None and row.next_repeat_at is None
+    assert row.escalate_at is None
+    [sent] = rows(engine, notifications)
+    assert (sent.kind, sent.state, sent.alert_ids) == ("reminder", "sent", [row.id])
+    for _ in range(3):  # no repeat, no escalation, no catch-up
+        clock.advance(days=1)
+        engine.tick()
+    assert len(smtp_server.messages) == 1 and len(rows(engine, notifications)) == 1
+    # the figure arrives: the reminder is not an alert to resolve, nothing more is sent
+    engine.handle(status_change(Status.ON_TRACK, latest_period="2025"))
+    clock.advance(seconds=31)
+    engine.tick()
+    assert [(r.type, r.state) for r in rows(engine, alerts)] == [("reminder", "notice")]
+    assert len(smtp_server.messages) == 1
+
+
+def test_a_reminder_and_a_chase_to_one_bureau_are_one_digest(
+    build: Build, smtp_server: SmtpServer
+) -> None:
+    engine = build()
+    clock = engine.test_clock  # type: ignore[attr-defined]
+    chase = dict(overdue_period="2024", due_date="2025-12-30", reporting_jurisdiction="甘肃省")
+    engine.handle(
+        status_change(Status.OVERDUE, reason="overdue", publisher="甘肃省统计局", **chase)
+    )
+    engine.handle(status_change(Status.OVERDUE, from_status=Status.OVERDUE, **REMINDER))
+    clock.advance(seconds=31)
+    engine.tick()
+    [mail] = smtp_server.wait_for(1)
+    assert mail.message["To"] == "tjj@gansu.invalid"
+    body = mail.body
+    # the chase first, as an alert with its answer link; the reminder after it, without one
+    assert "另有 1 项数据即将到期" in body
+    assert body.index("[预警]") < body.index("[报送提醒]")
+    assert "2024 期数据应于 2025-12-30 前报送，至今未收到" in body
+    assert "2025 期数据应于 2026-12-30 前报送" in body
+    assert body.count("  回复链接：") == 1  # the link under the chase alone
+    assert sorted((r.type, r.state) for r in rows(engine, alerts)) == [
+        ("overdue", "open"),
+        ("reminder", "notice"),
+    ]

@@ -16,6 +16,9 @@ class NoSink:
     def write(self, points: list[Point]) -> None:
         raise AssertionError("nothing is written here")
 
+    def ping(self) -> None:
+        pass
+
     def close(self) -> None:
         pass
 

@@ -144,3 +144,43 @@ def test_a_traditional_plan_is_read_in_simplified_with_its_own_words_beside() ->
         "规划原文(简体)：「地区生产总值达到1800亿元以上」(原文：「地區生産總值達到1800億元以上」)"
         in body
     )
+
+
+def _reminder(entry: Any = ROW, period: str = "2025", due: str = "2026-04-30") -> dict[str, Any]:
+    snapshot = {"target": entry.snapshot(), "overdue_period": period, "due_date": due}
+    return {
+        "id": 9,
+        "indicator_id": entry.id,
+        "jurisdiction": entry.jurisdiction,
+        "plan_code": entry.plan_code,
+        "status": "reminder",
+        "type": "reminder",
+        "snapshot": snapshot,
+    }
+
+
+def test_a_reminder_names_the_figure_its_due_date_and_how_to_report_it() -> None:
+    digest = _render([DigestItem(_reminder(), "reminder")], reply_by=date(2026, 4, 8))
+    assert digest.subject == "【planwatch】市科技局：1 项指标数据即将到期，请按期报送"
+    name = ROW.indicator_simplified or ROW.indicator
+    assert f"[报送提醒] {name}（{ROW.jurisdiction}） — 数据即将到期" in digest.text
+    assert "2025 期数据应于 2026-04-30 前报送，请按期报送" in digest.text
+    assert "“待报送”页面" in digest.text and "POST /v1/submissions" in digest.text
+    # nothing to answer: no deadline to answer by, no words about indicators falling behind
+    assert "2026-04-08" not in digest.text and "进度滞后" not in digest.text
+    assert "2026-04-30" in digest.html and "报送提醒" in digest.html
+    english = _render([DigestItem(_reminder(), "reminder")], "en")
+    assert english.subject == "[planwatch] 市科技局: 1 figure(s) due soon"
+    assert "the figure for 2025 is due by 2026-04-30" in english.text
+    assert "POST /v1/submissions" in english.text
+
+
+def test_reminders_come_after_the_alerts_and_before_the_recoveries() -> None:
+    items = [
+        DigestItem(_reminder(), "reminder"),
+        DigestItem({**_alert(57.0), "id": 8, "status": "on_track"}, "resolved"),
+        DigestItem(_alert(57.0), "firing"),
+    ]
+    text = _render(items).text
+    assert text.index("[预警]") < text.index("[报送提醒]") < text.index("[已恢复]")
+    assert "另有 1 项数据即将到期" in text and "已恢复的指标见文末" in text

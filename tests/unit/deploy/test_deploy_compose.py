@@ -174,13 +174,17 @@ def test_each_service_builds_its_settings_from_its_compose_environment(
     assert services[name]["healthcheck" if "healthcheck" in services[name] else "build"]
 
 
-def test_ingest_and_evaluator_use_the_partitions_kafka_init_creates(
+def test_ingest_uses_the_partitions_kafka_init_creates_and_the_evaluator_asks_the_broker(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     partitions = int(_services()["kafka-init"]["environment"]["PLANWATCH_PARTITIONS"])
     assert partitions == int(_env()["PLANWATCH_PARTITIONS"]) == 12
-    assert _settings("evaluator", monkeypatch, tmp_path).topic_partitions == partitions
     assert _settings("ingest", monkeypatch, tmp_path).topic_partitions == partitions
+    # the evaluator is given no count: it reads the one kafka-init made (a count set in .env
+    # would have to equal it, or the evaluator refuses to start)
+    evaluator = _settings("evaluator", monkeypatch, tmp_path)
+    assert "topic_partitions" not in evaluator.model_fields_set
+    assert _env()["PLANWATCH_EVALUATOR_TOPIC_PARTITIONS"] == ""
 
 
 def test_the_stores_live_on_the_volumes(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

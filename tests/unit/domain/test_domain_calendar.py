@@ -18,9 +18,10 @@ from planwatch.domain.calendar import (
     duties,
     month_bounds,
     owed_period,
+    remind_period,
     slots,
 )
-from planwatch.domain.model import Statistic
+from planwatch.domain.model import Frequency, Statistic
 
 CATALOG = default_catalog()
 
@@ -142,3 +143,45 @@ def test_nothing_is_ever_asked_for_before_it_can_exist(as_of: date) -> None:
     for duty in duties(CATALOG, {}, as_of):
         assert duty.available <= as_of
         assert (duty.action is Action.REMIND) == (as_of < duty.due)
+
+
+def test_the_reminder_period_is_owed_from_its_reminder_date_until_its_due_date() -> None:
+    # R&D spending of 2025: can exist 30 November 2026, due 30 December, reminder 14 days before
+    entry = _entry("gsbase-rd-expenditure")
+    assert remind_period(entry, [], date(2026, 12, 15)) is None  # the day before the reminder
+    on = remind_period(entry, [], date(2026, 12, 16))
+    assert on is not None and (on.period, on.due) == ("2025", date(2026, 12, 30))
+    last = remind_period(entry, [], date(2026, 12, 29))
+    assert last is not None and last.period == "2025"
+    # from the due date on the figure is chased, never reminded of
+    assert remind_period(entry, [], date(2026, 12, 30)) is None
+    assert owed_period(entry, [], date(2026, 12, 30)) is not None
+    # reported before the reminder date (or reminded of already): nothing to remind
+    assert remind_period(entry, ["2025"], date(2026, 12, 16)) is None
+    assert remind_period(entry, [], date(2026, 12, 20), after="2025") is None
+    # a longer configured reminder starts earlier, but never before the figure can exist
+    early = Policy(remind_days=60)
+    assert remind_period(entry, [], date(2026, 11, 29), early) is None
+    found = remind_period(entry, [], date(2026, 11, 30), early)
+    assert found is not None and found.period == "2025"
+
+
+def test_a_monthly_figure_is_reminded_of_once_per_month() -> None:
+    entry = _entry("gsbase-rd-expenditure").model_copy(update={"frequency": Frequency.MONTHLY})
+    # June 2025: can exist 31 July, due 30 August; reminded of from 16 August
+    found = remind_period(entry, [], date(2025, 8, 16))
+    assert found is not None and (found.period, found.due) == ("2025-06", date(2025, 8, 30))
+    # reminded of June, the next is July (due 30 September, reminder 16 September)
+    assert remind_period(entry, [], date(2025, 8, 20), after="2025-06") is None
+    nxt = remind_period(entry, [], date(2025, 9, 16), after="2025-06")
+    assert nxt is not None and nxt.period == "2025-07"
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.dates(min_value=date(2024, 1, 1), max_value=date(2032, 12, 31)))
+def test_the_reminder_period_is_the_calendars_reminder(as_of: date) -> None:
+    """``remind_period`` says for one entry what ``duties`` lists as a reminder."""
+    entry = _entry("gsbase-rd-expenditure")
+    reminders = [d for d in duties([entry], {}, as_of) if d.action is Action.REMIND]
+    found = remind_period(entry, [], as_of)
+    assert (found.period if found else None) == (reminders[0].period if reminders else None)

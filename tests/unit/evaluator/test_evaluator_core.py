@@ -15,6 +15,7 @@ from planwatch_evaluator.core import (
     new_state,
     overdue_change,
     overdue_changes,
+    reminder_change,
     seen_mark,
     to_json,
 )
@@ -185,6 +186,63 @@ def test_the_overdue_check_covers_every_entry_of_the_catalog() -> None:
     )
 
 
+def test_a_reminder_once_from_its_reminder_date_and_the_chase_after_the_due_date() -> None:
+    """R&D spending of 2025 is due 30 December 2026; the publisher is reminded 14 days before."""
+    state, _ = run(submission("2024", 150))
+    state = replace(state, status="needs_acceleration")  # as an earlier assessment left it
+    status = state.status
+    # the day before the reminder date: nothing
+    same, change = reminder_change(RD, state, date(2026, 12, 15), "v")
+    assert change is None and same.reminded is None
+    # on it: one reminder to the publisher, naming the period and its due date
+    state, change = reminder_change(RD, state, date(2026, 12, 16), "v")
+    assert change is not None and change.reason == "reminder"
+    assert (change.overdue_period, change.due_date) == ("2025", "2026-12-30")
+    assert change.publisher == "甘肃省统计局" and change.reporting_jurisdiction == "甘肃省"
+    assert change.escalated_to == () and change.catalog_version == "v"
+    assert to_json(change) == change.to_bytes()
+    # a notice, not a change: the status as it stands, the state's status untouched
+    assert change.from_status == change.to_status == Status.NEEDS_ACCELERATION
+    assert state.status == status and state.overdue is None and state.reminded == "2025"
+    # once: the next day, and after a restart (the state read back from its bytes)
+    assert reminder_change(RD, state, date(2026, 12, 17), "v")[1] is None
+    assert reminder_change(RD, decode(encode(state)), date(2026, 12, 29), "v")[1] is None
+    # a re-emission (a crash before the state was kept) carries the same event id
+    again = reminder_change(RD, replace(state, reminded=None), date(2026, 12, 20), "v")[1]
+    assert again is not None and again.event_id == change.event_id
+    # after the due date: the chase, and no reminder (even for a key never reminded)
+    state, chase, _ = overdue_change(RD, state, date(2026, 12, 30), None, "v")
+    assert chase is not None and chase.reason == "overdue" and chase.overdue_period == "2025"
+    assert reminder_change(RD, state, date(2026, 12, 30), "v")[1] is None
+    assert reminder_change(RD, new_state(), date(2027, 1, 5), "v")[1] is None
+
+
+def test_a_figure_before_the_reminder_date_means_no_reminder_and_no_chase() -> None:
+    state, _ = run(submission("2024", 150), submission("2025", 170))
+    assert reminder_change(RD, state, date(2026, 12, 16), "v")[1] is None
+    assert overdue_change(RD, state, date(2027, 1, 5), None, "v")[1] is None
+    # a key never reported is reminded of too, with no status yet
+    _, change = reminder_change(RD, new_state(), date(2026, 12, 16), "v")
+    assert change is not None and change.from_status is None
+    assert change.to_status is Status.NO_DATA
+
+
+def test_the_check_sends_reminders_with_the_chases_and_no_point() -> None:
+    """``overdue_changes`` on a reminder date: the reminder of each key, no point, and the
+    state to keep remembers it; checked again the same day nothing comes."""
+    today = date(2026, 12, 16)
+    owed = overdue_changes(CATALOG, {}, today)
+    reminders = {c.indicator_id: (k, s, p) for k, s, c, p in owed if c.reason == "reminder"}
+    assert RD.id in reminders
+    _key, state, point = reminders[RD.id]
+    assert point is None and state.reminded == "2025" and state.status is None
+    assert all(c.reason in ("overdue", "reminder") for _k, _s, c, _p in owed)
+    kept = {k: s for k, s, _c, _p in owed}
+    assert not [
+        c for _k, _s, c, _p in overdue_changes(CATALOG, kept, today) if c.reason == "reminder"
+    ]
+
+
 def test_escalation_follows_the_configured_time(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from planwatch_evaluator.settings import Settings
 
@@ -336,3 +394,16 @@ def test_the_year_sent_clears_an_owed_fourth_quarter() -> None:
     state = replace(state, overdue="2025-Q3")
     state, _ = run_on(QUARTERLY, submission("2025-03", 50), state=state)
     assert state.overdue == "2025-Q3"
+
+
+def test_the_reminder_follows_the_configured_days(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from planwatch_evaluator.settings import Settings
+
+    monkeypatch.setenv("PLANWATCH_EVALUATOR_OVERDUE_REMIND_DAYS", "3")
+    policy = Settings().calendar_policy()
+    # R&D of 2025 due 30 December 2026: with 3 days configured, reminded from 27 December
+    assert reminder_change(RD, new_state(), date(2026, 12, 26), "v", policy)[1] is None
+    _, change = reminder_change(RD, new_state(), date(2026, 12, 27), "v", policy)
+    assert change is not None and change.due_date == "2026-12-30"
+    # the default reminds 14 days before
+    assert reminder_change(RD, new_state(), date(2026, 12, 16), "v")[1] is not None

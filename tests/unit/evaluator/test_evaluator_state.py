@@ -26,6 +26,8 @@ def random_state(rng: random.Random) -> KeyState:
         overdue=rng.choice([None, "2025", "2025-06"]),
         targets=rng.choice([None, "2026.11"]),
         periods=rng.choice([None, "annual", "monthly"]),
+        escalated=rng.choice([None, "2024"]),
+        reminded=rng.choice([None, "2025", "2025-07"]),
     )
 
 
@@ -33,7 +35,7 @@ def test_the_codec_writes_every_stored_field_of_the_record_and_its_version() -> 
     stored = {f.name for f in dataclasses.fields(KeyState) if f.name != "rows"}
     assert set(STORED_FIELDS) == stored
     assert set(orjson.loads(encode(KeyState()))) == stored | {"v"}
-    assert orjson.loads(encode(KeyState()))["v"] == KeyState.VERSION == 1
+    assert orjson.loads(encode(KeyState()))["v"] == KeyState.VERSION == 2
 
 
 def test_a_state_comes_back_equal_and_as_pydantic_reads_the_definition() -> None:
@@ -60,6 +62,35 @@ def test_a_state_saved_before_the_record_had_a_version_is_read() -> None:
     assert decode(saved) == KeyState(obs={"2024": (1, 150.0)}, seen=("ab",))
 
 
+def test_a_state_of_version_1_is_read_with_no_reminder_sent() -> None:
+    """Saved before the reminders: every field it has comes back, ``reminded`` is None, and
+    written again it is the current version."""
+    saved = (
+        b'{"v":1,"obs":{"2024":[2,150.0]},"seen":["ab"],"status":"overdue",'
+        b'"overdue":"2025","targets":"2026.11","periods":"annual","escalated":"2025"}'
+    )
+    state = decode(saved)
+    assert state == KeyState(
+        obs={"2024": (2, 150.0)},
+        seen=("ab",),
+        status="overdue",
+        overdue="2025",
+        targets="2026.11",
+        periods="annual",
+        escalated="2025",
+    )
+    assert state.reminded is None
+    again = orjson.loads(encode(state))
+    assert again["v"] == 2 and again["reminded"] is None
+    assert decode(encode(state)) == state
+
+
+def test_the_period_reminded_of_survives_the_codec() -> None:
+    state = KeyState(reminded="2025-07", periods="monthly")
+    assert orjson.loads(encode(state))["reminded"] == "2025-07"
+    assert decode(encode(state)).reminded == "2025-07"
+
+
 @pytest.mark.parametrize(
     ("data", "says"),
     [
@@ -71,6 +102,8 @@ def test_a_state_saved_before_the_record_had_a_version_is_read() -> None:
         (b'{"v": 1, "obs": {"2025": ["x", 1]}}', "obs: expected label"),
         (b'{"v": 1, "seen": "ab"}', "seen: expected a list"),
         (b'{"v": 1, "status": 3}', "status: expected a string or null"),
+        (b'{"v": 2, "reminded": 2025}', "reminded: expected a string or null"),
+        (b'{"v": 3}', r"v: version 3 is not one this evaluator reads \(0, 1, 2\)"),
     ],
 )
 def test_bad_bytes_are_an_error_naming_the_field(data: bytes, says: str) -> None:

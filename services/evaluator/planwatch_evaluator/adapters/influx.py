@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from influxdb_client import InfluxDBClient
 from influxdb_client.client.write_api import SYNCHRONOUS
+from influxdb_client.service.ping_service import PingService
 
 from planwatch.tsstore import Point
 
@@ -26,6 +27,11 @@ class InfluxSink:
         if points:
             body = "\n".join(p.to_line_protocol() for p in points)
             self.writer.write(bucket=self.bucket, org=self.org, record=body)
+
+    def ping(self, timeout_ms: int = 2000) -> None:
+        """``GET /ping`` answers (204), within ``timeout_ms``. The client's own ``ping()``
+        says only True or False; this raises with the reason (refused, timed out, a status)."""
+        PingService(self.client.api_client).get_ping(_request_timeout=timeout_ms)
 
     def close(self) -> None:
         self.client.close()
