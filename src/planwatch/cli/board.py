@@ -30,8 +30,13 @@ def publish(
     influx_url: str = typer.Option("http://influxdb:8086", envvar="INFLUXDB_URL"),
     database: str = typer.Option("planwatch", envvar="INFLUXDB_BUCKET"),
     influx_token: str | None = typer.Option(None, envvar="INFLUXDB_TOKEN"),
+    prometheus_url: str = typer.Option(
+        "http://prometheus:9090",
+        envvar="PROMETHEUS_URL",
+        help="Prometheus of the service-health board ('' leaves that datasource out)",
+    ),
 ) -> None:
-    """Push datasource, folder and dashboards; running it twice changes nothing."""
+    """Push datasources, folder and dashboards; running it twice changes nothing."""
     from grafana_client import GrafanaApi
 
     from planwatch.dashboards.publish import publish as run
@@ -45,7 +50,7 @@ def publish(
         typer.echo("credentials: give --token or --user and --password", err=True)
         raise typer.Exit(2)
     api = GrafanaApi.from_url(url, credential=credential)
-    report = run(api, influx_url, database, influx_token)
+    report = run(api, influx_url, database, influx_token, prometheus_url or None)
     for line in [*report.changed, *report.skipped]:
         typer.echo(line)
     if not report.changed:

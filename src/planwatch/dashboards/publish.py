@@ -1,4 +1,7 @@
-"""Publish datasource, folder and dashboards to Grafana through its HTTP API, idempotently.
+"""Publish datasources, folder and dashboards to Grafana through its HTTP API, idempotently.
+
+Two datasources, as the provisioning files declare them: InfluxDB for the leadership boards and
+Prometheus for the service-health board (the services' own ``/metrics``).
 
 Each object is read first and written only when it differs, so a second run changes nothing
 (and Grafana's dashboard version does not move). Grafana never returns a secret it stores, so
@@ -17,8 +20,16 @@ from grafana_client import GrafanaApi
 from grafana_client.client import GrafanaClientError
 
 from planwatch.dashboards.grafana import DATASOURCE_UID, build_all
+from planwatch.dashboards.health import PROMETHEUS_UID
 
-__all__ = ["FOLDER_TITLE", "FOLDER_UID", "PublishReport", "publish", "wanted_datasource"]
+__all__ = [
+    "FOLDER_TITLE",
+    "FOLDER_UID",
+    "PublishReport",
+    "publish",
+    "wanted_datasource",
+    "wanted_prometheus",
+]
 
 FOLDER_UID = "planwatch"
 FOLDER_TITLE = "planwatch"
@@ -53,6 +64,18 @@ def wanted_datasource(influx_url: str, database: str, token: str | None) -> dict
     return ds
 
 
+def wanted_prometheus(prometheus_url: str) -> dict[str, Any]:
+    """The Prometheus datasource of deploy/grafana/provisioning/datasources/prometheus.yaml."""
+    return {
+        "uid": PROMETHEUS_UID,
+        "name": "planwatch Prometheus",
+        "type": "prometheus",
+        "access": "proxy",
+        "url": prometheus_url,
+        "jsonData": {},
+    }
+
+
 def _get(call: Any, *args: Any) -> Any | None:
     """The object, or None when Grafana answers 404."""
     try:
@@ -64,15 +87,16 @@ def _get(call: Any, *args: Any) -> Any | None:
 
 
 def _datasource(api: GrafanaApi, wanted: dict[str, Any], report: PublishReport) -> None:
-    current = _get(api.datasource.get_datasource_by_uid, DATASOURCE_UID)
+    uid = wanted["uid"]
+    current = _get(api.datasource.get_datasource_by_uid, uid)
     if current is None:
         api.datasource.create_datasource(wanted)
-        report.changed.append(f"datasource {DATASOURCE_UID} created")
+        report.changed.append(f"datasource {uid} created")
     elif current.get("readOnly"):
-        report.skipped.append(f"datasource {DATASOURCE_UID} is provisioned: left as is")
+        report.skipped.append(f"datasource {uid} is provisioned: left as is")
     elif any(current.get(k) != wanted[k] for k in _DS_KEYS):
-        api.datasource.update_datasource_by_uid(DATASOURCE_UID, {**current, **wanted})
-        report.changed.append(f"datasource {DATASOURCE_UID} updated")
+        api.datasource.update_datasource_by_uid(uid, {**current, **wanted})
+        report.changed.append(f"datasource {uid} updated")
 
 
 def _folder(api: GrafanaApi, report: PublishReport) -> None:
@@ -104,11 +128,20 @@ def _dashboards(api: GrafanaApi, report: PublishReport) -> None:
 
 
 def publish(
-    api: GrafanaApi, influx_url: str, database: str = "planwatch", token: str | None = None
+    api: GrafanaApi,
+    influx_url: str,
+    database: str = "planwatch",
+    token: str | None = None,
+    prometheus_url: str | None = "http://prometheus:9090",
 ) -> PublishReport:
-    """Bring Grafana in line with the repository; report what was changed and left alone."""
+    """Bring Grafana in line with the repository; report what was changed and left alone.
+
+    ``prometheus_url`` None leaves the Prometheus datasource out (the service-health board then
+    shows no data until one with its uid exists)."""
     report = PublishReport()
     _datasource(api, wanted_datasource(influx_url, database, token), report)
+    if prometheus_url:
+        _datasource(api, wanted_prometheus(prometheus_url), report)
     _folder(api, report)
     _dashboards(api, report)
     return report

@@ -139,8 +139,9 @@ def api_for(fake: FakeGrafana) -> GrafanaApi:
 def test_publish_twice_changes_nothing_the_second_time(fake_grafana: FakeGrafana) -> None:
     api = api_for(fake_grafana)
     first = publish(api, "http://influxdb:8086", token="influx-token")
-    # the datasource, the folder and every dashboard (four for leadership, one of service health)
-    assert len(first.changed) == 2 + len(build_all()) == 7 and first.skipped == []
+    # two datasources, the folder and every dashboard (four for leadership, one of service
+    # health)
+    assert len(first.changed) == 3 + len(build_all()) == 8 and first.skipped == []
     versions = {uid: d["version"] for uid, d in fake_grafana.dashboards.items()}
     writes = list(fake_grafana.writes)
     second = publish(api, "http://influxdb:8086", token="influx-token")
@@ -150,6 +151,25 @@ def test_publish_twice_changes_nothing_the_second_time(fake_grafana: FakeGrafana
     assert ds["type"] == "influxdb" and ds["jsonData"]["dbName"] == "planwatch"
     assert fake_grafana.secrets["planwatch-influxdb"] == {"httpHeaderValue1": "Token influx-token"}
     assert set(fake_grafana.meta) == {b["uid"] for b in build_all().values()}
+    # the service-health board's datasource, with the uid its panels name
+    prometheus = fake_grafana.datasources["planwatch-prometheus"]
+    assert (prometheus["type"], prometheus["url"]) == ("prometheus", "http://prometheus:9090")
+    health = build_all()["service-health"]
+    uids = {t["datasource"]["uid"] for p in health["panels"] for t in p.get("targets", [])}
+    assert uids == {prometheus["uid"]}
+
+
+def test_the_prometheus_datasource_follows_its_url_or_is_left_out(
+    fake_grafana: FakeGrafana,
+) -> None:
+    api = api_for(fake_grafana)
+    publish(api, "http://influxdb:8086", prometheus_url=None)
+    assert "planwatch-prometheus" not in fake_grafana.datasources
+    added = publish(api, "http://influxdb:8086", prometheus_url="http://prom.internal:9090")
+    assert added.changed == ["datasource planwatch-prometheus created"]
+    moved = publish(api, "http://influxdb:8086", prometheus_url="http://prom2:9090")
+    assert moved.changed == ["datasource planwatch-prometheus updated"]
+    assert fake_grafana.datasources["planwatch-prometheus"]["url"] == "http://prom2:9090"
 
 
 def test_a_changed_token_url_or_folder_is_written_again(fake_grafana: FakeGrafana) -> None:
