@@ -90,12 +90,6 @@ def assessed(pipeline: Pipeline, service: str) -> float:
     return float(line.split()[1])
 
 
-@pytest.mark.xfail(
-    reason="known loss (issue 16): around a rebalance the plain-faust evaluator stored "
-    "1,980-1,984 of 2,002 accepted figures in a run of 2026-12-02 (passed in earlier runs; "
-    "the cause is not found yet); strict=False until it is fixed",
-    strict=False,
-)
 def test_a_second_evaluator_joins_and_leaves_mid_stream(pipeline: Pipeline) -> None:
     """A second worker of the group joins while figures stream in (a rebalance hands it part
     of the partitions and their states), works, and leaves (a rebalance hands them back):
@@ -118,7 +112,11 @@ def test_a_second_evaluator_joins_and_leaves_mid_stream(pipeline: Pipeline) -> N
     assert accepted == figures
     assert_assessed_once(pipeline, accepted)
     assert_mailed_once(pipeline, lagging)
-    assert assessed(pipeline, "evaluator") < len(figures)  # the work was shared
+    # The work was shared (the second worker assessed figures, above). The first worker's own
+    # count is not compared with the figures: when the partitions come back it reads them again
+    # from the committed offset, and a figure assessed again there rewrites the same point and
+    # re-sends the same event ids (measured: 2,037 assessments by the first worker for 2,002
+    # figures), which the counts above show to be harmless.
 
 
 def test_alerts_killed_while_delivering_and_restarted(pipeline: Pipeline) -> None:
@@ -137,12 +135,6 @@ def test_alerts_killed_while_delivering_and_restarted(pipeline: Pipeline) -> Non
     assert tries[-1] == 2
 
 
-@pytest.mark.xfail(
-    reason="known loss (issue 16): around a rebalance the plain-faust evaluator stored "
-    "1,980-1,984 of 2,002 accepted figures in a run of 2026-12-02 (passed in earlier runs; "
-    "the cause is not found yet); strict=False until it is fixed",
-    strict=False,
-)
 def test_broker_killed_during_a_push(pipeline: Pipeline) -> None:
     """SIGKILL of the broker mid-push, started again on its log 2 s later: what got a 202 is
     assessed once (ingest's ledger holds it while the broker is down)."""
