@@ -336,12 +336,6 @@ def test_alerts_sigkilled_under_a_push_is_restarted_and_catches_up(stack: Runnin
     )
 
 
-@pytest.mark.xfail(
-    reason="the known loss around a rebalance (issue 16, docs/reliability.md): a broker "
-    "SIGKILL makes the evaluator's group rebalance; failed once in a clean run of "
-    "2026-12-02, passed in earlier ones; strict=False until it is fixed",
-    strict=False,
-)
 def test_broker_sigkilled_under_a_push_is_restarted_on_its_log(stack: RunningStack) -> None:
     figures, push = kill_under_push(stack, "broker", "sbr")
     accepted = push.result()
