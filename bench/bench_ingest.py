@@ -39,9 +39,24 @@ def make_catalog(root: Path) -> list[str]:
     """A national-size catalog (1,000 monthly entries); returns the entry ids."""
     (root / "plans").mkdir(parents=True, exist_ok=True)
     (root / "agencies").mkdir(exist_ok=True)
-    (root / "agencies" / "none.yaml").write_text("agencies: []\n", encoding="utf-8")
     ids: list[str] = []
     for j in range(JURISDICTIONS):
+        # each jurisdiction's registry: the lead (and publisher) of its entries
+        registry = {
+            "jurisdiction": f"地区{j}",
+            "agencies": [
+                {"id": f"b{j}-kjj", "name": "科技局", "name_en": "science bureau", "level": "city"},
+                {
+                    "id": f"b{j}-tjj",
+                    "name": "统计局",
+                    "name_en": "statistics bureau",
+                    "level": "city",
+                },
+            ],
+        }
+        (root / "agencies" / f"bench{j:03d}.yaml").write_text(
+            yaml.safe_dump(registry, allow_unicode=True), encoding="utf-8"
+        )
         entries = []
         for i in range(INDICATORS):
             entry_id = f"bench{j}-ind{i}"
@@ -57,6 +72,7 @@ def make_catalog(root: Path) -> list[str]:
                     "direction": "higher",
                     "frequency": "monthly",
                     "targets": [{"year": 2030, "value": 100}],
+                    "lead_agencies": ["科技局"],
                     "source_quote": "bench",
                 }
             )
@@ -242,7 +258,11 @@ def _summary(values: list[float]) -> dict[str, object]:
 async def _raw_produce_once(bootstrap: str, payloads: list[tuple[bytes, bytes]]) -> float:
     from aiokafka import AIOKafkaProducer
 
+    from bench.common import create_topics
+
     topic = f"bench-raw-{uuid.uuid4().hex[:8]}"
+    # as many partitions as submissions (the broker creates no topic by itself)
+    await asyncio.to_thread(create_topics, bootstrap, {topic: 4})
     producer = AIOKafkaProducer(
         bootstrap_servers=bootstrap, acks="all", linger_ms=5, max_batch_size=1024 * 1024
     )
