@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-__all__ = ["chromium"]
+__all__ = ["chromium", "go"]
 
 
 @contextmanager
@@ -44,3 +44,18 @@ def chromium(
         yield web
     finally:
         web.quit()
+
+
+def go(browser: Any, element: Any, *keys: str) -> None:
+    """Click (or type ``keys`` into) ``element`` and wait until the next page has loaded: the
+    old page's elements go stale first, so nothing is looked up on the page being left."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    page = browser.find_element(By.TAG_NAME, "html")
+    if keys:
+        element.send_keys(*keys)
+    else:
+        element.click()
+    WebDriverWait(browser, 30).until(expected_conditions.staleness_of(page))

@@ -29,7 +29,7 @@ from planwatch_alerts.app import create_app
 from planwatch_alerts.settings import Settings
 from planwatch_evaluator.core import evaluate, new_state
 from support.alert_events import Clock, status_change, write_routes
-from support.browser import chromium
+from support.browser import chromium, go
 from support.net import free_port
 from support.services import ServiceProcess
 from support.smtp import SmtpServer
@@ -184,12 +184,12 @@ def test_an_agency_answers_from_the_mail_and_the_board_shows_it(stack: Stack, br
     # a date input takes the digits of the locale's order: set the ISO value directly
     browser.execute_script("document.getElementById('expected_recovery').value = '2026-12-31'")
     shot(browser, "alerts-answer-form")
-    browser.find_element(By.ID, "submit").click()
+    go(browser, browser.find_element(By.ID, "submit"))
     message = browser.find_element(By.ID, "message").text
     assert "回复已收到" in message and "市科技局" in message
     shot(browser, "alerts-answer-received")
 
-    browser.find_element(By.ID, "board-link").click()
+    go(browser, browser.find_element(By.ID, "board-link"))
     assert browser.current_url == f"{stack.board_url}/indicators/{ENTRY.id}"
     answers = browser.find_element(By.ID, "alerts").text
     assert "市科技局（确认并整改）：实施科技型企业研发投入倍增计划，季度调度重点企业" in answers

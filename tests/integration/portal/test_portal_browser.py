@@ -24,7 +24,7 @@ import pytest
 from openpyxl import load_workbook
 
 from planwatch.security import KeyStore, Role
-from support.browser import chromium
+from support.browser import chromium, go
 from support.net import free_port
 from support.services import ServiceProcess
 
@@ -147,19 +147,6 @@ def by(kind: str) -> Any:
     from selenium.webdriver.common.by import By
 
     return getattr(By, kind)
-
-
-def go(browser: Any, element: Any, *keys: str) -> None:
-    """Click (or type ``keys`` into) ``element`` and wait until the next page has loaded."""
-    from selenium.webdriver.support import expected_conditions
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    page = browser.find_element(by("TAG_NAME"), "html")
-    if keys:
-        element.send_keys(*keys)
-    else:
-        element.click()
-    WebDriverWait(browser, 30).until(expected_conditions.staleness_of(page))
 
 
 def heading(browser: Any) -> str:
