@@ -1,9 +1,11 @@
 """Backfill: seconds from ``planwatch push FILE`` to the last assessment stored.
 
-The file holds monthly figures of every indicator of the shipped catalog, for every month of its
-plan up to the last finished month (at most 10 years), oldest period first; when ``records`` is
-larger than that set (about 6,600 indicator-months), the file goes on with revisions of the same
-figures (vintage 2, 3, …: new values), as a bureau re-sending corrected series would. The
+The file holds figures of every statistic of the shipped catalog (a series several plans target
+once), for every finished month of its plan (every finished year for an annual indicator that
+takes no year-to-date figure), at most 10 years, oldest period first; when ``records`` is larger
+than that set (about 1,100 statistic-periods), the file goes on with revisions of the same
+figures (vintage 2, 3, …: new values), as a bureau re-sending corrected series would (``planwatch
+push`` sends batches of 500, fewer than the set, so no batch names a period twice). The
 evaluator loads the shipped catalog only (it has no catalog-directory setting), so a catalog of
 more jurisdictions cannot be run through the stack: revisions stand in for the extra keys and
 every record still takes the whole path (ingest, topic, assessment of the key's history, store).
@@ -35,8 +37,12 @@ OUTCOMES = ("assessed", "duplicate", "dead_letter")
 SERVICES = ("planwatch_ingest", "planwatch_evaluator", "planwatch_alerts", "planwatch_board")
 
 
-def _months(first_year: int, last_year: int, today: date) -> list[str]:
-    first_year = max(first_year, last_year - 9)  # 10 years at most
+def _periods(first_year: int, last_year: int, today: date, monthly: bool) -> list[str]:
+    """Every finished month (or, for an annual indicator that takes no year-to-date figure,
+    every finished year) of the plan, 10 years at most."""
+    first_year = max(first_year, last_year - 9)
+    if not monthly:
+        return [str(year) for year in range(first_year, min(last_year, today.year - 1) + 1)]
     out = []
     for year in range(first_year, last_year + 1):
         for month in range(1, 13):
@@ -50,12 +56,13 @@ def write_backfill(path: Path, records: int) -> dict[str, int]:
     from planwatch_ingest.rules import rules_for
 
     catalog = default_catalog()
-    rules = rules_for(catalog)
     today = date.today()
+    # one rule per statistic (a series several plans target is one), each period it takes
+    statistics = {rule.id: rule for rule in rules_for(catalog).values()}
     pairs = [
-        (entry.id, period)
-        for entry in catalog
-        for period in _months(rules[entry.id].first_year, rules[entry.id].last_year, today)
+        (rule.id, period)
+        for rule in statistics.values()
+        for period in _periods(rule.first_year, rule.last_year, today, rule.year_to_date)
     ]
     pairs.sort(key=lambda p: p[1])  # oldest period first, every indicator of a month together
     with path.open("w", newline="", encoding="utf-8") as f:
@@ -69,6 +76,7 @@ def write_backfill(path: Path, records: int) -> dict[str, int]:
             out.writerow([indicator_id, period, f"{value:.3f}"])
     return {
         "indicators": len(catalog),
+        "statistics": len(statistics),
         "indicator_months": len(pairs),
         "vintages": -(-records // len(pairs)),
     }
