@@ -1,6 +1,7 @@
 """``make bench``: every figure of docs/performance.md, measured in one run on this machine.
 
-Writes bench/results.json and draws docs/img/latency.png and docs/img/throughput.png from it.
+Writes bench/results.json (after each part, so that a run cut short keeps what it measured)
+and draws docs/img/latency.png and docs/img/throughput.png from it.
 Each throughput figure is the median of 3 runs with min and max, measured in the same run as
 its raw baseline (same broker, same machine).
 
@@ -108,7 +109,10 @@ def main(argv: list[str] | None = None) -> None:
     }
 
     def step(name: str) -> None:
+        """Each part's figures are written as soon as it ends: a run cut short keeps them."""
         print(f"{name} done at {time.monotonic() - started:.0f} s", flush=True)
+        partial = {**results, "incomplete": f"written after the {name} part"}
+        RESULTS.write_text(json.dumps(partial, ensure_ascii=False, indent=2) + "\n")
 
     results.update(bench_assess())
     step("assess")
