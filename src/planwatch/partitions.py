@@ -1,17 +1,34 @@
-"""How many partitions a topic has, asked of the broker.
+"""How many partitions a topic has, and on how many brokers each is replicated, asked of the
+broker.
 
 The evaluator keeps per-partition state and must use the partition count the topics were created
 with (docs/scaling.md): asking the broker makes that one number, decided where the topics are
 created (kafka-init in compose, ``planwatch run`` locally), instead of one more setting to keep
-equal by hand. Called once at start-up, before the worker joins its group.
+equal by hand. The replication factor is learnt the same way, for the topics the worker creates
+itself (its state changelog): on a three-broker cluster a changelog of one replica goes offline
+with its broker, and every batch then waits for it. Called once at start-up, before the worker
+joins its group.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from typing import NamedTuple
 
-__all__ = ["BrokerSilent", "PartitionsUnknown", "TopicMissing", "partition_count"]
+__all__ = [
+    "BrokerSilent",
+    "PartitionsUnknown",
+    "TopicLayout",
+    "TopicMissing",
+    "partition_count",
+    "topic_layout",
+]
+
+
+class TopicLayout(NamedTuple):
+    partitions: int
+    replication: int  # replicas of each partition (the fewest, were they to differ)
 
 
 class PartitionsUnknown(RuntimeError):
@@ -29,7 +46,14 @@ class BrokerSilent(PartitionsUnknown):
 def partition_count(
     bootstrap: str, topic: str, timeout: float = 60.0, topic_wait: float | None = None
 ) -> int:
-    """The partitions of ``topic`` on the cluster of ``bootstrap``.
+    """The partitions of ``topic`` on the cluster of ``bootstrap`` (``topic_layout``)."""
+    return topic_layout(bootstrap, topic, timeout, topic_wait).partitions
+
+
+def topic_layout(
+    bootstrap: str, topic: str, timeout: float = 60.0, topic_wait: float | None = None
+) -> TopicLayout:
+    """The partitions of ``topic`` on the cluster of ``bootstrap``, and their replication.
 
     Waits up to ``timeout`` seconds for the broker to answer, then raises ``BrokerSilent``; once
     it answers, waits up to ``topic_wait`` seconds (default: ``timeout``) for the topic to exist
@@ -37,30 +61,33 @@ def partition_count(
     name the topic and the bootstrap servers.
     """
     wait = timeout if topic_wait is None else topic_wait
-    return asyncio.run(_partition_count(bootstrap, topic, timeout, wait))
+    return asyncio.run(_topic_layout(bootstrap, topic, timeout, wait))
 
 
-async def _partition_count(bootstrap: str, topic: str, timeout: float, topic_wait: float) -> int:
-    from aiokafka import AIOKafkaClient
+async def _topic_layout(
+    bootstrap: str, topic: str, timeout: float, topic_wait: float
+) -> TopicLayout:
+    from aiokafka.admin import AIOKafkaAdminClient
     from aiokafka.errors import KafkaError
 
     start = time.monotonic()
     answered_at: float | None = None  # when the broker first answered
     while True:
-        client = AIOKafkaClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
         silent = ""
         try:
-            await client.bootstrap()
-            metadata = await client.fetch_all_metadata()
-            found = metadata.partitions_for_topic(topic)
-            if found:
-                return len(found)
+            await admin.start()
+            described = await admin.describe_topics([topic])
+            partitions = [p for t in described if t["topic"] == topic for p in t["partitions"]]
+            if partitions:
+                replication = min(len(p["replicas"]) for p in partitions)
+                return TopicLayout(len(partitions), max(replication, 1))
             if answered_at is None:
                 answered_at = time.monotonic()
         except KafkaError as exc:
             silent = f"{type(exc).__name__}: {exc}"
         finally:
-            await client.close()
+            await admin.close()
         now = time.monotonic()
         if silent and now - start > timeout:
             raise BrokerSilent(

@@ -31,6 +31,18 @@ class CommonSettings(BaseSettings):
     model_config = settings_config("PLANWATCH_")
 
     kafka_bootstrap: str = Field("127.0.0.1:19092", description="Kafka bootstrap servers")
+    kafka_metadata_max_age_s: float = Field(
+        5.0,
+        gt=0,
+        description="how often the Kafka clients refresh the cluster's metadata: a partition "
+        "whose leader broker died is followed to its new leader within this time (aiokafka "
+        "learns of a new leader on this clock only, not from a failed fetch)",
+    )
+
+    @property
+    def kafka_metadata_max_age_ms(self) -> int:
+        return int(self.kafka_metadata_max_age_s * 1000)
+
     data_dir: Path = Field(Path(".planwatch"), description="local state of the embedded default")
     keys_db_url: str | None = Field(
         None, description="SQLAlchemy URL of the API key store (default: SQLite in data_dir)"

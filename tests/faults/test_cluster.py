@@ -113,12 +113,15 @@ def cluster_pipeline(tmp_path: Path, influx_v2_write: V2WriteServer) -> Iterator
         running.stop()
 
 
-def _topic_replicas(bootstrap: str) -> dict[str, set[int]]:
+CHANGELOG = "planwatch-evaluator-state-changelog"  # the topic faust creates for the table
+
+
+def _topic_replicas(bootstrap: str, topics: list[str]) -> dict[str, set[int]]:
     from kafka import KafkaAdminClient
 
     admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="planwatch-test")
     try:
-        described = admin.describe_topics([str(t) for t in TOPIC_PARTITIONS])
+        described = admin.describe_topics(topics)
     finally:
         admin.close()
     return {
@@ -142,7 +145,9 @@ def test_a_lost_broker_and_a_lost_worker_lose_and_double_nothing(
 ) -> None:
     pipeline = cluster_pipeline
     cluster: Cluster = pipeline.broker  # type: ignore[assignment]
-    assert _topic_replicas(cluster.all_bootstraps) == {str(t): {3} for t in TOPIC_PARTITIONS}
+    topics = [str(t) for t in TOPIC_PARTITIONS] + [CHANGELOG]
+    # the changelog too: the workers read the replication of submissions from the broker
+    assert _topic_replicas(cluster.all_bootstraps, topics) == {t: {3} for t in topics}
     # both workers hold partitions of the one group before the push starts
     for name in ("evaluator", "evaluator-2"):
         wait_until(

@@ -9,7 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from planwatch.partitions import BrokerSilent, TopicMissing, partition_count
+from planwatch.partitions import (
+    BrokerSilent,
+    TopicLayout,
+    TopicMissing,
+    partition_count,
+    topic_layout,
+)
 from planwatch.settings import CommonSettings
 from planwatch_evaluator.settings import PartitionsMismatch, Settings
 from support.kafka import create_topics
@@ -27,6 +33,16 @@ def new_topic(bootstrap: str, partitions: int) -> str:
 def test_the_count_is_the_one_the_topic_was_created_with(kafka_bootstrap: str) -> None:
     topic = new_topic(kafka_bootstrap, 6)
     assert partition_count(kafka_bootstrap, topic, timeout=30) == 6
+
+
+def test_the_layout_names_the_replication(kafka_bootstrap: str, tmp_path: Path) -> None:
+    """One broker here: one replica. (Three on a cluster: tests/faults/test_cluster.py.)"""
+    topic = new_topic(kafka_bootstrap, 3)
+    assert topic_layout(kafka_bootstrap, topic, timeout=30) == TopicLayout(3, 1)
+    assert settings(kafka_bootstrap, tmp_path).with_broker_partitions(topic).topic_replication == 1
+    # configured: kept (the broker's may be the default the operator overrides)
+    kept = settings(kafka_bootstrap, tmp_path, topic_replication=2).with_broker_partitions(topic)
+    assert kept.topic_replication == 2
 
 
 def test_a_missing_topic_is_named_after_the_wait(kafka_bootstrap: str) -> None:

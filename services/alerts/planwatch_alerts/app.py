@@ -90,6 +90,7 @@ def create_app(
                         settings.session_timeout_s,
                         engine.handle_many,
                         stopping,
+                        metadata_max_age_ms=settings.common.kafka_metadata_max_age_ms,
                     )
                 )
             )

@@ -73,6 +73,7 @@ async def consume(
     session_timeout_s: float,
     handle: Callable[[Sequence[StatusChange]], object],
     stopping: asyncio.Event,
+    metadata_max_age_ms: int = 5000,
 ) -> None:
     """Run until ``stopping`` is set; reconnect with a pause when the broker is away.
 
@@ -95,6 +96,9 @@ async def consume(
             session_timeout_ms=int(session_timeout_s * 1000),
             heartbeat_interval_ms=int(session_timeout_s * 250),
             retry_backoff_ms=RETRY_BACKOFF_MS,
+            # a partition whose leader died is fetched from the new leader this soon: aiokafka
+            # refetches from the dead node until its metadata is refreshed on this clock
+            metadata_max_age_ms=metadata_max_age_ms,
         )
         try:
             await consumer.start()

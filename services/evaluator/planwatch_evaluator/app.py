@@ -100,7 +100,8 @@ class Evaluator:
             datadir=str(settings.common.data_dir / "faust"),
             autodiscover=False,
             topic_partitions=settings.topic_partitions,
-            topic_replication_factor=1,
+            # the changelog as replicated as submissions: on a cluster it outlives a broker
+            topic_replication_factor=settings.topic_replication,
             # how soon the group notices a worker gone without leaving (a crash): its
             # partitions wait that long (faust's default is 60 s)
             broker_session_timeout=session,

@@ -9,7 +9,7 @@ from pydantic_settings import BaseSettings
 
 from planwatch.domain.calendar import Policy
 from planwatch.domain.events import Topics
-from planwatch.partitions import TopicMissing, partition_count
+from planwatch.partitions import TopicMissing, topic_layout
 from planwatch.settings import CommonSettings, settings_config
 
 __all__ = ["PartitionsMismatch", "Settings"]
@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     # (``with_broker_partitions``); this value is used only while the topic does not exist yet
     # (the worker then creates it with this count). Set, it must equal the broker's count.
     topic_partitions: int = Field(default=4, ge=1)
+    # The replicas of each partition of the topics the worker creates itself (its state
+    # changelog): read from the broker at start, the submissions topic's. Set, it is kept.
+    topic_replication: int = Field(default=1, ge=1)
     # How long the group waits for a worker that stopped without leaving (a crash) before its
     # partitions go to the others (faust's default: 60 s).
     session_timeout_s: float = 8.0
@@ -69,17 +72,18 @@ class Settings(BaseSettings):
     def with_broker_partitions(
         self, topic: str = str(Topics.SUBMISSIONS), timeout: float = 60.0
     ) -> Settings:
-        """These settings with ``topic_partitions`` as the broker has it for ``topic``.
+        """These settings with ``topic_partitions`` and ``topic_replication`` as the broker has
+        them for ``topic``.
 
         Waits up to ``timeout`` seconds for the broker (``planwatch.partitions.BrokerSilent``
-        after that); a topic the answering broker does not have leaves the setting as it is. A
-        configured count that differs from the broker's raises ``PartitionsMismatch`` naming
-        both: the state table and the owner of each key follow the count, and a wrong one
-        would split a key's state between partitions.
+        after that); a topic the answering broker does not have leaves the settings as they
+        are. A configured count that differs from the broker's raises ``PartitionsMismatch``
+        naming both: the state table and the owner of each key follow the count, and a wrong one
+        would split a key's state between partitions. A configured replication is kept.
         """
         bootstrap = self.common.kafka_bootstrap
         try:
-            found = partition_count(bootstrap, topic, timeout=timeout, topic_wait=0)
+            found, replication = topic_layout(bootstrap, topic, timeout=timeout, topic_wait=0)
         except TopicMissing:
             return self
         if "topic_partitions" in self.model_fields_set and self.topic_partitions != found:
@@ -90,4 +94,7 @@ class Settings(BaseSettings):
                 f" {self.topic_partitions}, but topic {topic!r} on the broker {bootstrap} has"
                 f" {found} partitions; leave the setting empty to use the broker's count."
             )
-        return self.model_copy(update={"topic_partitions": found})
+        update: dict[str, int] = {"topic_partitions": found}
+        if "topic_replication" not in self.model_fields_set:
+            update["topic_replication"] = replication
+        return self.model_copy(update=update)

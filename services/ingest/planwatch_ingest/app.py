@@ -60,6 +60,7 @@ def _publisher(settings: Settings) -> EventPublisher:
         partitions=settings.topic_partitions,
         linger_ms=settings.linger_ms,
         delivery_timeout_s=settings.delivery_timeout_s,
+        metadata_max_age_ms=settings.common.kafka_metadata_max_age_ms,
     )
 
 

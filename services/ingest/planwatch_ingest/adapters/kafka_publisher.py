@@ -36,6 +36,7 @@ class KafkaPublisher:
         linger_ms: int = 5,
         delivery_timeout_s: float = 60.0,
         probe_timeout_s: float = 3.0,
+        metadata_max_age_ms: int = 5000,
     ) -> None:
         self._bootstrap = bootstrap
         self._topic = topic
@@ -43,6 +44,7 @@ class KafkaPublisher:
         self._replication = replication
         self._linger_ms = linger_ms
         self._delivery_timeout = delivery_timeout_s
+        self._metadata_max_age_ms = metadata_max_age_ms
         self._probe_timeout = probe_timeout_s
         self._producer: AIOKafkaProducer | None = None
         self._admin: AIOKafkaAdminClient | None = None
@@ -62,6 +64,7 @@ class KafkaPublisher:
             # A batch is retried (same sequence numbers) for this long before it fails.
             request_timeout_ms=int(self._delivery_timeout * 1000),
             client_id="planwatch-ingest",
+            metadata_max_age_ms=self._metadata_max_age_ms,
         )
         try:
             await asyncio.wait_for(admin.start(), self._probe_timeout * 3)
