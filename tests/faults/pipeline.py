@@ -352,14 +352,19 @@ class Pipeline:
         """``(indicator id, time in ns, value of field)`` of every stored sample.
 
         The embedded store holds one point per series and time (a rewrite replaces, as in
-        InfluxDB); a v2-write server is read per indicator with every write it kept.
+        InfluxDB). A v2-write server is read per indicator with every write it kept
+        (VictoriaMetrics keeps them all): a rewrite of the same value at the same time is one
+        point, as InfluxDB would keep it (an event assessed again after a worker was lost, at
+        least once), while a second value or vintage at that time still shows as two.
         """
         if self.store is not None:
-            return [
-                (indicator, ms * 1_000_000, value)
-                for indicator in sorted(indicators)
-                for ms, value in self.store.samples(measurement, field, indicator_id=indicator)
-            ]
+            return sorted(
+                {
+                    (indicator, ms * 1_000_000, value)
+                    for indicator in sorted(indicators)
+                    for ms, value in self.store.samples(measurement, field, indicator_id=indicator)
+                }
+            )
         store = EmbeddedSeriesStore(self.root / "timeseries.db")
         try:
             return [

@@ -47,6 +47,7 @@ from planwatch_evaluator.state import KeyState
 __all__ = ["Evaluator", "NotReady"]
 
 log = logging.getLogger("planwatch.evaluator")
+STUCK_S = 30.0  # a batch waiting longer on one step is logged (each ``patience_s``)
 
 Send = tuple[str, bytes | None, bytes]  # topic, key, value
 
@@ -107,6 +108,10 @@ class Evaluator:
             broker_session_timeout=session,
             broker_heartbeat_interval=max(session / 4, 0.5),
             consumer_auto_offset_reset="earliest",
+            # a partition whose leader broker died is fetched from its new leader this soon
+            # (faust's default, 5 minutes, stalls it that long)
+            consumer_metadata_max_age_ms=settings.common.kafka_metadata_max_age_ms,
+            producer_metadata_max_age_ms=settings.common.kafka_metadata_max_age_ms,
             producer_linger_ms=5,
             # an assessment event is 2-3 kB: room for a whole batch per partition
             producer_max_batch_size=settings.producer_batch_bytes,
@@ -144,6 +149,8 @@ class Evaluator:
         self.lock = asyncio.Lock()
         self.recovered = False  # the table is restored since the last assignment
         self.cursors = Cursors()  # where each partition stands
+        # what the batch in hand is waiting for, since when (a batch stuck there is logged)
+        self.step: tuple[str, float] | None = None
         self.agent = app.agent(self.submissions, name="evaluate")(self.consume)
         app.timer(settings.overdue_check_s, name="overdue")(self.overdue_tick)
         app.timer(self.cursors.patience_s, name="reseek")(self.reseek_stalled)
@@ -171,6 +178,7 @@ class Evaluator:
             self.settings.batch_size, within=self.settings.batch_within_s
         ):
             async with self.lock:
+                self.at("admission")
                 admitted = await self.admit(events)
                 try:
                     await self.process(admitted)
@@ -185,6 +193,11 @@ class Evaluator:
                 except BaseException:  # cancelled: the worker is stopping
                     hold_back(admitted)
                     raise
+                finally:
+                    self.step = None
+
+    def at(self, step: str) -> None:
+        self.step = (step, time.monotonic())
 
     async def admit(self, events: Sequence[Any]) -> list[Any]:
         """The events that are their partition's next; rewind a partition that skipped some."""
@@ -224,11 +237,17 @@ class Evaluator:
             await self.seek(tp, offset)
 
     async def seek(self, tp: Any, offset: int) -> None:
+        if self.step is not None:
+            self.at(f"seek of {tp.topic}[{tp.partition}] to {offset}")
+        started = time.monotonic()
         try:
             # in the consumer's own thread, with faust's read position moved back too
             await self.app.consumer.seek_wait({tp: offset})
         except Exception:  # a partition revoked meanwhile: its next owner starts from the commit
             log.warning("could not seek %s to %s", tp, offset, exc_info=True)
+        took = time.monotonic() - started
+        if took >= 5:
+            log.warning("seeking %s[%s] to %s took %.0f s", tp.topic, tp.partition, offset, took)
 
     async def process(self, events: Sequence[Any]) -> None:
         """Assess a batch of submission events (faust events: ``.value``, ``.message``)."""
@@ -236,6 +255,7 @@ class Evaluator:
         batch = Batch()
         for ev in events:
             self.take(ev, batch)
+        self.at("time-series write")
         await self.write(batch.points)
         stored_at = time.time()
         for at in batch.received:
@@ -274,9 +294,11 @@ class Evaluator:
     async def commit(self, batch: Batch) -> None:
         """Publish and wait for the acknowledgements, then keep the new states (see the module
         docstring for why in this order)."""
+        self.at("publish")
         for topic, key, value in batch.sends:
             await self.publisher.send(topic, key, value)
         if batch.sends:
+            self.at("publish acknowledgements")
             await self.publisher.flush()
         for key, state in batch.states.items():
             self.states.put(key, state)
@@ -332,7 +354,13 @@ class Evaluator:
         return str(Topics.DEAD_LETTER), message.key, letter.to_bytes()
 
     async def reseek_stalled(self) -> None:
-        """The timer: a partition sought back whose record has not come is sought again."""
+        """The timer: a partition sought back whose record has not come is sought again; a
+        batch waiting on one step for long is logged (each time, with how long)."""
+        if self.step is not None:
+            step, since = self.step
+            waited = time.monotonic() - since
+            if waited >= STUCK_S:
+                log.warning("a batch has waited %.0f s for its %s", waited, step)
         for tp, offset in self.cursors.stalled():
             log.warning("%s: offset %s has not come again; seeking to it once more", tp, offset)
             await self.seek(tp, offset)
@@ -363,8 +391,11 @@ class Evaluator:
                     self.metrics.status_changes.labels(change.to_status.value).inc()
                 if point is not None:
                     batch.points.append(point)
-            await self.write(batch.points)
-            await self.commit(batch)
+            try:
+                await self.write(batch.points)
+                await self.commit(batch)
+            finally:
+                self.step = None
             return len(batch.sends)
 
     def owns(self, key: bytes) -> bool:
