@@ -30,7 +30,7 @@ import faust
 from aiokafka.partitioner import murmur2
 from faust.exceptions import ConsumerNotStarted
 from prometheus_client import generate_latest
-from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
 from planwatch.catalog import Catalog
 from planwatch.domain.events import DeadLetter, SubmissionEvent, Topics
@@ -205,6 +205,10 @@ class Evaluator:
         for ev in events:
             message = ev.message
             tp = message.tp
+            if tp not in self.cursors.expected:  # the partition's first event since assignment
+                start = await self.resumes_at(tp)
+                if start is not None:
+                    self.cursors.begin(tp, start)
             verdict = self.cursors.admit(tp, message.offset)
             if verdict is Admission.ASSESS:
                 admitted.append(ev)
@@ -226,6 +230,53 @@ class Evaluator:
                 )
                 await self.seek(tp, offset)
         return admitted
+
+    async def resumes_at(self, tp: Any) -> int | None:
+        """Where the group resumes ``tp``: its committed offset, or the log's first offset when
+        nothing is committed (``consumer_auto_offset_reset="earliest"``). Asked again for up to
+        30 s while the broker cannot say (a group coordinator that just died); then None, with
+        a warning, and the first event is taken as the start."""
+        try:
+            async for attempt in AsyncRetrying(
+                wait=wait_exponential(multiplier=0.5, max=4),
+                stop=stop_after_delay(30),
+                reraise=True,
+            ):
+                with attempt:
+                    return await self._resumes_at(tp)
+        except Exception:
+            log.warning(
+                "where %s[%s] resumes is unknown; its first event is taken as the start",
+                tp.topic,
+                tp.partition,
+                exc_info=True,
+            )
+        return None
+
+    async def _resumes_at(self, tp: Any) -> int:
+        from aiokafka import TopicPartition
+        from aiokafka.admin import AIOKafkaAdminClient
+
+        admin = AIOKafkaAdminClient(
+            bootstrap_servers=self.settings.common.kafka_bootstrap,
+            client_id=f"{self.settings.app_id}-offsets",
+            request_timeout_ms=10_000,
+        )
+        try:
+            await asyncio.wait_for(admin.start(), 10)
+            committed = await asyncio.wait_for(
+                admin.list_consumer_group_offsets(
+                    self.settings.app_id, partitions=[TopicPartition(tp.topic, tp.partition)]
+                ),
+                10,
+            )
+            found = committed.get(tp)
+            if found is not None and found.offset >= 0:
+                return int(found.offset)
+            earliest = await asyncio.wait_for(self.app.consumer.earliest_offsets(tp), 10)
+            return int(earliest[tp])
+        finally:
+            await admin.close()
 
     async def read_again(self, events: Sequence[Any]) -> None:
         first: dict[Any, int] = {}

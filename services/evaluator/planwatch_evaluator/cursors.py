@@ -7,8 +7,13 @@ the head of the acknowledged offsets). Seen on Apache Kafka as figures that were
 published and never assessed, after an evaluator was killed and restarted (docs/reliability.md).
 
 ``Cursors`` is the evaluator's own account of where each partition stands: the next offset it
-must assess, taken from the first event an assignment brings (faust seeks each partition to its
-committed offset before it delivers anything) and moved one by one as events are assessed.
+must assess, set when an assignment's first event of the partition arrives to where the group
+resumes it (``begin``: its committed offset, or the log's start when nothing is committed) and
+moved one by one as events are assessed. The first event itself cannot be trusted to be that
+offset: aiokafka's seek to the committed offset skips a partition whose committed offset is
+none or 0, so records fetched before a rebalance and dropped by faust are passed over (seen on a
+three-broker cluster: a worker's first events were offsets 27 and 32 of two partitions with
+nothing committed). When the broker cannot say, the first event is taken as the start.
 ``admit`` tells the agent what to do with an event:
 
 - ``ASSESS``: it is the next one;
@@ -59,6 +64,10 @@ class Cursors:
         event."""
         self.expected = dict(positions)
         self.rewound.clear()
+
+    def begin(self, partition: Hashable, offset: int) -> None:
+        """``partition`` resumes at ``offset`` in this assignment (unless already followed)."""
+        self.expected.setdefault(partition, offset)
 
     def admit(self, partition: Hashable, offset: int) -> Admission:
         expected = self.expected.get(partition)

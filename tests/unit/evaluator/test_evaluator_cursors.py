@@ -53,6 +53,18 @@ def test_a_passed_over_offset_rewinds_once_until_it_comes_or_patience_runs_out()
     assert cursors.rewound == {}
 
 
+def test_a_first_event_past_where_the_group_resumes_rewinds_to_it() -> None:
+    """Nothing committed on p0: the group resumes at the log's start, 0; the first event the
+    worker gets is 27 (records fetched before a rebalance and dropped): read again from 0."""
+    cursors = Cursors()
+    cursors.start({})
+    cursors.begin("p0", 0)
+    assert cursors.admit("p0", 27) is REWIND
+    assert cursors.rewind_to("p0") == 0
+    cursors.begin("p0", 27)  # a later answer never moves a partition already followed
+    assert [cursors.admit("p0", o) for o in range(28)] == [ASSESS] * 28
+
+
 def test_a_partition_not_started_by_an_assignment_begins_where_it_is() -> None:
     cursors = Cursors()
     assert cursors.admit("p0", 5) is ASSESS
