@@ -30,17 +30,21 @@ import faust
 from aiokafka.partitioner import murmur2
 from faust.exceptions import ConsumerNotStarted
 from prometheus_client import generate_latest
-from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
+from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
 
 from planwatch.catalog import Catalog
 from planwatch.domain.events import DeadLetter, SubmissionEvent, Topics
 from planwatch.readiness import Check, broker_check, probe, readiness_body
 from planwatch.tsstore import Point
-from planwatch_evaluator.adapters.kafka import FaustPublisher, FaustStateTable
+from planwatch_evaluator.adapters.kafka import (
+    BrokerGroupOffsets,
+    FaustPublisher,
+    FaustStateTable,
+)
 from planwatch_evaluator.core import evaluate, lookup, overdue_changes, to_json
 from planwatch_evaluator.cursors import Admission, Cursors
 from planwatch_evaluator.metrics import Metrics
-from planwatch_evaluator.ports import Publisher, SeriesSink, StateTable
+from planwatch_evaluator.ports import GroupOffsets, Publisher, SeriesSink, StateTable
 from planwatch_evaluator.settings import Settings
 from planwatch_evaluator.state import KeyState
 
@@ -89,6 +93,7 @@ class Evaluator:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         publisher: Publisher | None = None,
         states: StateTable | None = None,
+        offsets: GroupOffsets | None = None,
     ) -> None:
         self.settings, self.catalog, self.sink, self.clock = settings, catalog, sink, clock
         self.metrics = Metrics()
@@ -145,6 +150,7 @@ class Evaluator:
         )
         self.publisher: Publisher = publisher or FaustPublisher(app)
         self.states: StateTable = states or FaustStateTable(self.table)
+        self.offsets: GroupOffsets = offsets or BrokerGroupOffsets(app, settings)
         # one batch or overdue check at a time: each reads and saves states across awaits
         self.lock = asyncio.Lock()
         self.recovered = False  # the table is restored since the last assignment
@@ -206,7 +212,7 @@ class Evaluator:
             message = ev.message
             tp = message.tp
             if tp not in self.cursors.expected:  # the partition's first event since assignment
-                start = await self.resumes_at(tp)
+                start = await self.offsets.resumes_at(tp)
                 if start is not None:
                     self.cursors.begin(tp, start)
             verdict = self.cursors.admit(tp, message.offset)
@@ -230,53 +236,6 @@ class Evaluator:
                 )
                 await self.seek(tp, offset)
         return admitted
-
-    async def resumes_at(self, tp: Any) -> int | None:
-        """Where the group resumes ``tp``: its committed offset, or the log's first offset when
-        nothing is committed (``consumer_auto_offset_reset="earliest"``). Asked again for up to
-        30 s while the broker cannot say (a group coordinator that just died); then None, with
-        a warning, and the first event is taken as the start."""
-        try:
-            async for attempt in AsyncRetrying(
-                wait=wait_exponential(multiplier=0.5, max=4),
-                stop=stop_after_delay(30),
-                reraise=True,
-            ):
-                with attempt:
-                    return await self._resumes_at(tp)
-        except Exception:
-            log.warning(
-                "where %s[%s] resumes is unknown; its first event is taken as the start",
-                tp.topic,
-                tp.partition,
-                exc_info=True,
-            )
-        return None
-
-    async def _resumes_at(self, tp: Any) -> int:
-        from aiokafka import TopicPartition
-        from aiokafka.admin import AIOKafkaAdminClient
-
-        admin = AIOKafkaAdminClient(
-            bootstrap_servers=self.settings.common.kafka_bootstrap,
-            client_id=f"{self.settings.app_id}-offsets",
-            request_timeout_ms=10_000,
-        )
-        try:
-            await asyncio.wait_for(admin.start(), 10)
-            committed = await asyncio.wait_for(
-                admin.list_consumer_group_offsets(
-                    self.settings.app_id, partitions=[TopicPartition(tp.topic, tp.partition)]
-                ),
-                10,
-            )
-            found = committed.get(tp)
-            if found is not None and found.offset >= 0:
-                return int(found.offset)
-            earliest = await asyncio.wait_for(self.app.consumer.earliest_offsets(tp), 10)
-            return int(earliest[tp])
-        finally:
-            await admin.close()
 
     async def read_again(self, events: Sequence[Any]) -> None:
         first: dict[Any, int] = {}

@@ -1,15 +1,15 @@
 """The evaluator's ports: where time series go, where its records are published, where the
-state of each key is kept."""
+state of each key is kept, where the group resumes a partition."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from planwatch.tsstore import Point
 from planwatch_evaluator.state import KeyState
 
-__all__ = ["Publisher", "SeriesSink", "StateTable"]
+__all__ = ["GroupOffsets", "Publisher", "SeriesSink", "StateTable"]
 
 
 class SeriesSink(Protocol):
@@ -44,3 +44,11 @@ class StateTable(Protocol):
         the offsets of the events that made it)."""
 
     def items(self) -> Iterator[tuple[bytes, KeyState]]: ...
+
+
+class GroupOffsets(Protocol):
+    """Where the consumer group resumes a partition (the broker's answer)."""
+
+    async def resumes_at(self, tp: Any) -> int | None:
+        """The group's committed offset of ``tp``, or the log's first offset when nothing is
+        committed; None when the broker cannot say (the first event is then the start)."""
