@@ -11,9 +11,11 @@ from collections import Counter
 from pathlib import Path
 
 import httpx
+import orjson
 import pytest
 import sqlalchemy as sa
 
+from planwatch.catalog import default_catalog
 from planwatch.security import Principal, Role
 from planwatch_ingest.adapters.postgres_ledger import PostgresLedger, engine_url
 from planwatch_ingest.outcomes import decide
@@ -93,6 +95,44 @@ def test_the_ledger_decides_stores_and_publishes_on_postgresql(
         assert resent.results[0]["status"] == "duplicate"
     finally:
         reopened.close()
+
+
+def test_a_statistic_several_targets_share_is_one_figure_with_an_event_per_target(
+    postgres_url: str,
+) -> None:
+    """lanbai-gdp feeds two targets (兰白两区 GDP in two plans): one figure, one submission id,
+    one vintage, and an event keyed by each target, revised and repeated as one figure."""
+    catalog = default_catalog()
+    targets = sorted(e.id for e in catalog if e.series == "lanbai-gdp")
+    assert len(targets) == 2
+    bureau = Principal("k", "兰州市统计局", frozenset({"兰白两区"}), frozenset({Role.SUBMIT}))
+    validator = Validator(rules_for(catalog))
+    ledger = PostgresLedger(postgres_url)
+
+    def record(value: float, submission_id: str):  # type: ignore[no-untyped-def]
+        row = {"indicator_id": "lanbai-gdp", "period": "2024", "value": value}
+        figures = validator.check([{**row, "submission_id": submission_id}], bureau).figures
+        return ledger.record(
+            bureau.owner,
+            figures,
+            lambda latest, named: decide(
+                figures, latest, named, owner=bureau.owner, received_at="t", catalog_version="v"
+            ),
+            key_id="k",
+        )
+
+    try:
+        first = record(2000.0, "gdp-2024")
+        assert [r["status"] for r in first.results] == ["accepted"]
+        assert sorted(orjson.loads(e.payload)["indicator_id"] for e in first.events) == targets
+        assert {e.vintage for e in first.events} == {1} and len({e.key for e in first.events}) == 2
+        assert record(2000.0, "gdp-2024").results[0]["status"] == "duplicate"
+        revised = record(2100.0, "gdp-2024-r")
+        assert revised.results[0]["status"] == "revised"
+        assert [e.vintage for e in revised.events] == [2, 2]
+        assert len(ledger.pending(10)) == 4  # two figures, two targets each
+    finally:
+        ledger.close()
 
 
 def test_the_ledger_previews_without_keeping_and_gives_each_owner_its_history_on_postgresql(

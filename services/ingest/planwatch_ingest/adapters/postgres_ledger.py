@@ -229,11 +229,14 @@ class PostgresLedger:
                     .where(series_t.c.series == k.series)
                     .values(vintage=k.vintage, value=k.value, event_id=k.event_id)
                 )
-        names = [
-            (e.client_submission_id, decision.known[e.series])
-            for e in decision.events
-            if e.client_submission_id is not None
-        ] + list(decision.aliases)
+        # a figure that feeds several targets has an event per target and one submission id
+        names = list(
+            {
+                e.client_submission_id: decision.known[e.series]
+                for e in decision.events
+                if e.client_submission_id is not None
+            }.items()
+        ) + list(decision.aliases)
         if names:
             c.execute(
                 client_ids.insert(),
