@@ -46,6 +46,7 @@ from support.smtp import SmtpServer
 from support.waiting import wait_until
 
 __all__ = [
+    "KEY",
     "Figure",
     "Pipeline",
     "assert_assessed_once",
@@ -173,12 +174,16 @@ class Pipeline:
     services: dict[str, ServiceProcess] = field(default_factory=dict)
     ports: dict[str, int] = field(default_factory=dict)
     settings: dict[str, str] = field(default_factory=dict)  # extra environment, every service
+    # ingest replicas behind the push ("ingest", "ingest-2", ...) and their extra environment
+    # (several need a shared ledger: PLANWATCH_INGEST_LEDGER_URL of one PostgreSQL)
+    ingest_replicas: int = 1
+    ingest_settings: dict[str, str] = field(default_factory=dict)
 
     def start(self) -> Pipeline:
         self.broker.start()
         self.create_topics()
         self.smtp.start()
-        self.ports = {name: free_port() for name in ("ingest", "evaluator", "alerts")}
+        self.ports = {name: free_port() for name in (*self.ingests, "evaluator", "alerts")}
         common = {
             "PLANWATCH_KAFKA_BOOTSTRAP": self.broker.bootstrap,
             "PLANWATCH_DATA_DIR": str(self.root),
@@ -215,16 +220,20 @@ class Pipeline:
             "PLANWATCH_EVALUATOR_OVERDUE_CHECK_S": "3600",
         }
         self.services = {
-            "ingest": ServiceProcess(
-                "ingest",
-                {
-                    **common,
-                    "PLANWATCH_INGEST_PORT": str(self.ports["ingest"]),
-                    "PLANWATCH_INGEST_BROKER_CHECK_S": "0.2",
-                    "PLANWATCH_INGEST_RETRY_MAX_S": "1",
-                },
-                health_url=url(self.ports["ingest"]),
-            ),
+            **{
+                name: ServiceProcess(
+                    "ingest",
+                    {
+                        **common,
+                        "PLANWATCH_INGEST_PORT": str(self.ports[name]),
+                        "PLANWATCH_INGEST_BROKER_CHECK_S": "0.2",
+                        "PLANWATCH_INGEST_RETRY_MAX_S": "1",
+                        **self.ingest_settings,
+                    },
+                    health_url=url(self.ports[name]),
+                )
+                for name in self.ingests
+            },
             "evaluator": ServiceProcess(
                 "evaluator",
                 {
@@ -276,6 +285,11 @@ class Pipeline:
         self.services[name] = worker
         return worker.start()
 
+    @property
+    def ingests(self) -> list[str]:
+        """The names of the ingest replicas: "ingest", then "ingest-2", ..."""
+        return ["ingest"] + [f"ingest-{n}" for n in range(2, self.ingest_replicas + 1)]
+
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.ports[service]}"
 
@@ -313,15 +327,19 @@ class Pipeline:
     ) -> list[Figure]:
         """POST the figures in batches, ``pause_s`` apart; return those answered 202, also
         appended to ``accepted`` as they are (a batch is retried on a connection error or 5xx,
-        as a bureau's client does, with the same submission ids)."""
+        as a bureau's client does, with the same submission ids). With several ingest replicas
+        the batches go to each in turn, and a retry to the next one, as a load balancer sends
+        them."""
         accepted = [] if accepted is None else accepted
+        replicas = self.ingests
         with httpx.Client(timeout=30) as client:
-            for start in range(0, len(figures), batch):
+            for number, start in enumerate(range(0, len(figures), batch)):
                 chunk = figures[start : start + batch]
-                for _attempt in range(60):
+                for attempt in range(60):
+                    replica = replicas[(number + attempt) % len(replicas)]
                     try:
                         answer = client.post(
-                            f"http://127.0.0.1:{self.ports['ingest']}/v1/submissions",
+                            f"{self.url(replica)}/v1/submissions",
                             json=[f.row() for f in chunk],
                             headers={"Authorization": f"Bearer {KEY}"},
                         )

@@ -8,10 +8,12 @@ store) and alerts run on it. While a backfill is pushed, one broker and one eval
 SIGKILLed; then the same counts as every fault test (``faults/pipeline.py``): every accepted
 figure assessed exactly once, every lagging indicator alerted exactly once.
 
-The ingest ledger is SQLite here (one ingest instance); docs/scaling.md says what changes with
-several. The services are given one node as bootstrap (faust's broker URL takes one
-``host:port`` list in its own syntax); clients learn the whole cluster from it, and the killed
-node is another one.
+Two ingest replicas share one ledger on a real PostgreSQL server (idempotency keys, revision
+numbers and the outbox are the database's, not a process's): the push sends its batches to each
+in turn, as a load balancer would, and a batch sent again through the other replica is answered
+as duplicates and published nowhere. The services are given one node as bootstrap (faust's
+broker URL takes one ``host:port`` list in its own syntax); clients learn the whole cluster from
+it, and the killed node is another one.
 """
 
 from __future__ import annotations
@@ -21,11 +23,14 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
 from faults.pipeline import (
+    KEY,
+    Figure,
     Pipeline,
     assert_assessed_once,
     assert_mailed_once,
@@ -102,9 +107,17 @@ class ClusterPipeline(Pipeline):
 
 
 @pytest.fixture
-def cluster_pipeline(tmp_path: Path, influx_v2_write: V2WriteServer) -> Iterator[ClusterPipeline]:
+def cluster_pipeline(
+    tmp_path: Path, influx_v2_write: V2WriteServer, postgres_url: str
+) -> Iterator[ClusterPipeline]:
     cluster = Cluster(tmp_path / "kafka")
-    running = ClusterPipeline(tmp_path, store=influx_v2_write, broker=cluster)  # type: ignore[arg-type]
+    running = ClusterPipeline(
+        tmp_path,
+        store=influx_v2_write,
+        broker=cluster,  # type: ignore[arg-type]
+        ingest_replicas=2,
+        ingest_settings={"PLANWATCH_INGEST_LEDGER_URL": postgres_url},
+    )
     try:
         running.start()
         running.start_second_evaluator()
@@ -173,5 +186,34 @@ def test_a_lost_broker_and_a_lost_worker_lose_and_double_nothing(
     pushed_after_kill = time.monotonic() - killed_at
     assert accepted == figures, "ingest refused figures while one broker of three was down"
     assert pushed_after_kill > 1, "the kills came after the last figure: too late"
+    # the first batch went to the first replica: through the second it is a duplicate, as the
+    # shared ledger knows it, and nothing is published again (the counts below would see it)
+    again = resend(pipeline, "ingest-2", figures[:100])
+    assert (again["rows"], again["duplicate"]) == (100, 100), again
+    assert {r["vintage"] for r in again["results"]} == {1}
     assert_assessed_once(pipeline, accepted)
     assert_mailed_once(pipeline, lagging, timeout=120)
+    # both replicas took figures: each answered batches of the push
+    for name in pipeline.ingests:
+        assert received(pipeline, name) > 0, f"{name} took no figure"
+
+
+def resend(pipeline: ClusterPipeline, replica: str, figures: list[Figure]) -> dict[str, Any]:
+    answer = httpx.post(
+        f"{pipeline.url(replica)}/v1/submissions",
+        json=[f.row() for f in figures],
+        headers={"Authorization": f"Bearer {KEY}"},
+        timeout=30,
+    )
+    assert answer.status_code == 202, answer.text
+    return dict(answer.json())
+
+
+def received(pipeline: ClusterPipeline, replica: str) -> float:
+    """Rows ``replica`` answered 202 (its ``planwatch_ingest_rows_total`` metric, any outcome)."""
+    text = httpx.get(f"{pipeline.url(replica)}/metrics", timeout=5).text
+    return sum(
+        float(line.split()[-1])
+        for line in text.splitlines()
+        if line.startswith("planwatch_ingest_rows_total{")
+    )
