@@ -12,7 +12,9 @@ from __future__ import annotations
 import calendar
 import contextlib
 import email
+import email.policy
 import os
+import re
 import signal
 import sqlite3
 import statistics
@@ -33,11 +35,12 @@ from bench.common import free_port, summary
 from planwatch.catalog import default_catalog
 from planwatch.domain.kinds import accepts_year_to_date
 from planwatch.domain.periods import parse_period
+from planwatch.domain.status import BEHIND
 
 __all__ = ["Stack", "bench_alerts", "bench_latency", "cdf", "percentile"]
 KEY = "bench-key"
 ROUTES = Path(__file__).resolve().parents[1] / "deploy" / "alerts" / "routes.yml"
-OFF_TRACK = {"needs_acceleration", "limited_progress", "deterioration"}
+OFF_TRACK = {str(s.value) for s in BEHIND}  # what alerts the lead agency (a final miss too)
 GOOD = {"on_track", "achieved"}
 
 
@@ -252,9 +255,12 @@ def _alert_probes(count: int) -> list[Probe]:
 
 
 def _mail_for(path: Path, indicator_id: str) -> bool:
-    message = email.message_from_bytes(path.read_bytes())
-    body = message.get_payload(decode=True) or b""
-    return f"/indicators/{indicator_id}".encode() in body
+    """Whether the e-mail in ``path`` is about the indicator (its plain-text part links it; a
+    digest also has an HTML part)."""
+    message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+    body = message.get_body(("plain",))  # type: ignore[attr-defined]
+    link = re.compile(rf"/indicators/{re.escape(indicator_id)}(?![\w-])")  # not a longer id's
+    return body is not None and link.search(body.get_content()) is not None
 
 
 def _wait_mail(mailbox: Path, before: set[Path], indicator_id: str, accepted: float) -> float:
