@@ -52,11 +52,12 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
 def _backfill_figures(measured: dict[str, object]) -> dict[str, object]:
     records, seconds = int(measured["records"]), float(measured["seconds"])  # type: ignore[arg-type]
     out: dict[str, object] = {"backfill_measured": measured}
-    if measured["assessed"] != records:
+    if measured["assessed"] != measured["events"]:
         out["backfill_1m_s"] = None
         out["backfill_note"] = (
             f"not a backfill figure: the evaluator assessed {measured['assessed']:,} of "
-            f"{records:,} distinct submissions ({measured['evaluator_duplicates']:,} dropped as "
+            f"{measured['events']:,} events of {records:,} distinct submissions "
+            f"({measured['evaluator_duplicates']:,} dropped as "
             f"duplicates, {measured['dead_letters']:,} dead letters)"
         )
         return out

@@ -65,12 +65,15 @@ def write_backfill(path: Path, records: int) -> dict[str, int]:
         for period in _periods(rule.first_year, rule.last_year, today, rule.year_to_date)
     ]
     pairs.sort(key=lambda p: p[1])  # oldest period first, every indicator of a month together
+    events = 0
     with path.open("w", newline="", encoding="utf-8") as f:
         out = csv.writer(f)
         out.writerow(["indicator_id", "period", "value"])
         for i in range(records):
             vintage, n = divmod(i, len(pairs))
             indicator_id, period = pairs[n]
+            # a statistic several plans target: one row, an event per target (ingest fans out)
+            events += len(statistics[indicator_id].targets)
             # within every rule's bounds (shares, counts, ranks); a revision changes the value
             value = 1 + (n * 7 + vintage * 13) % 89 + vintage / 1000
             out.writerow([indicator_id, period, f"{value:.3f}"])
@@ -79,6 +82,7 @@ def write_backfill(path: Path, records: int) -> dict[str, int]:
         "statistics": len(statistics),
         "indicator_months": len(pairs),
         "vintages": -(-records // len(pairs)),
+        "events": events,
     }
 
 
@@ -112,7 +116,7 @@ def _cpu(stack: Stack) -> dict[str, float]:
 
 def _run(stack: Stack, path: Path, records: int, shape: dict[str, int]) -> dict[str, Any]:
     exe = Path(sys.executable).with_name("planwatch")
-    argv = [str(exe), "push", str(path), "--url", stack.url, "--key", KEY]
+    argv = [str(exe), "push", str(path), "--url", stack.url, "--key", KEY, "--lang", "en"]
     before = {o: stack.evaluator_metric(o) for o in OUTCOMES}
     started = time.time()
     cpu_before = _cpu(stack)
@@ -135,7 +139,9 @@ def _run(stack: Stack, path: Path, records: int, shape: dict[str, int]) -> dict[
             counts |= {k: int(v) for k, v in re.findall(r"(accepted|revised) (\d+)", summary)}
             if push.returncode != 0 or not counts:
                 raise RuntimeError(f"planwatch push failed ({push.returncode}): {summary}")
-            expected = counts.get("accepted", 0) + counts.get("revised", 0)
+            if counts.get("accepted", 0) + counts.get("revised", 0) != records:
+                raise RuntimeError(f"planwatch push did not take every row: {summary}")
+            expected = shape["events"]
         if pushed_s is not None and done >= expected:
             break
         if time.monotonic() > deadline:

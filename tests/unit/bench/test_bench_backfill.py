@@ -25,7 +25,11 @@ def test_every_row_of_the_backfill_file_is_accepted(tmp_path: Path) -> None:
     assert shape["indicator_months"] > PUSH_BATCH, "a batch would repeat a period"
     validator = Validator(rules_for(default_catalog()))
     bureau = Principal("k", "bench", frozenset({ALL_JURISDICTIONS}), frozenset(Role))
-    errors = []
+    errors, events = [], 0
     for start in range(0, len(rows), PUSH_BATCH):
-        errors += validator.check(rows[start : start + PUSH_BATCH], bureau).errors
+        checked = validator.check(rows[start : start + PUSH_BATCH], bureau)
+        errors += checked.errors
+        events += sum(len(f.targets or (f.indicator_id,)) for f in checked.figures)
     assert errors == []
+    # the evaluator is waited for until it has handled this many (one per target of a row)
+    assert shape["events"] == events > len(rows)
