@@ -155,6 +155,7 @@ class Evaluator:
         self.lock = asyncio.Lock()
         self.recovered = False  # the table is restored since the last assignment
         self.cursors = Cursors()  # where each partition stands
+        self.generation = 0  # assignments so far: a question asked across one is asked again
         # what the batch in hand is waiting for, since when (a batch stuck there is logged)
         self.step: tuple[str, float] | None = None
         self.agent = app.agent(self.submissions, name="evaluate")(self.consume)
@@ -212,9 +213,7 @@ class Evaluator:
             message = ev.message
             tp = message.tp
             if tp not in self.cursors.expected:  # the partition's first event since assignment
-                start = await self.offsets.resumes_at(tp)
-                if start is not None:
-                    self.cursors.begin(tp, start)
+                await self.begin_assigned(tp)
             verdict = self.cursors.admit(tp, message.offset)
             if verdict is Admission.ASSESS:
                 admitted.append(ev)
@@ -236,6 +235,23 @@ class Evaluator:
                 )
                 await self.seek(tp, offset)
         return admitted
+
+    async def begin_assigned(self, tp: Any) -> None:
+        """Start the cursors of ``tp`` and of every other assigned partition of its topic not
+        followed yet where the group resumes them, learnt in one question to the broker (asked
+        again if a rebalance came meanwhile: its assignment starts afresh)."""
+        for _ in range(3):
+            generation = self.generation
+            try:
+                assigned = {t for t in self.app.consumer.assignment() if t.topic == tp.topic}
+            except Exception:  # not joined (the agent's test context): this partition alone
+                assigned = set()
+            wanted = sorted((assigned | {tp}) - self.cursors.expected.keys(), key=str)
+            positions = await self.offsets.positions(wanted)
+            if generation == self.generation:
+                for partition, offset in positions.items():
+                    self.cursors.begin(partition, offset)
+                return
 
     async def read_again(self, events: Sequence[Any]) -> None:
         first: dict[Any, int] = {}
@@ -425,6 +441,7 @@ class Evaluator:
 
     async def on_assigned(self, *args: Any, **kwargs: Any) -> None:
         self.recovered = False
+        self.generation += 1
         # each partition is followed from the first event the new assignment brings
         self.cursors.start({})
         self.healthy = True

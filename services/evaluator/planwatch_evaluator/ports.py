@@ -47,8 +47,9 @@ class StateTable(Protocol):
 
 
 class GroupOffsets(Protocol):
-    """Where the consumer group resumes a partition (the broker's answer)."""
+    """Where the consumer group resumes partitions (the broker's answer)."""
 
-    async def resumes_at(self, tp: Any) -> int | None:
-        """The group's committed offset of ``tp``, or the log's first offset when nothing is
-        committed; None when the broker cannot say (the first event is then the start)."""
+    async def positions(self, tps: Sequence[Any]) -> dict[Any, int]:
+        """The group's committed offset of each of ``tps``, or the log's first offset when
+        nothing is committed; those the broker cannot say are left out (their first event is
+        then the start)."""

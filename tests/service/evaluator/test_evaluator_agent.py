@@ -86,8 +86,8 @@ class FirstEventStarts:
     asked by every worker on a real broker: the stream test in tests/integration/evaluator and
     the fault tests, whose counts missed figures without it."""
 
-    async def resumes_at(self, tp: Any) -> int | None:
-        return None
+    async def positions(self, tps: Sequence[Any]) -> dict[Any, int]:
+        return {}
 
 
 class OutageSink(EmbeddedSink):
@@ -369,6 +369,40 @@ async def test_records_the_fetch_loop_passed_over_are_read_again(harness: Harnes
     assert [a.period for a in assessed] == ["2022", "2023", "2024", "2025"]  # each once, in order
     assert harness.store.count("observation") == 4
     assert harness.evaluator.metrics.events.labels("passed_over")._value.get() == 1
+
+
+class ResumesAt:
+    """Stands in for the broker's answer: the group resumes every partition at ``offset``."""
+
+    def __init__(self, offset: int) -> None:
+        self.offset = offset
+        self.asked: list[list[Any]] = []
+
+    async def positions(self, tps: Sequence[Any]) -> dict[Any, int]:
+        self.asked.append(list(tps))
+        return dict.fromkeys(tps, self.offset)
+
+
+async def test_a_first_event_past_where_the_group_resumes_is_read_from_there(
+    harness: Harness,
+) -> None:
+    """Records fetched before a rebalance and dropped: the partition's first event in the new
+    assignment is offset 1, the group resumes at 0, so offset 0 is read first. The broker is
+    asked once for the assignment, not at every event."""
+    resumes = ResumesAt(0)
+    harness.evaluator.offsets = resumes
+    redelivery = Redelivery(harness)
+    first, second = submission("2023", 120), submission("2024", 150)
+    redelivery.log[0] = first.to_bytes()
+    await redelivery.put_at(1, second)
+    await until(lambda: len(harness.publisher.on(Topics.ASSESSMENTS)) == 2, "both assessed")
+    await asyncio.gather(*redelivery.tasks)
+    await redelivery.put_at(2, submission("2025", 160))
+    await until(lambda: len(harness.publisher.on(Topics.ASSESSMENTS)) == 3, "the third assessed")
+    assert redelivery.seeks == [0]
+    assessed = [AssessmentEvent.from_bytes(v) for v in harness.publisher.on(Topics.ASSESSMENTS)]
+    assert [a.period for a in assessed] == ["2023", "2024", "2025"]
+    assert len(resumes.asked) == 1
 
 
 class FailingPublisher(RecordingPublisher):

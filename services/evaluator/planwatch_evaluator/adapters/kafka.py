@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Iterator
+import time
+from collections.abc import Awaitable, Iterator, Sequence
 from typing import Any
 
 import faust
@@ -81,11 +82,15 @@ class BrokerGroupOffsets:
     def __init__(self, app: faust.App, settings: Settings) -> None:
         self.app, self.settings = app, settings
 
-    async def resumes_at(self, tp: Any) -> int | None:
-        """Where the group resumes ``tp``: its committed offset, or the log's first offset when
-        nothing is committed (``consumer_auto_offset_reset="earliest"``). Asked again for up to
-        30 s while the broker cannot say (a group coordinator that just died); then None, with
-        a warning, and the first event is taken as the start."""
+    async def positions(self, tps: Sequence[Any]) -> dict[Any, int]:
+        """Where the group resumes each of ``tps``: its committed offset, or the log's first
+        offset when nothing is committed (``consumer_auto_offset_reset="earliest"``), in one
+        question to the broker. Asked again for up to 30 s while the broker cannot say (a group
+        coordinator that just died); then nothing, with a warning, and each partition's first
+        event is taken as its start."""
+        if not tps:
+            return {}
+        started = time.monotonic()
         try:
             async for attempt in AsyncRetrying(
                 wait=wait_exponential(multiplier=0.5, max=4),
@@ -93,17 +98,20 @@ class BrokerGroupOffsets:
                 reraise=True,
             ):
                 with attempt:
-                    return await self._ask(tp)
+                    found = await self._ask(tps)
         except Exception:
             log.warning(
-                "where %s[%s] resumes is unknown; its first event is taken as the start",
-                tp.topic,
-                tp.partition,
+                "where %s resumes is unknown; the first event of each is taken as its start",
+                ", ".join(f"{tp.topic}[{tp.partition}]" for tp in tps),
                 exc_info=True,
             )
-        return None
+            return {}
+        took = time.monotonic() - started
+        if took >= 1:
+            log.info("where %d partitions resume took %.1f s to learn", len(tps), took)
+        return found
 
-    async def _ask(self, tp: Any) -> int:
+    async def _ask(self, tps: Sequence[Any]) -> dict[Any, int]:
         from aiokafka import TopicPartition
         from aiokafka.admin import AIOKafkaAdminClient
 
@@ -116,14 +124,20 @@ class BrokerGroupOffsets:
             await asyncio.wait_for(admin.start(), 10)
             committed = await asyncio.wait_for(
                 admin.list_consumer_group_offsets(
-                    self.settings.app_id, partitions=[TopicPartition(tp.topic, tp.partition)]
+                    self.settings.app_id,
+                    partitions=[TopicPartition(tp.topic, tp.partition) for tp in tps],
                 ),
                 10,
             )
-            found = committed.get(tp)
-            if found is not None and found.offset >= 0:
-                return int(found.offset)
-            earliest = await asyncio.wait_for(self.app.consumer.earliest_offsets(tp), 10)
-            return int(earliest[tp])
         finally:
             await admin.close()
+        out: dict[Any, int] = {}
+        for tp in tps:
+            meta = committed.get(TopicPartition(tp.topic, tp.partition))
+            if meta is not None and meta.offset >= 0:
+                out[tp] = int(meta.offset)
+        fresh = [tp for tp in tps if tp not in out]
+        if fresh:
+            earliest = await asyncio.wait_for(self.app.consumer.earliest_offsets(*fresh), 10)
+            out.update({tp: int(earliest[tp]) for tp in fresh})
+        return out
