@@ -60,12 +60,6 @@ def test_without_a_fault_the_counts_hold(pipeline: Pipeline) -> None:
     assert_mailed_once(pipeline, lagging)
 
 
-@pytest.mark.xfail(
-    reason="a figure lost around a restart is still seen after the evaluator's cursors: "
-    "failed once in the clean CI run of 2026-12-02 18:36 UTC (docs/reliability.md, issue 16); "
-    "strict=False until the cause is found",
-    strict=False,
-)
 def test_evaluator_killed_mid_stream_and_restarted(pipeline: Pipeline) -> None:
     figures, lagging = workload(2000, tag="ev")
     evaluator = pipeline.services["evaluator"]
@@ -141,12 +135,6 @@ def test_alerts_killed_while_delivering_and_restarted(pipeline: Pipeline) -> Non
     assert tries[-1] == 2
 
 
-@pytest.mark.xfail(
-    reason="a figure lost around a restart is still seen after the evaluator's cursors: "
-    "failed once in the clean CI run of 2026-12-02 18:36 UTC (docs/reliability.md, issue 16); "
-    "strict=False until the cause is found",
-    strict=False,
-)
 def test_broker_killed_during_a_push(pipeline: Pipeline) -> None:
     """SIGKILL of the broker mid-push, started again on its log 2 s later: what got a 202 is
     assessed once (ingest's ledger holds it while the broker is down)."""

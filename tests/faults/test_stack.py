@@ -336,12 +336,6 @@ def test_alerts_sigkilled_under_a_push_is_restarted_and_catches_up(stack: Runnin
     )
 
 
-@pytest.mark.xfail(
-    reason="a figure lost around a restart is still seen after the evaluator's cursors: "
-    "failed once in the clean CI run of 2026-12-02 18:36 UTC (docs/reliability.md, issue 16); "
-    "strict=False until the cause is found",
-    strict=False,
-)
 def test_broker_sigkilled_under_a_push_is_restarted_on_its_log(stack: RunningStack) -> None:
     figures, push = kill_under_push(stack, "broker", "sbr")
     accepted = push.result()
