@@ -31,13 +31,19 @@ pytestmark = pytest.mark.integration
 KEY = Principal("k", "白银市统计局", frozenset({CITY}), frozenset({Role.SUBMIT}))
 
 
-def _record(ledger: PostgresLedger, validator: Validator, rows: list[dict[str, object]], **kw):  # type: ignore[no-untyped-def]
-    figures = validator.check(rows, KEY).figures
+def _record(  # type: ignore[no-untyped-def]
+    ledger: PostgresLedger,
+    validator: Validator,
+    rows: list[dict[str, object]],
+    bureau: Principal = KEY,
+    **kw,
+):
+    figures = validator.check(rows, bureau).figures
     return ledger.record(
-        KEY.owner,
+        bureau.owner,
         figures,
         lambda latest, named: decide(
-            figures, latest, named, owner=KEY.owner, received_at="t", catalog_version="v"
+            figures, latest, named, owner=bureau.owner, received_at="t", catalog_version="v"
         ),
         key_id="k",
         **kw,
@@ -111,15 +117,7 @@ def test_a_statistic_several_targets_share_is_one_figure_with_an_event_per_targe
 
     def record(value: float, submission_id: str):  # type: ignore[no-untyped-def]
         row = {"indicator_id": "lanbai-gdp", "period": "2024", "value": value}
-        figures = validator.check([{**row, "submission_id": submission_id}], bureau).figures
-        return ledger.record(
-            bureau.owner,
-            figures,
-            lambda latest, named: decide(
-                figures, latest, named, owner=bureau.owner, received_at="t", catalog_version="v"
-            ),
-            key_id="k",
-        )
+        return _record(ledger, validator, [{**row, "submission_id": submission_id}], bureau)
 
     try:
         first = record(2000.0, "gdp-2024")
