@@ -25,7 +25,13 @@ from planwatch.domain.assessment_model import (
 from planwatch.domain.calendar import year_due
 from planwatch.domain.events import Status
 from planwatch.domain.model import CatalogEntry, Kind
-from planwatch.domain.trajectory.explain import Reported, explain, explain_no_data
+from planwatch.domain.trajectory.explain import (
+    Reported,
+    explain,
+    explain_missed,
+    explain_no_data,
+    explain_open,
+)
 from planwatch.domain.trajectory.methods import (
     band,
     baseline_only,
@@ -329,8 +335,14 @@ def assess_rows(
             latest_done = result
         if head_year is None and not done:
             head_year = result
+    open_year = head_year
     if head_year is None:
         head_year = years[-1]  # every target year is complete: the last one
+    elif head_year.status is Status.NO_DATA and latest_done is not None and gap_year is None:
+        # the next target cannot be judged yet (its first figure is its own baseline): the
+        # verdict there is, the last complete year's, is the headline. A running total with a
+        # hole stays no_data: the missing year is what the bureau must hear of
+        head_year = latest_done
     elif (
         latest_done is not None
         and latest_done.status is Status.NOT_ACHIEVED
@@ -368,6 +380,23 @@ def assess_rows(
         done = _complete(head_year.year, rows, as_of, due)
         missing_in = gap_year if gap_year is not None else _lacking(head_year.year, rows, done)
     zh, en = explain(head, plan.unit, latest, plan.target_text, judged, missing_in)
+    if open_year is not None and open_year is not head_year and open_year.status is Status.NO_DATA:
+        # the year after the headline's, still open: said so, not left out
+        z, e = explain_open(_headline(open_year.tiers), plan.unit, plan.target_text)
+        zh, en = zh + z, en + e
+    elif (
+        latest_done is not None
+        and latest_done is not head_year
+        and latest_done.status is Status.NOT_ACHIEVED
+    ):
+        # a missed target year stays in the sentence while the next one is judged
+        missed = _headline(latest_done.tiers)
+        raw = full_year(rows, missed.year)
+        row = full_year(points, missed.year)
+        if raw is not None and row is not None:
+            figure = Reported(raw[4], raw[1], row[1], plan.measure, plan.start)
+            z, e = explain_missed(missed, plan.unit, figure, plan.target_text)
+            zh, en = zh + z, en + e
     known = gap_year is None or last[2] < gap_year
     return Assessment(
         status=head.status,

@@ -36,6 +36,20 @@ CASES = [
     # mend it, and the headline moves to 2030
     ("gsbase-rd-expenditure", obs(("2024", 150), ("2025", 170), ("2026", 190)),
      date(2027, 1, 15), 2025, N, "进度正常：2030年目标280亿元，最新值（2026）190亿元"),
+    # … and the missed year stays in the sentence while 2030 is judged (170 against 180 is 10
+    # short)
+    ("gsbase-rd-expenditure", obs(("2024", 150), ("2025", 170), ("2026", 190)),
+     date(2027, 1, 15), None, Status.ON_TRACK,
+     "2025年目标180亿元未达标（2025年实际170亿元，差10亿元）"),
+    # only the 2025 figure, 150: it is 2030's baseline, so 2030 cannot be judged yet; the
+    # headline is the verdict there is, 2025's miss by 30, not 无数据
+    ("gsbase-rd-expenditure", obs(("2025", 150)), date(2026, 12, 3), None, N,
+     "未达标：2025年目标180亿元，2025年实际150亿元，差30亿元"),
+    ("gsbase-rd-expenditure", obs(("2025", 150)), date(2026, 12, 3), None, N,
+     "2030年目标280亿元尚待更多数据方能判断"),
+    # 190 in 2025 alone: achieved is the headline, 2030 still to come
+    ("gsbase-rd-expenditure", obs(("2025", 190)), date(2026, 12, 3), None, A,
+     "已达标：2025年目标180亿元，2025年实际190亿元，超出10亿元"),
     # 001 table row 1: 科技进步贡献率 约束值58 / 预期值65; 60 in 2025 meets the binding tier only
     ("baiyin-tech-progress-contribution", obs(("2023", 56), ("2025", 60)), date(2026, 2, 1),
      None, A, "已达标：2025年约束值58%，2025年实际60%"),

@@ -11,7 +11,7 @@ from planwatch.domain.status import STATUS_INFO, Status
 from planwatch.domain.trajectory.numbers import format_number as _num
 from planwatch.domain.trajectory.numbers import format_target
 
-__all__ = ["Reported", "explain", "explain_no_data"]
+__all__ = ["Reported", "explain", "explain_missed", "explain_no_data", "explain_open"]
 
 _STATUS_ZH = {s: i.zh for s, i in STATUS_INFO.items()}
 _STATUS_EN = {s: i.en.capitalize() for s, i in STATUS_INFO.items()}
@@ -157,6 +157,42 @@ def explain(
         zh += f"（进度比{ratio}）"
         en += f" (progress ratio {ratio})"
     return zh + "。", en + "."
+
+
+def _goal(
+    head: TierResult, unit: str, text: dict[tuple[int, str | None], str] | None
+) -> tuple[str, str]:
+    """ "2025年目标180亿元", "target 180 亿元 by 2025" (a tier named when there is one)."""
+    target = _target(head, unit, text)
+    zh = f"{head.year}年{_TIER_ZH.get(head.tier or '', '目标')}{target}{unit}"
+    en = f"the {_TIER_EN.get(head.tier or '', 'target')} of {target}{_unit_en(unit)} by {head.year}"
+    return zh, en
+
+
+def explain_missed(
+    head: TierResult,
+    unit: str,
+    judged: Reported,
+    target_text: dict[tuple[int, str | None], str] | None = None,
+) -> tuple[str, str]:
+    """The sentence added while a later target is judged: an earlier target year was missed
+    ("2025年目标180亿元未达标（2025年实际150亿元，差30亿元）。")."""
+    goal_zh, goal_en = _goal(head, unit, target_text)
+    fz, fe = _figure(judged, unit, True)
+    zh, en = f"{fz}", f"{fe}"
+    if head.gap is not None and head.gap < 0 and _num(abs(head.gap)) != "0":
+        size = _num(abs(head.gap))
+        zh += f"，差{size}{unit}"
+        en += f", {size}{_unit_en(unit)} short"
+    return f"{goal_zh}未达标（{zh}）。", f" Not achieved: {goal_en} ({en})."
+
+
+def explain_open(
+    head: TierResult, unit: str, target_text: dict[tuple[int, str | None], str] | None = None
+) -> tuple[str, str]:
+    """The sentence added when the next target year cannot be judged yet."""
+    goal_zh, goal_en = _goal(head, unit, target_text)
+    return f"{goal_zh}尚待更多数据方能判断。", f" {goal_en.capitalize()} cannot be judged yet."
 
 
 def explain_no_data(note_zh: str, note_en: str) -> tuple[str, str]:
