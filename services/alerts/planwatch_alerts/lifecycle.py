@@ -1,12 +1,14 @@
 """The alert lifecycle: fold one status change into the alert table.
 
 Off track (needs acceleration, limited progress, deterioration, a final miss) opens an alert
-or updates it; back on track or achieved resolves it; an ``overdue`` change opens an alert
-addressed to the reporting statistics bureau, resolved when a figure for the missing period
-arrives. A ``reminder`` (a figure soon due) is a notice, not an alert: it is recorded as a
-row of type ``reminder`` in state ``notice``, which nothing repeats, escalates, acknowledges or
-resolves, and told once to the publisher. Each step returns what must be told, so routing
-stays out of this module.
+or updates it, one per target year; back on track or achieved resolves that year's. A year the
+headline has moved on from is complete: its miss (a ``final`` change, or the headline's own
+``not_achieved``) stays open until a revised figure mends it, any other alert of it ends. An
+``overdue`` change opens an alert addressed to the reporting statistics bureau, resolved when a
+figure for the missing period arrives. A ``reminder`` (a figure soon due) is a notice, not an
+alert: it is recorded as a row of type ``reminder`` in state ``notice``, which nothing repeats,
+escalates, acknowledges or resolves, and told once to the publisher. Each step returns what
+must be told, so routing stays out of this module.
 """
 
 from __future__ import annotations
@@ -105,19 +107,63 @@ def apply_change(c: sa.Connection, change: StatusChange, now: datetime) -> list[
         if overdue is not None and _arrived(overdue.snapshot, change):
             told += _resolve(c, overdue, snapshot, now)
     to = change.to_status.value
+    year = year_of(change)
+    if change.reason == "assessment":
+        # the headline moved on from a year whose trajectory was behind: that year is complete,
+        # and a miss of it was told as a final change (kept open); any other alert of it ends
+        for row in _offtrack(c, base):
+            if _alert_year(row) not in (year, None) and row.status != "not_achieved":
+                told += _resolve(c, row, snapshot, now)
+    key = f"{base}|offtrack|{year}" if year is not None else f"{base}|offtrack"
     if to in OFF_TRACK:
         # goals paragraphs name no agency: the jurisdiction's S&T authority is addressed
         lead = list(change.lead_agencies) or [f"{change.jurisdiction}科技主管部门"]
         copied = [a for a in change.responsible_agencies if a not in lead]
         told += _open_or_update(
-            c, f"{base}|offtrack", "offtrack", change, to, severity_of(to, change.tier),
+            c, key, "offtrack", change, to, severity_of(to, change.tier),
             lead, copied, snapshot, now,
         )  # fmt: skip
     elif to in GOOD:
-        offtrack = active(c, f"{base}|offtrack")
-        if offtrack is not None:
-            told += _resolve(c, offtrack, snapshot, now)
+        for row in _offtrack(c, base):
+            if _alert_year(row) == year:
+                told += _resolve(c, row, snapshot, now)
     return told
+
+
+def year_of(change: StatusChange) -> int | None:
+    """The target year a change is about: a final change names it; an assessment's headline
+    carries its own."""
+    if change.target_year is not None:
+        return change.target_year
+    year = (change.assessment or {}).get("target_year")
+    return int(year) if year is not None else None
+
+
+def _alert_year(row: Any) -> int | None:
+    """The target year of an off-track alert: the last part of its key, or (an alert opened
+    before keys carried the year) its snapshot's."""
+    last = row.alert_key.rsplit("|", 1)[-1]
+    if last.isdigit():
+        return int(last)
+    snap = row.snapshot or {}
+    year = snap.get("target_year") or (snap.get("assessment") or {}).get("target_year")
+    return int(year) if year is not None else None
+
+
+def _offtrack(c: sa.Connection, base: str) -> list[Any]:
+    """The off-track alerts of one (indicator, jurisdiction) not resolved: one per target year
+    behind or missed."""
+    key = alerts.c.alert_key
+    return list(
+        c.execute(
+            sa.select(alerts)
+            .where(
+                sa.or_(key == f"{base}|offtrack", key.startswith(f"{base}|offtrack|")),
+                alerts.c.state != "resolved",
+            )
+            .order_by(alerts.c.id)
+        )
+    )
 
 
 def _notice(
@@ -181,10 +227,15 @@ def _open_or_update(
             )
         ).inserted_primary_key[0]  # type: ignore[index]
         return [Told(alert_id, "firing", opened=True)]
-    worse = SEVERITIES.index(severity) > SEVERITIES.index(found.severity) or (
-        status in OFF_TRACK
-        and found.status in OFF_TRACK
-        and OFF_TRACK[status] > OFF_TRACK[found.status]
+    worse = (
+        SEVERITIES.index(severity) > SEVERITIES.index(found.severity)
+        or (
+            status in OFF_TRACK
+            and found.status in OFF_TRACK
+            and OFF_TRACK[status] > OFF_TRACK[found.status]
+        )
+        # a year that was behind is now over and missed: the final word, told as such
+        or (status == "not_achieved" and found.status != "not_achieved")
     )
     values: dict[str, Any] = {
         "status": status,

@@ -130,6 +130,53 @@ def plan_title(alert: Mapping[str, Any], catalog: Catalog | None, lang: str = "z
     return title
 
 
+_TIER = {"binding": ("约束值", "binding"), "expected": ("预期值", "expected")}
+
+
+def _final_of(snap: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The final verdict an alert is about, as the assessment's tier result: the target year a
+    ``final`` change names, or the headline when it is itself a complete year's."""
+    a = snap.get("assessment") or {}
+    year = snap.get("target_year")
+    tiers: Mapping[str, Any] = a.get("tiers") or {}
+    if year is not None:
+        found: Mapping[str, Any] = next(
+            (y for y in a.get("years") or () if y.get("year") == year), {}
+        )
+        tiers = found.get("tiers") or {}
+    head = tiers.get("binding") or tiers.get("none") or next(iter(tiers.values()), None)
+    return head if head is not None and head.get("final") else None
+
+
+def _final_figures(
+    t: Mapping[str, Any], snap: Mapping[str, Any], unit: str, lang: str
+) -> list[str]:
+    """A complete target year: its target, its own figure and the shortfall, and that the
+    verdict is final; for a year the headline has left, where the headline stands now."""
+    year, tier = t.get("year"), _TIER.get(t.get("tier") or "", ("目标", "target"))
+    a = snap.get("assessment") or {}
+    moved_on = snap.get("target_year") is not None
+    if lang == "zh":
+        lines = [
+            f"{year}年{tier[0]}：{_amount(t.get('target'), unit)}",
+            f"{year}年实际：{_amount(t.get('observed'), unit)}；"
+            f"差距 {_amount(t.get('gap'), unit)}" + _pct(t.get("gap_pct")),
+            f"{year}年已结束，此为最终结论，以后年份的数据不改变该年度结论。",
+        ]
+        if moved_on and a.get("explanation_zh"):
+            lines.append(f"当前进展：{a['explanation_zh']}")
+        return lines
+    lines = [
+        f"{tier[1]} for {year}: {_amount(t.get('target'), unit, ' ')}",
+        f"{year} actual: {_amount(t.get('observed'), unit, ' ')}; "
+        f"gap {_amount(t.get('gap'), unit, ' ')}" + _pct(t.get("gap_pct")),
+        f"{year} is over: the verdict is final, later figures do not change it.",
+    ]
+    if moved_on and a.get("explanation_en"):
+        lines.append(f"now: {a['explanation_en']}")
+    return lines
+
+
 def describe(alert: Mapping[str, Any], catalog: Catalog | None, lang: str = "zh") -> Facts:
     snap = alert["snapshot"]
     target = snap.get("target") or {}
@@ -169,10 +216,10 @@ def describe(alert: Mapping[str, Any], catalog: Catalog | None, lang: str = "zh"
                 f"{snap.get('due_date')} and has not arrived."
             )
         facts.figures.append(HOW_TO_REPORT[lang])
+    elif (final := _final_of(snap)) is not None:
+        facts.figures += _final_figures(final, snap, unit, lang)
     else:
-        tier = {"binding": ("约束值", "binding"), "expected": ("预期值", "expected")}.get(
-            a.get("tier") or "", ("目标", "target")
-        )
+        tier = _TIER.get(a.get("tier") or "", ("目标", "target"))
         if lang == "zh":
             facts.figures += [
                 f"{a.get('target_year')}年{tier[0]}：{_amount(a.get('target_value'), unit)}",

@@ -312,9 +312,11 @@ class Evaluator:
         batch.points.extend(outcome.points)
         assert outcome.assessment is not None
         batch.sends.append((str(Topics.ASSESSMENTS), key, to_json(outcome.assessment)))
-        if outcome.change:
-            batch.sends.append((str(Topics.STATUS_CHANGES), key, to_json(outcome.change)))
-            self.metrics.status_changes.labels(outcome.change.to_status.value).inc()
+        # a missed target year first, then the headline that moved on from it
+        for change in (*outcome.finals, outcome.change):
+            if change is not None:
+                batch.sends.append((str(Topics.STATUS_CHANGES), key, to_json(change)))
+                self.metrics.status_changes.labels(change.to_status.value).inc()
         batch.received.append(event.received_at.timestamp())
 
     async def commit(self, batch: Batch) -> None:

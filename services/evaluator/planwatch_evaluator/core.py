@@ -128,6 +128,8 @@ class Outcome:
     assessment: AssessmentEvent | None
     change: StatusChange | None
     duplicate: bool = False
+    # final verdicts of complete target years the headline has left, sent before ``change``
+    finals: tuple[StatusChange, ...] = ()
 
 
 @lru_cache(maxsize=8192)
@@ -346,6 +348,7 @@ def evaluate(
                 change.changed_at,
             )
         )
+    known_finals, finals = _finals(entry, state, result, event, catalog_version, dumped, points)
     overdue = state.overdue
     if overdue and parse_period(label).decimal_year >= parse_period(overdue).decimal_year:
         overdue = None  # the missing figure (or a later one) arrived
@@ -358,8 +361,77 @@ def evaluate(
         targets=targets,
         rows=rows,
         escalated=state.escalated if overdue else None,
+        finals=known_finals,
     )
-    return Outcome(new, points, assessment, change)
+    return Outcome(new, points, assessment, change, finals=finals)
+
+
+_FINAL = (Status.ACHIEVED, Status.NOT_ACHIEVED)
+
+
+def _finals(
+    entry: CatalogEntry,
+    state: KeyState,
+    result: Assessment,
+    event: SubmissionEvent,
+    catalog_version: str,
+    dumped: dict[str, object],
+    points: list[Point],
+) -> tuple[Mapping[str, str], tuple[StatusChange, ...]]:
+    """The final verdicts now known, and the changes that announce them: a miss of a complete
+    target year that is not the headline's (the headline's own change tells of that one), or a
+    miss mended by a revised figure. Each is told once; achieved years are remembered without
+    a word (no alarm was raised for them)."""
+    known = state.finals
+    changes: list[StatusChange] = []
+    for year in result.years:
+        status = year.status
+        if status not in _FINAL or not any(t.final for t in year.tiers.values()):
+            continue
+        was = known.get(str(year.year))
+        if was == status.value:
+            continue
+        known = {**known, str(year.year): status.value}
+        if year.year == result.target_year:
+            continue  # the headline's change, if any, says it
+        if status is not Status.NOT_ACHIEVED and was != Status.NOT_ACHIEVED.value:
+            continue
+        head = (
+            year.tiers.get("binding") or year.tiers.get("none") or next(iter(year.tiers.values()))
+        )
+        change = StatusChange(
+            event_id=derived_id("final", event.event_id, str(year.year), status.value),
+            catalog_version=catalog_version,
+            indicator_id=entry.id,
+            jurisdiction=entry.jurisdiction,
+            plan_code=entry.plan_code,
+            from_status=Status(was) if was else None,
+            to_status=status,
+            tier=head.tier,
+            reason="final",
+            target_year=year.year,
+            assessment=dumped,
+            target=_snapshot(entry),
+            responsible_agencies=entry.responsible_agencies,
+            lead_agencies=entry.lead_agencies,
+            cause_event_id=event.event_id,
+            changed_at=event.received_at,
+        )
+        changes.append(change)
+        points.append(
+            _point(
+                "status_change",
+                _series(entry, "reason", "final"),
+                {
+                    "from_status": was or "",
+                    "to_status": status.value,
+                    "to_code": STATUS_CODE[status],
+                    "target_year": year.year,
+                },
+                change.changed_at,
+            )
+        )
+    return known, tuple(changes)
 
 
 def overdue_change(

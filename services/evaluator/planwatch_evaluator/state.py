@@ -2,8 +2,8 @@
 
 The evaluator keeps one ``KeyState`` per key in its faust table; the table's changelog topic
 holds the bytes of ``encode``. ``decode`` reads the current version and the ones before it:
-version 1 (without ``reminded``) and the JSON object the evaluator saved before the record had
-a version.
+version 2 (without ``finals``), version 1 (without ``reminded`` either) and the JSON object the
+evaluator saved before the record had a version.
 
 ``encode``/``decode`` are the one codec of the record: orjson over the record's fields, written
 out by hand (about ten times faster than a generic dataclass codec); the unit tests check them
@@ -36,13 +36,15 @@ class KeyState:
     ``status``: the last headline status published; ``overdue``: the period an overdue notice was
     sent for; ``reminded``: the last period its publisher was reminded of before its due date;
     ``targets``: the catalog version whose target points were written; ``periods``: the
-    frequency the labels of ``obs`` are canonical for (None: not yet made canonical).
+    frequency the labels of ``obs`` are canonical for (None: not yet made canonical);
+    ``finals``: target year → the final verdict known for it (achieved or not_achieved), so a
+    miss is announced once.
 
     ``rows`` is an in-memory cache of ``obs`` as sorted assessment rows, never stored.
     A state is never changed: ``core.evaluate`` makes a new one (``dataclasses.replace``).
     """
 
-    VERSION: ClassVar[int] = 2
+    VERSION: ClassVar[int] = 3
 
     obs: Mapping[str, tuple[int, float]] = field(default_factory=dict)
     seen: tuple[str, ...] = ()
@@ -52,6 +54,7 @@ class KeyState:
     periods: str | None = None
     escalated: str | None = None  # the overdue period the supervising body was told of
     reminded: str | None = None  # the last period a reminder before its due date was sent for
+    finals: Mapping[str, str] = field(default_factory=dict)
     rows: list[Row] | None = field(default=None, compare=False, repr=False)
 
 
@@ -64,13 +67,15 @@ STORED_FIELDS = (
     "periods",
     "escalated",
     "reminded",
+    "finals",
 )
-# the versions ``decode`` reads: 0 (no version), 1 (no ``reminded``), the current one
-READABLE = (0, 1, KeyState.VERSION)
+# the versions ``decode`` reads: 0 (no version), 1 (no ``reminded``), 2 (no ``finals``), the
+# current one
+READABLE = (0, 1, 2, KeyState.VERSION)
 
 
 def encode(state: KeyState) -> bytes:
-    """The record as stored: ``{"v": 2, "obs": {label: [vintage, value]}, "seen": [...], …}``."""
+    """The record as stored: ``{"v": 3, "obs": {label: [vintage, value]}, "seen": [...], …}``."""
     return orjson.dumps(
         {
             "v": KeyState.VERSION,
@@ -82,6 +87,7 @@ def encode(state: KeyState) -> bytes:
             "periods": state.periods,
             "escalated": state.escalated,
             "reminded": state.reminded,
+            "finals": state.finals,
         }
     )
 
@@ -112,6 +118,9 @@ def decode(data: bytes) -> KeyState:
         raise StateError(f"obs: expected an object, got {type(obs).__name__}")
     if not isinstance(seen, list):
         raise StateError(f"seen: expected a list, got {type(seen).__name__}")
+    finals = raw.get("finals", {})
+    if not isinstance(finals, dict) or not all(isinstance(v, str) for v in finals.values()):
+        raise StateError("finals: expected an object of year → status")
     try:
         observations = {label: (int(pair[0]), float(pair[1])) for label, pair in obs.items()}
     except (TypeError, ValueError, IndexError) as exc:
@@ -125,4 +134,5 @@ def decode(data: bytes) -> KeyState:
         periods=_text(raw, "periods"),
         escalated=_text(raw, "escalated"),
         reminded=_text(raw, "reminded"),
+        finals={str(year): status for year, status in finals.items()},
     )

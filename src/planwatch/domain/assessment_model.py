@@ -72,6 +72,9 @@ class TierResult:
     # a yearly growth in % (levels that grow), or a yearly addition in the unit (counts, ranks)
     required_growth_pct: float | None = None
     required_per_year: float | None = None
+    # a final verdict: the year's own figure as the kind measures it (the total since the plan
+    # start for a running total, the places gained for a rank gain)
+    observed: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -90,6 +93,7 @@ class TierResult:
             "final": self.final,
             "required_growth_pct": self.required_growth_pct,
             "required_per_year": self.required_per_year,
+            "observed": self.observed,
         }
 
     @classmethod
@@ -110,6 +114,7 @@ class TierResult:
             final=bool(data.get("final", False)),
             required_growth_pct=_opt_float(data.get("required_growth_pct")),
             required_per_year=_opt_float(data.get("required_per_year")),
+            observed=_opt_float(data.get("observed")),
         )
 
 

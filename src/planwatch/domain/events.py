@@ -118,6 +118,11 @@ class StatusChange(_Event):
     ``reason: reminder`` is a notice, not a change: a figure will be due on ``due_date`` and its
     publisher is told beforehand; ``to_status`` is the headline status as it stands
     (``no_data`` before any figure) and ``from_status`` the same.
+
+    ``reason: final`` is the final verdict of a complete target year that is not the headline's
+    (the headline moved on to the next target): ``target_year`` names it, ``to_status`` is
+    ``not_achieved`` (a miss), or ``achieved`` when a revised figure mends a miss announced
+    before. A miss is told once; the headline's own changes go on beside it.
     """
 
     indicator_id: str
@@ -126,7 +131,8 @@ class StatusChange(_Event):
     from_status: Status | None
     to_status: Status
     tier: str | None = None  # the tier of the headline status (binding when present)
-    reason: Literal["assessment", "overdue", "reminder"] = "assessment"
+    reason: Literal["assessment", "final", "overdue", "reminder"] = "assessment"
+    target_year: int | None = None  # final only: the complete target year judged
     assessment: dict[str, Any] | None = None
     target: dict[str, Any]  # snapshot of the catalog entry: survives later catalog edits
     responsible_agencies: tuple[str, ...] = ()

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from planwatch.catalog import default_catalog
-from planwatch.domain.events import Status
+from planwatch.domain.events import Status, SubmissionEvent
 from planwatch.settings import CommonSettings
 from planwatch_alerts.engine import AlertEngine
 from planwatch_alerts.routing import load_routing
@@ -437,3 +437,65 @@ def test_a_reminder_and_a_chase_to_one_bureau_are_one_digest(
         ("overdue", "open"),
         ("reminder", "notice"),
     ]
+
+
+def test_a_missed_year_stays_alerted_when_the_headline_moves_on(
+    build: Build, smtp_server: SmtpServer
+) -> None:
+    """The evaluator's own changes for R&D (180亿元 by 2025, 280亿元 by 2030): behind on 2025,
+    then 2025's 170 misses it for good while the headline moves on to 2030. The 2025 alert
+    becomes 未达标 (final) and stays open; it is not "恢复" because 2030 is judged now. A revised
+    2025 figure that meets the target resolves it."""
+    from planwatch_evaluator.core import evaluate, new_state
+
+    catalog = default_catalog()
+    rd = catalog.get("gsbase-rd-expenditure")
+    engine = build()
+    clock = engine.test_clock  # type: ignore[attr-defined]
+    state = new_state()
+
+    def figure(period: str, value: float, vintage: int = 1) -> list[Any]:
+        nonlocal state
+        event = SubmissionEvent(
+            catalog_version=catalog.version, submission_id=f"{period}-{vintage}",
+            indicator_id=rd.id, jurisdiction=rd.jurisdiction, period=period, value=value,
+            unit=rd.unit, vintage=vintage, submitted_by="甘肃省统计局",
+            received_at=clock.now,
+        )  # fmt: skip
+        outcome = evaluate(rd, state, event, catalog.version)
+        state = outcome.state
+        changes = [c for c in (*outcome.finals, outcome.change) if c is not None]
+        for change in changes:  # the catalog names no agency for goals: one is given here
+            engine.handle(change.model_copy(update={"lead_agencies": ("省科技厅",)}))
+        return changes
+
+    figure("2023", 140)
+    [behind] = figure("2024", 145)
+    assert behind.to_status in (Status.LIMITED_PROGRESS, Status.NEEDS_ACCELERATION)
+    clock.advance(seconds=31)
+    engine.tick()
+    smtp_server.wait_for(1)
+
+    final, headline = figure("2025", 170)
+    assert (final.reason, final.target_year, final.to_status) == (
+        "final",
+        2025,
+        Status.NOT_ACHIEVED,
+    )
+    assert headline.assessment is not None and headline.assessment["target_year"] == 2030
+    clock.advance(minutes=6)
+    engine.tick()
+    mails = smtp_server.wait_for(2)
+    body = mails[1].body
+    assert "未达标" in body and "2025年实际：170亿元；差距 -10亿元" in body
+    assert "此为最终结论" in body and "当前进展：" in body
+    assert "[已恢复]" not in body
+    missed = [a for a in rows(engine, alerts) if a.alert_key.endswith("|offtrack|2025")]
+    assert [(a.status, a.state, a.severity) for a in missed] == [("not_achieved", "open", "major")]
+
+    mended = figure("2025", 185, vintage=2)[0]
+    assert mended.to_status is Status.ACHIEVED and mended.from_status is Status.NOT_ACHIEVED
+    clock.advance(minutes=6)
+    engine.tick()
+    [again] = [a for a in rows(engine, alerts) if a.alert_key.endswith("|offtrack|2025")]
+    assert again.state == "resolved"

@@ -84,6 +84,51 @@ def test_status_change_is_emitted_when_the_status_moves() -> None:
     assert state.status == "needs_acceleration"
 
 
+def test_a_missed_target_year_the_headline_leaves_is_announced_once() -> None:
+    """2025's 160 misses 180 while the headline moves on to 2030: the miss is a change of its
+    own (reason ``final``), sent before the headline's, and never again."""
+    state, outcomes = run(submission("2024", 150), submission("2025", 160), submission("2026", 175))
+    [final] = outcomes[1].finals
+    assert (final.reason, final.target_year) == ("final", 2025)
+    assert final.to_status is Status.NOT_ACHIEVED and final.from_status is None
+    assert final.lead_agencies == RD.lead_agencies and final.target["id"] == RD.id
+    assert outcomes[1].change.to_status is Status.NEEDS_ACCELERATION  # the 2030 headline
+    point = next(
+        p
+        for p in outcomes[1].points
+        if p.measurement == "status_change" and p.fields.get("target_year")
+    )
+    assert dict(point.tags)["reason"] == "final" and point.fields["to_status"] == "not_achieved"
+    assert outcomes[2].finals == ()
+    assert state.finals == {"2025": "not_achieved"}
+
+
+def test_a_revised_figure_that_mends_a_miss_is_announced() -> None:
+    state, outcomes = run(
+        submission("2024", 150), submission("2025", 160), submission("2025", 181, vintage=2)
+    )
+    [mended] = outcomes[2].finals
+    assert mended.to_status is Status.ACHIEVED and mended.from_status is Status.NOT_ACHIEVED
+    assert mended.event_id != outcomes[1].finals[0].event_id
+    assert state.finals == {"2025": "achieved"}
+
+
+def test_a_year_achieved_is_remembered_without_a_word() -> None:
+    state, outcomes = run(submission("2024", 150), submission("2025", 185))
+    assert outcomes[1].finals == () and state.finals == {"2025": "achieved"}
+
+
+def test_a_miss_that_is_the_headline_is_told_by_the_headline_change_alone() -> None:
+    """2025's figure alone starts the path to 2030, which cannot be judged yet: the headline
+    is 2025's miss, told once by the headline change; when 2030 can be judged, no second word."""
+    state, outcomes = run(submission("2025", 150), submission("2026", 170))
+    assert outcomes[0].change.to_status is Status.NOT_ACHIEVED and outcomes[0].finals == ()
+    assert outcomes[0].change.assessment["target_year"] == 2025
+    assert outcomes[1].finals == ()
+    assert outcomes[1].change.from_status is Status.NOT_ACHIEVED
+    assert state.finals == {"2025": "not_achieved"}
+
+
 def test_a_revision_overwrites_the_same_point_and_can_change_the_status() -> None:
     state, outcomes = run(
         submission("2024", 150), submission("2025", 160), submission("2025", 181, vintage=2)

@@ -28,6 +28,7 @@ def random_state(rng: random.Random) -> KeyState:
         periods=rng.choice([None, "annual", "monthly"]),
         escalated=rng.choice([None, "2024"]),
         reminded=rng.choice([None, "2025", "2025-07"]),
+        finals=rng.choice([{}, {"2025": "not_achieved"}, {"2025": "achieved", "2027": "achieved"}]),
     )
 
 
@@ -35,7 +36,7 @@ def test_the_codec_writes_every_stored_field_of_the_record_and_its_version() -> 
     stored = {f.name for f in dataclasses.fields(KeyState) if f.name != "rows"}
     assert set(STORED_FIELDS) == stored
     assert set(orjson.loads(encode(KeyState()))) == stored | {"v"}
-    assert orjson.loads(encode(KeyState()))["v"] == KeyState.VERSION == 2
+    assert orjson.loads(encode(KeyState()))["v"] == KeyState.VERSION == 3
 
 
 def test_a_state_comes_back_equal_and_as_pydantic_reads_the_definition() -> None:
@@ -81,8 +82,15 @@ def test_a_state_of_version_1_is_read_with_no_reminder_sent() -> None:
     )
     assert state.reminded is None
     again = orjson.loads(encode(state))
-    assert again["v"] == 2 and again["reminded"] is None
+    assert again["v"] == 3 and again["reminded"] is None and again["finals"] == {}
     assert decode(encode(state)) == state
+
+
+def test_a_state_of_version_2_is_read_with_no_final_verdict_known() -> None:
+    saved = b'{"v":2,"obs":{"2025":[1,150.0]},"seen":["ab"],"status":"not_achieved"}'
+    state = decode(saved)
+    assert state == KeyState(obs={"2025": (1, 150.0)}, seen=("ab",), status="not_achieved")
+    assert state.finals == {}
 
 
 def test_the_period_reminded_of_survives_the_codec() -> None:
@@ -103,7 +111,9 @@ def test_the_period_reminded_of_survives_the_codec() -> None:
         (b'{"v": 1, "seen": "ab"}', "seen: expected a list"),
         (b'{"v": 1, "status": 3}', "status: expected a string or null"),
         (b'{"v": 2, "reminded": 2025}', "reminded: expected a string or null"),
-        (b'{"v": 3}', r"v: version 3 is not one this evaluator reads \(0, 1, 2\)"),
+        (b'{"v": 4}', r"v: version 4 is not one this evaluator reads \(0, 1, 2, 3\)"),
+        (b'{"v": 3, "finals": {"2025": 1}}', "finals: expected an object of year"),
+        (b'{"v": 3, "finals": []}', "finals: expected an object of year"),
     ],
 )
 def test_bad_bytes_are_an_error_naming_the_field(data: bytes, says: str) -> None:

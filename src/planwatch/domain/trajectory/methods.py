@@ -297,6 +297,7 @@ def final(open_result: TierResult, goal: Goal, x: float, met: bool, sign: float)
     open_result.gap_pct = gap / abs(goal.value) * 100 if goal.value else None
     open_result.projected = open_result.projected_share = None
     open_result.final = True
+    open_result.observed = x
     return open_result
 
 
