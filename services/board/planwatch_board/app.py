@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from planwatch.catalog import Catalog, default_catalog
+from planwatch.domain.trajectory.numbers import format_number
 from planwatch.readiness import readiness_response
 from planwatch_board.chart import trajectory_svg
 from planwatch_board.ports import AlertsReader, SeriesReader
@@ -22,6 +23,8 @@ from planwatch_board.views import STATUS_COLOURS, STATUS_ZH, indicator_page, ove
 __all__ = ["alerts_from", "create_app", "reader_from"]
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+# numbers as a leader reads them: 1,800, 12.5, never 1.8e+03
+TEMPLATES.env.filters["num"] = format_number
 TEMPLATES.env.globals.update(colours=STATUS_COLOURS, names=STATUS_ZH)
 
 

@@ -13,7 +13,7 @@ from datetime import date, datetime
 
 from planwatch.catalog import Catalog
 from planwatch.domain.assessment import assess
-from planwatch.domain.assessment_model import Observation
+from planwatch.domain.assessment_model import Assessment, Observation
 from planwatch.domain.model import CatalogEntry, Kind, Plan
 from planwatch.domain.periods import Period, PeriodKind, parse_period
 from planwatch.domain.status import STATUS_INFO, Status
@@ -25,10 +25,12 @@ __all__ = [
     "IndicatorPage",
     "IndicatorStatus",
     "Overview",
+    "TargetVerdict",
     "indicator_page",
     "measured_series",
     "overview",
     "planned_path",
+    "target_verdicts",
 ]
 
 # one colour and Chinese name per status (planwatch.domain.status), shared by the overview
@@ -54,6 +56,22 @@ class Overview:
     counts: list[tuple[str, int]]
 
 
+@dataclass(frozen=True)
+class TargetVerdict:
+    """One row of the target table: a target (year and tier) and its verdict as of today, final
+    once the year is complete (achieved or 未达标 with its own figure and the shortfall)."""
+
+    year: int
+    tier: str | None
+    target: float
+    target_max: float | None
+    status: str
+    final: bool
+    observed: float | None = None  # the year's own figure, as the kind measures it
+    gap: float | None = None
+    gap_pct: float | None = None
+
+
 @dataclass
 class IndicatorPage:
     entry: CatalogEntry
@@ -61,6 +79,8 @@ class IndicatorPage:
     observed: list[Point2] = field(default_factory=list)
     planned: dict[str, list[Point2]] = field(default_factory=dict)  # by tier
     projection: tuple[Point2, Point2] | None = None  # from the last observation to target year
+    verdicts: list[TargetVerdict] = field(default_factory=list)  # one per target and tier
+    explanation: str | None = None  # the sentence of the assessment as of today
 
 
 # The fields of an "assessment" point (docs/timeseries.md). The store leaves out a field that
@@ -192,7 +212,29 @@ def planned_path(entry: CatalogEntry, history: list[Observation]) -> dict[str, l
     return paths
 
 
-def indicator_page(entry: CatalogEntry, reader: SeriesReader) -> IndicatorPage:
+def target_verdicts(result: Assessment) -> list[TargetVerdict]:
+    """Each target's verdict in an assessment (the same ``assess`` the evaluator runs, on the
+    figures as stored): a complete year's is final and rests on its own figure alone."""
+    return [
+        TargetVerdict(
+            year=t.year,
+            tier=t.tier,
+            target=t.target,
+            target_max=t.target_max,
+            status=t.status.value,
+            final=t.final,
+            observed=t.observed,
+            gap=t.gap,
+            gap_pct=t.gap_pct,
+        )
+        for y in result.years
+        for t in y.tiers.values()
+    ]
+
+
+def indicator_page(
+    entry: CatalogEntry, reader: SeriesReader, today: date | None = None
+) -> IndicatorPage:
     latest = _assessments(reader).get(entry.id)
     overdue = reader.latest("overdue").get(entry.id)
     status = IndicatorStatus(
@@ -205,6 +247,10 @@ def indicator_page(entry: CatalogEntry, reader: SeriesReader) -> IndicatorPage:
     history = [Observation(period=_label(entry, t.date()), value=v) for t, v in series]
     observed = measured_series(entry, history)
     page = IndicatorPage(entry, status, observed, planned_path(entry, history))
+    if history:
+        result = assess(entry, history, today or date.today())
+        page.verdicts = target_verdicts(result)
+        page.explanation = result.explanation_zh
     if latest and observed and latest.get("projected") is not None and latest.get("target_year"):
         page.projection = (observed[-1], (float(latest["target_year"]), float(latest["projected"])))
     return page

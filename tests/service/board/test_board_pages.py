@@ -106,6 +106,27 @@ def test_indicator_page_has_chart_targets_source_and_lead(client: TestClient) ->
     assert STATUS_COLOURS["limited_progress"] in html and "进展有限" in html
 
 
+def test_a_missed_target_year_shows_in_the_target_table_with_its_shortfall(
+    reader: FakeReader, client: TestClient
+) -> None:
+    """R&D: 180亿元 by 2025, 280亿元 by 2030; 2025's figure 150 is in. The 2025 row is a final
+    未达标 with its own figure and the shortfall; 2030 cannot be judged yet, and the page says
+    so in a sentence rather than 无数据 beside a known miss."""
+    reader.series["gsbase-rd-expenditure"] = [(at(2025), 150.0)]
+    reader.rows["assessment"]["gsbase-rd-expenditure"] = {
+        "time": at(2025), "status": "not_achieved", "observed": 150.0, "target_year": 2025,
+    }  # fmt: skip
+    html = client.get("/indicators/gsbase-rd-expenditure").text
+    rows = re.findall(r"<tr><td>(\d{4})</td>(.*?)</tr>", html, flags=re.S)
+    cells = {year: re.sub(r"<[^>]+>", " ", rest) for year, rest in rows}
+    assert set(cells) == {"2025", "2030"}
+    assert "未达标" in cells["2025"] and "最终" in cells["2025"]
+    assert "150亿元" in cells["2025"] and "差 30亿元（-16.7%）" in cells["2025"]
+    assert "未达标" not in cells["2030"] and "最终" not in cells["2030"]
+    assert "2030年目标280亿元尚待更多数据方能判断" in html
+    assert STATUS_COLOURS["not_achieved"] in html
+
+
 def test_indicator_page_names_the_lead_agency(client: TestClient) -> None:
     entry = CATALOG.get("gs4p-tech-contract-turnover")
     html = client.get(f"/indicators/{entry.id}").text
