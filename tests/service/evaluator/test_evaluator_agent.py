@@ -165,8 +165,15 @@ class Harness:
         await until(lambda: len(self.publisher.sent) >= want, f"{want} records sent")
         await asyncio.sleep(0.03)  # one more batch window: anything extra would show up
 
-    def changes(self) -> list[StatusChange]:
+    def published(self) -> list[StatusChange]:
         return [StatusChange.from_bytes(v) for v in self.publisher.on(Topics.STATUS_CHANGES)]
+
+    def changes(self) -> list[StatusChange]:
+        """The headline's changes (a target year missed is told apart: ``finals``)."""
+        return [c for c in self.published() if c.reason != "final"]
+
+    def finals(self) -> list[StatusChange]:
+        return [c for c in self.published() if c.reason == "final"]
 
     def state(self) -> KeyState:
         return decode(self.table.data[KEY])
@@ -207,7 +214,13 @@ async def test_a_status_change_is_published_once_even_when_the_event_comes_again
     await harness.put(submission("2024", 150), second)
     points = harness.store.count("observation") + harness.store.count("status_change")
     await harness.put(second, expect=0)  # a redelivery
-    [change] = harness.changes()
+    # 2025's 160 misses 180 for good (told first, as a final change), and the headline moves on
+    final, change = harness.published()
+    assert (final.reason, final.target_year, final.to_status) == (
+        "final",
+        2025,
+        Status.NOT_ACHIEVED,
+    )
     assert (change.from_status, change.to_status) == (None, Status.NEEDS_ACCELERATION)
     assert change.cause_event_id == second.event_id and change.lead_agencies == RD.lead_agencies
     assert len(harness.publisher.on(Topics.ASSESSMENTS)) == 2
@@ -223,6 +236,11 @@ async def test_a_revision_overwrites_its_point_and_moves_the_status(harness: Har
     assert [(c.from_status, c.to_status) for c in harness.changes()] == [
         (None, Status.NEEDS_ACCELERATION),
         (Status.NEEDS_ACCELERATION, Status.ON_TRACK),
+    ]
+    # 160 missed 2025's 180; the revised 181 meets it: the miss, then its mending
+    assert [(c.from_status, c.to_status) for c in harness.finals()] == [
+        (None, Status.NOT_ACHIEVED),
+        (Status.NOT_ACHIEVED, Status.ACHIEVED),
     ]
 
 
@@ -266,8 +284,9 @@ async def test_a_sink_outage_is_retried_and_nothing_is_published_before_the_poin
     assert h.sink.attempts >= 4
     assert h.evaluator.metrics.write_errors._value.get() == 3
     assert [r["value"] for r in h.store.query("observation")] == [150.0, 160.0]
-    assert h.store.count("status_change") == 1
-    assert len(h.changes()) == 1
+    # 2025's miss of 180 (final) and the headline's change, each stored and published once
+    assert h.store.count("status_change") == 2
+    assert len(h.changes()) == 1 and len(h.finals()) == 1
     assert min(h.publisher.probed) >= 1  # every event was sent after its batch was stored
 
 

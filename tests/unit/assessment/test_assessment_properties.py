@@ -296,6 +296,29 @@ def test_a_passed_deadline_with_its_figure_in_is_achieved_or_not(
     assert year.status not in (Status.ON_TRACK, Status.NEEDS_ACCELERATION, Status.NO_DATA)
 
 
+@settings(max_examples=300)
+@given(
+    target=final_targets,
+    before=st.lists(st.tuples(early_periods, values), max_size=5),
+    figure=values,
+    as_of=st.sampled_from([date(2026, 2, 1), date(2026, 12, 3)]),
+)
+def test_a_final_verdict_is_never_hidden_behind_no_data(
+    target: TargetSpec, before: list[tuple[str, float]], figure: float, as_of: date
+) -> None:
+    """With 2025's verdict final, the headline is that verdict or the next year's: 无数据 only
+    when a figure is missing, and then the sentence names the year."""
+    observations = [one(p, v) for p, v in before] + [one("2025", figure)]
+    result = assess(target, observations, as_of)
+    year = next(y for y in result.years if y.year == 2025)
+    if year.status not in (Status.ACHIEVED, Status.NOT_ACHIEVED):
+        return
+    if result.status is Status.NO_DATA:
+        assert "缺少" in result.explanation_zh, result.explanation_zh
+    if result.target_year != 2025 and year.status is Status.NOT_ACHIEVED:
+        assert "2025年" in result.explanation_zh and "未达标" in result.explanation_zh
+
+
 COUNT_KINDS = [Kind.NEW_ITEMS, Kind.BUILD_COUNT, Kind.CUMULATIVE]
 
 
