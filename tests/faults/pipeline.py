@@ -37,6 +37,7 @@ from planwatch.domain.model import CatalogEntry
 from planwatch.domain.periods import parse_period
 from planwatch.stack.run import TOPIC_PARTITIONS
 from planwatch.tsstore import EmbeddedSeriesStore
+from planwatch_evaluator.watchdog import EXIT_STALLED
 from support.alert_events import write_routes
 from support.influx import V2WriteServer
 from support.kafka import KafkaNode, create_topics, new_broker
@@ -218,6 +219,9 @@ class Pipeline:
             "PLANWATCH_EVALUATOR_RETRY_MAX_S": "1",
             # no overdue notices: the figures of this workload stop in the past
             "PLANWATCH_EVALUATOR_OVERDUE_CHECK_S": "3600",
+            # a worker that stopped reading (faust, after a rebalance) exits after 20 s and is
+            # started again, as its supervisor would (restart_on below)
+            "PLANWATCH_EVALUATOR_STALL_S": "20",
         }
         self.services = {
             **{
@@ -241,6 +245,7 @@ class Pipeline:
                     "PLANWATCH_EVALUATOR_WEB_PORT": str(self.ports["evaluator"]),
                 },
                 health_url=url(self.ports["evaluator"]),
+                restart_on=(EXIT_STALLED,),
             ),
             "alerts": ServiceProcess(
                 "alerts",
@@ -281,6 +286,7 @@ class Pipeline:
             "evaluator",
             {**self.evaluator_env, "PLANWATCH_EVALUATOR_WEB_PORT": str(self.ports[name])},
             health_url=f"{self.url(name)}/healthz",
+            restart_on=(EXIT_STALLED,),
         )
         self.services[name] = worker
         return worker.start()

@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -31,6 +32,10 @@ class ServiceProcess:
     log_path: Path = field(
         default_factory=lambda: Path(tempfile.mkstemp(prefix="planwatch-", suffix=".log")[1])
     )
+    # exit codes after which the process is started again, as its supervisor does (compose's
+    # restart policy, ``planwatch run``): the evaluator's watchdog exits with 75
+    restart_on: tuple[int, ...] = ()
+    restarts: int = 0
 
     def start(self, wait: float = 90.0) -> ServiceProcess:
         log = self.log_path.open("ab")
@@ -41,9 +46,16 @@ class ServiceProcess:
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
         )
+        if self.restart_on:
+            threading.Thread(target=self._supervise, args=(self.proc,), daemon=True).start()
         if self.health_url:
             self.wait_healthy(wait)
         return self
+
+    def _supervise(self, proc: subprocess.Popen[bytes]) -> None:
+        if proc.wait() in self.restart_on and self.proc is proc:
+            self.restarts += 1
+            self.start()
 
     def wait_healthy(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout

@@ -20,15 +20,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, cast
 
 import faust
 from aiokafka.partitioner import murmur2
 from faust.exceptions import ConsumerNotStarted
+from faust.tables.manager import TableManager
 from prometheus_client import generate_latest
 from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
 
@@ -47,6 +49,7 @@ from planwatch_evaluator.metrics import Metrics
 from planwatch_evaluator.ports import GroupOffsets, Publisher, SeriesSink, StateTable
 from planwatch_evaluator.settings import Settings
 from planwatch_evaluator.state import KeyState
+from planwatch_evaluator.watchdog import EXIT_STALLED, RecoveryWatch, waiting
 
 __all__ = ["Evaluator", "NotReady"]
 
@@ -94,6 +97,7 @@ class Evaluator:
         publisher: Publisher | None = None,
         states: StateTable | None = None,
         offsets: GroupOffsets | None = None,
+        exit: Callable[[int], Any] = os._exit,
     ) -> None:
         self.settings, self.catalog, self.sink, self.clock = settings, catalog, sink, clock
         self.metrics = Metrics()
@@ -158,9 +162,17 @@ class Evaluator:
         self.generation = 0  # assignments so far: a question asked across one is asked again
         # what the batch in hand is waiting for, since when (a batch stuck there is logged)
         self.step: tuple[str, float] | None = None
+        # the watchdog (watchdog.py): when the worker last moved, and how it leaves when it
+        # has stopped (``exit``: the process ends at once, for its supervisor to restart it)
+        self.progress_at = time.monotonic()
+        self.recovery_watch = RecoveryWatch(settings.stall_s)
+        self.suspect_at: float | None = None  # records were owed at this check, nothing read
+        self.exit = exit
         self.agent = app.agent(self.submissions, name="evaluate")(self.consume)
         app.timer(settings.overdue_check_s, name="overdue")(self.overdue_tick)
         app.timer(self.cursors.patience_s, name="reseek")(self.reseek_stalled)
+        if settings.stall_s > 0:
+            app.timer(min(10.0, settings.stall_s / 3), name="watchdog")(self.watch)
         # bound methods: faust's view class calls them with the request alone, which its
         # annotations (a function of view and request) do not express
         app.page("/healthz")(self.healthz)  # type: ignore[arg-type]
@@ -288,6 +300,7 @@ class Evaluator:
             self.metrics.latency.observe(max(stored_at - at, 0.0))
         await self.commit(batch)
         self.metrics.events.labels("assessed").inc(len(batch.received))
+        self.progress_at = time.monotonic()
 
     def load(self, key: bytes, batch: Batch) -> KeyState:
         state = batch.states.get(key)
@@ -393,6 +406,76 @@ class Evaluator:
             log.warning("%s: offset %s has not come again; seeking to it once more", tp, offset)
             await self.seek(tp, offset)
 
+    # ---- the watchdog ----
+
+    async def watch(self) -> None:
+        """The timer: stop the worker when it has stopped reading (watchdog.py)."""
+        now = time.monotonic()
+        recovery = cast(TableManager, self.app.tables).recovery
+        in_recovery = bool(recovery.in_recovery)
+        remaining = recovery.active_remaining_total() if in_recovery else 0
+        still = self.recovery_watch.observe(in_recovery, remaining, now)
+        if still is not None:
+            self.stalled(
+                f"表状态恢复已停滞 {still:.0f} 秒（尚有 {remaining} 条变更日志未读）。"
+                f" The table recovery has read no changelog record for {still:.0f} s"
+                f" ({remaining} still to read)."
+            )
+            return
+        if in_recovery or self.step is not None:
+            return  # restoring, or busy with a batch (a store down is retried, not a stall)
+        idle = now - self.progress_at
+        if idle < self.settings.stall_s:
+            self.suspect_at = None
+            return
+        owed = await self.owed()
+        if not owed or self.step is not None or self.progress_at > now:
+            self.suspect_at = None  # nothing waits, or the worker moved meanwhile
+            return
+        if self.suspect_at is None or self.suspect_at < self.progress_at:
+            # records just produced may not be fetched yet: owed again at the next check, with
+            # nothing read in between, is a stall
+            self.suspect_at = now
+            return
+        where = ", ".join(
+            f"{tp.topic}[{tp.partition}]: {n}"
+            for tp, n in sorted(owed.items(), key=lambda item: str(item[0]))
+        )
+        self.stalled(
+            f"已 {idle:.0f} 秒未读到任何记录，而分区中仍有待评估的记录（{where}）。"
+            f" Nothing read for {idle:.0f} s while records wait ({where})."
+        )
+
+    def assigned(self) -> list[Any]:
+        """The partitions of submissions this worker holds."""
+        try:
+            tps = self.app.consumer.assignment()
+        except ConsumerNotStarted:
+            return []
+        return [tp for tp in tps if tp.topic == str(Topics.SUBMISSIONS)]
+
+    async def owed(self) -> dict[Any, int]:
+        """The records of this worker's submissions partitions past where it stands (the next
+        offset it assesses, or where the group resumes a partition it has not read yet)."""
+        assigned = self.assigned()
+        if not assigned:
+            return {}
+        starts = {tp: self.cursors.expected[tp] for tp in assigned if tp in self.cursors.expected}
+        starts.update(await self.offsets.positions([tp for tp in assigned if tp not in starts]))
+        return waiting(await self.offsets.ends(assigned), starts)
+
+    def stalled(self, why: str) -> None:
+        log.error(
+            "%s 进程退出（%d），由守护进程重新启动。 Exiting (%d) for the supervisor to start the"
+            " worker again.",
+            why,
+            EXIT_STALLED,
+            EXIT_STALLED,
+        )
+        for handler in logging.getLogger().handlers:
+            handler.flush()
+        self.exit(EXIT_STALLED)
+
     # ---- overdue data ----
 
     async def overdue_tick(self) -> None:
@@ -443,6 +526,7 @@ class Evaluator:
 
     async def on_assigned(self, *args: Any, **kwargs: Any) -> None:
         self.recovered = False
+        self.progress_at = time.monotonic()  # a new assignment: the watchdog's clock too
         self.generation += 1
         # each partition is followed from the first event the new assignment brings
         self.cursors.start({})

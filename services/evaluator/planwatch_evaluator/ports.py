@@ -53,3 +53,6 @@ class GroupOffsets(Protocol):
         """The group's committed offset of each of ``tps``, or the log's first offset when
         nothing is committed; those the broker cannot say are left out (their first event is
         then the start)."""
+
+    async def ends(self, tps: Sequence[Any]) -> dict[Any, int]:
+        """The offset past the last record of each of ``tps`` (the broker's high watermark)."""

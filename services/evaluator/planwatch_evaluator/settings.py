@@ -57,6 +57,10 @@ class Settings(BaseSettings):
     quarterly_due_days: int = 45
     monthly_due_days: int = 20
     overdue_check_s: float = 60.0
+    # A worker that has read nothing this long while records wait for it (or whose table
+    # recovery has stood still this long) exits with 75 for its supervisor to start it again
+    # (watchdog.py); 0 turns the watchdog off.
+    stall_s: float = Field(default=60.0, ge=0)
     # check as of this date instead of today (replaying a history; tests)
     overdue_as_of: date | None = None
     common: CommonSettings = Field(default_factory=CommonSettings)

@@ -89,6 +89,9 @@ class FirstEventStarts:
     async def positions(self, tps: Sequence[Any]) -> dict[Any, int]:
         return {}
 
+    async def ends(self, tps: Sequence[Any]) -> dict[Any, int]:
+        return {}
+
 
 class OutageSink(EmbeddedSink):
     """The real embedded store, unreachable for its first ``failures`` writes."""
@@ -400,6 +403,9 @@ class ResumesAt:
     async def positions(self, tps: Sequence[Any]) -> dict[Any, int]:
         self.asked.append(list(tps))
         return dict.fromkeys(tps, self.offset)
+
+    async def ends(self, tps: Sequence[Any]) -> dict[Any, int]:
+        return {}
 
 
 async def test_a_first_event_past_where_the_group_resumes_is_read_from_there(

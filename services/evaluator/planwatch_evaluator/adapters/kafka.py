@@ -111,6 +111,12 @@ class BrokerGroupOffsets:
             log.info("where %d partitions resume took %.1f s to learn", len(tps), took)
         return found
 
+    async def ends(self, tps: Sequence[Any]) -> dict[Any, int]:
+        if not tps:
+            return {}
+        found = await asyncio.wait_for(self.app.consumer.highwaters(*tps), 10)
+        return {tp: int(offset) for tp, offset in found.items()}
+
     async def _ask(self, tps: Sequence[Any]) -> dict[Any, int]:
         from aiokafka import TopicPartition
         from aiokafka.admin import AIOKafkaAdminClient
