@@ -20,6 +20,7 @@ from typing import Any
 import jinja2
 
 from planwatch.catalog import Catalog
+from planwatch.domain.chinese import to_simplified
 from planwatch.domain.model import CatalogEntry, one_line
 from planwatch.domain.quotes import table_cells
 from planwatch.domain.status import STATUS_INFO
@@ -241,8 +242,19 @@ def describe(alert: Mapping[str, Any], catalog: Catalog | None, lang: str = "zh"
     entry = _entry(target)
     facts.cells = table_cells(entry) if entry is not None else None
     if facts.cells is None:
-        facts.quote = one_line(target.get("source_quote") or "") or None
-        simplified = one_line(target.get("source_quote_simplified") or "")
+        # the sentence of the target year the alert is about, when the plan gives it apart
+        # ("R&D经费投入达到280亿元" for 2030), else the entry's
+        final = _final_of(snap) if alert["type"] == "offtrack" else None
+        year = final.get("year") if final is not None else a.get("target_year")
+        own = next(
+            (t.get("quote") for t in target.get("targets") or () if t.get("year") == year), None
+        )
+        if own:
+            facts.quote = one_line(own)
+            simplified = one_line(to_simplified(own))
+        else:
+            facts.quote = one_line(target.get("source_quote") or "") or None
+            simplified = one_line(target.get("source_quote_simplified") or "")
         if simplified and simplified != facts.quote:
             facts.quote_simplified = simplified
     return facts

@@ -184,3 +184,25 @@ def test_reminders_come_after_the_alerts_and_before_the_recoveries() -> None:
     text = _render(items).text
     assert text.index("[预警]") < text.index("[报送提醒]") < text.index("[已恢复]")
     assert "另有 1 项数据即将到期" in text and "已恢复的指标见文末" in text
+
+
+def test_each_target_year_is_quoted_in_its_own_sentence() -> None:
+    """R&D (000): "…经费投入达到180亿元" for 2025 and "R&D经费投入达到280亿元" for 2030. An alert
+    on the way to 2030 quotes the 2030 sentence; a final miss of 2025 the 2025 one."""
+    rd = CATALOG.get("gsbase-rd-expenditure")
+    on_the_way = _alert(211.8, rd, "limited_progress")
+    on_the_way["snapshot"]["assessment"].update(target_year=2030, target_value=280.0)
+    text = _render([DigestItem(on_the_way, "firing")]).text
+    assert "规划原文：「R&D经费投入达到280亿元」" in text and "达到180亿元" not in text
+
+    missed = _alert(None, rd, "not_achieved")
+    missed["snapshot"]["target_year"] = 2025
+    missed["snapshot"]["assessment"]["years"] = [
+        {"year": 2025, "status": "not_achieved", "tiers": {"none": {
+            "year": 2025, "tier": None, "target": 180.0, "status": "not_achieved",
+            "final": True, "observed": 150.0, "gap": -30.0, "gap_pct": -16.7,
+        }}},
+    ]  # fmt: skip
+    text = _render([DigestItem(missed, "firing")]).text
+    assert "规划原文：「全社会研究与试验发展(R&D)经费投入达到180亿元」" in text
+    assert "2025年实际：150亿元；差距 -30亿元 (-16.7%)" in text and "最终结论" in text
