@@ -40,6 +40,7 @@ from faults.pipeline import (
 from planwatch.stack.broker import KafkaNode, create_topics
 from planwatch.stack.run import TOPIC_PARTITIONS
 from support.influx import V2WriteServer
+from support.metrics import sample
 from support.net import free_port
 from support.services import ServiceProcess
 
@@ -211,9 +212,4 @@ def resend(pipeline: ClusterPipeline, replica: str, figures: list[Figure]) -> di
 
 def received(pipeline: ClusterPipeline, replica: str) -> float:
     """Rows ``replica`` answered 202 (its ``planwatch_ingest_rows_total`` metric, any outcome)."""
-    text = httpx.get(f"{pipeline.url(replica)}/metrics", timeout=5).text
-    return sum(
-        float(line.split()[-1])
-        for line in text.splitlines()
-        if line.startswith("planwatch_ingest_rows_total{")
-    )
+    return sample(pipeline.url(replica), "planwatch_ingest_rows_total", default=0.0)

@@ -17,7 +17,6 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from faults.pipeline import (
@@ -28,6 +27,7 @@ from faults.pipeline import (
     wait_until,
     workload,
 )
+from support.metrics import sample
 
 pytestmark = [pytest.mark.faults, pytest.mark.timeout(420)]
 
@@ -47,9 +47,7 @@ def stored(pipeline: Pipeline, figures: list[Figure]) -> int:
 
 def metric(pipeline: Pipeline, service: str, name: str) -> float:
     """A counter or gauge without labels from a service's /metrics."""
-    text = httpx.get(f"{pipeline.url(service)}/metrics", timeout=5).text
-    [line] = [line for line in text.splitlines() if line.startswith(f"{name} ")]
-    return float(line.split()[1])
+    return sample(pipeline.url(service), name)
 
 
 def test_without_a_fault_the_counts_hold(pipeline: Pipeline) -> None:
@@ -81,13 +79,9 @@ def test_evaluator_killed_mid_stream_and_restarted(pipeline: Pipeline) -> None:
 
 
 def assessed(pipeline: Pipeline, service: str) -> float:
-    text = httpx.get(f"{pipeline.url(service)}/metrics", timeout=5).text
-    [line] = [
-        line
-        for line in text.splitlines()
-        if line.startswith('planwatch_evaluator_events_total{outcome="assessed"}')
-    ] or ["- 0"]
-    return float(line.split()[1])
+    return sample(
+        pipeline.url(service), "planwatch_evaluator_events_total", {"outcome": "assessed"}, 0.0
+    )
 
 
 def test_a_second_evaluator_joins_and_leaves_mid_stream(pipeline: Pipeline) -> None:

@@ -200,13 +200,9 @@ class IngestProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def backlog(self) -> float:
-        import httpx
+        from support.metrics import sample
 
-        text = httpx.get(f"{self.url}/metrics", timeout=5).text
-        for line in text.splitlines():
-            if line.startswith("planwatch_ingest_outbox_backlog "):
-                return float(line.split()[1])
-        raise AssertionError("no backlog metric")
+        return sample(self.url, "planwatch_ingest_outbox_backlog")
 
     def stop(self) -> None:
         import subprocess

@@ -124,10 +124,11 @@ def overview() -> Json:
                 4,
                 "table",
                 "最新状态变化",
-                "The newest status changes, latest first.",
+                "The newest status changes, latest first; a target year's final verdict names "
+                "its year (target_year).",
                 [
-                    'SELECT "indicator_id", "jurisdiction", "from_status", "to_status" FROM '
-                    f'"status_change" WHERE {SCOPE} ORDER BY time DESC LIMIT 20'
+                    'SELECT "indicator_id", "jurisdiction", "from_status", "to_status", '
+                    f'"target_year" FROM "status_change" WHERE {SCOPE} ORDER BY time DESC LIMIT 20'
                 ],
                 (12, 17, 12, 10),
             ),
@@ -279,8 +280,8 @@ def agency() -> Json:
                 "转为落后的状态变化",
                 "Recent changes to a status behind plan: what the agency's open alerts are about.",
                 [
-                    'SELECT "indicator_id", "jurisdiction", "to_status" FROM "status_change" '
-                    f'WHERE {SCOPE} AND "to_code" <= 2 ORDER BY time DESC LIMIT 50'
+                    'SELECT "indicator_id", "jurisdiction", "to_status", "target_year" FROM '
+                    f'"status_change" WHERE {SCOPE} AND "to_code" <= 2 ORDER BY time DESC LIMIT 50'
                 ],
                 (0, 19, 24, 10),
             ),

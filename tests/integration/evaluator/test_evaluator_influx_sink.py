@@ -14,6 +14,7 @@ from planwatch.domain.events import StatusChange, SubmissionEvent, Topics
 from support.influx import V2WriteServer
 from support.kafka import KafkaNode
 from support.kafka_io import produce, read_topic
+from support.metrics import sample
 from support.services import ServiceProcess, evaluator_process
 from support.waiting import wait_until
 
@@ -38,9 +39,7 @@ def event(period: str, value: float, vintage: int = 1) -> SubmissionEvent:
 
 
 def metric(port: int, name: str) -> float:
-    text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
-    lines = [line for line in text.splitlines() if line.startswith(name + " ")]
-    return float(lines[0].split()[1]) if lines else 0.0
+    return sample(f"http://127.0.0.1:{port}", name, default=0.0)
 
 
 @pytest.fixture
