@@ -114,7 +114,11 @@ def apply_change(c: sa.Connection, change: StatusChange, now: datetime) -> list[
         for row in _offtrack(c, base):
             if _alert_year(row) not in (year, None) and row.status != "not_achieved":
                 told += _resolve(c, row, snapshot, now)
-    key = f"{base}|offtrack|{year}" if year is not None else f"{base}|offtrack"
+    # the year's open alert keeps its key (one opened before keys carried the year included)
+    key = next(
+        (row.alert_key for row in _offtrack(c, base) if _alert_year(row) == year),
+        f"{base}|offtrack|{year}" if year is not None else f"{base}|offtrack",
+    )
     if to in OFF_TRACK:
         # goals paragraphs name no agency: the jurisdiction's S&T authority is addressed
         lead = list(change.lead_agencies) or [f"{change.jurisdiction}科技主管部门"]

@@ -499,3 +499,18 @@ def test_a_missed_year_stays_alerted_when_the_headline_moves_on(
     engine.tick()
     [again] = [a for a in rows(engine, alerts) if a.alert_key.endswith("|offtrack|2025")]
     assert again.state == "resolved"
+
+
+def test_an_alert_opened_before_keys_carried_the_year_is_the_years_alert(build: Build) -> None:
+    """A release before this one keyed an indicator's off-track alert without the target year:
+    a change for the year of its snapshot updates that alert, it does not open a second."""
+    engine = build()
+    engine.handle(status_change(Status.LIMITED_PROGRESS))
+    with engine.db.begin() as c:  # as the older release wrote it
+        c.execute(alerts.update().values(alert_key="gsbase-rd-expenditure|甘肃省|offtrack"))
+    engine.handle(status_change(Status.NOT_ACHIEVED, tier=None))
+    [alert] = rows(engine, alerts)
+    assert (alert.alert_key, alert.status) == (
+        "gsbase-rd-expenditure|甘肃省|offtrack",
+        "not_achieved",
+    )
