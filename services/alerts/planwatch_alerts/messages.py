@@ -149,33 +149,42 @@ def _final_of(snap: Mapping[str, Any]) -> Mapping[str, Any] | None:
     return head if head is not None and head.get("final") else None
 
 
+_FINAL_LINES = {
+    "zh": (
+        "{year}年{tier}：{target}",
+        "{year}年实际：{observed}；差距 {gap}{pct}",
+        "{year}年已结束，此为最终结论，以后年份的数据不改变该年度结论。",
+        "当前进展：{now}",
+    ),
+    "en": (
+        "{tier} for {year}: {target}",
+        "{year} actual: {observed}; gap {gap}{pct}",
+        "{year} is over: the verdict is final, later figures do not change it.",
+        "now: {now}",
+    ),
+}
+
+
 def _final_figures(
     t: Mapping[str, Any], snap: Mapping[str, Any], unit: str, lang: str
 ) -> list[str]:
     """A complete target year: its target, its own figure and the shortfall, and that the
     verdict is final; for a year the headline has left, where the headline stands now."""
-    year, tier = t.get("year"), _TIER.get(t.get("tier") or "", ("目标", "target"))
-    a = snap.get("assessment") or {}
-    moved_on = snap.get("target_year") is not None
-    if lang == "zh":
-        lines = [
-            f"{year}年{tier[0]}：{_amount(t.get('target'), unit)}",
-            f"{year}年实际：{_amount(t.get('observed'), unit)}；"
-            f"差距 {_amount(t.get('gap'), unit)}" + _pct(t.get("gap_pct")),
-            f"{year}年已结束，此为最终结论，以后年份的数据不改变该年度结论。",
-        ]
-        if moved_on and a.get("explanation_zh"):
-            lines.append(f"当前进展：{a['explanation_zh']}")
-        return lines
-    lines = [
-        f"{tier[1]} for {year}: {_amount(t.get('target'), unit, ' ')}",
-        f"{year} actual: {_amount(t.get('observed'), unit, ' ')}; "
-        f"gap {_amount(t.get('gap'), unit, ' ')}" + _pct(t.get("gap_pct")),
-        f"{year} is over: the verdict is final, later figures do not change it.",
-    ]
-    if moved_on and a.get("explanation_en"):
-        lines.append(f"now: {a['explanation_en']}")
-    return lines
+    tier = _TIER.get(t.get("tier") or "", ("目标", "target"))
+    sep = "" if lang == "zh" else " "
+    now = (snap.get("assessment") or {}).get(f"explanation_{lang}")
+    values = {
+        "year": t.get("year"),
+        "tier": tier[0] if lang == "zh" else tier[1],
+        "target": _amount(t.get("target"), unit, sep),
+        "observed": _amount(t.get("observed"), unit, sep),
+        "gap": _amount(t.get("gap"), unit, sep),
+        "pct": _pct(t.get("gap_pct")),
+        "now": now,
+    }
+    *lines, current = _FINAL_LINES[lang]
+    moved_on = snap.get("target_year") is not None  # a final change: the headline is elsewhere
+    return [line.format(**values) for line in (*lines, *([current] if moved_on and now else []))]
 
 
 def describe(alert: Mapping[str, Any], catalog: Catalog | None, lang: str = "zh") -> Facts:

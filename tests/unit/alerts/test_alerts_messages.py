@@ -206,3 +206,6 @@ def test_each_target_year_is_quoted_in_its_own_sentence() -> None:
     text = _render([DigestItem(missed, "firing")]).text
     assert "规划原文：「全社会研究与试验发展(R&D)经费投入达到180亿元」" in text
     assert "2025年实际：150亿元；差距 -30亿元 (-16.7%)" in text and "最终结论" in text
+    english = _render([DigestItem(missed, "firing")], lang="en").text
+    assert "target for 2025: 180 亿元" in english
+    assert "2025 actual: 150 亿元; gap -30 亿元 (-16.7%)" in english and "is over" in english
