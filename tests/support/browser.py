@@ -49,8 +49,8 @@ def chromium(
 def go(browser: Any, element: Any, *keys: str) -> None:
     """Click (or type ``keys`` into) ``element`` and wait until the next page has loaded: the
     old page's elements go stale first, so nothing is looked up on the page being left."""
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import WebDriverWait
 
     page = browser.find_element(By.TAG_NAME, "html")
@@ -58,4 +58,18 @@ def go(browser: Any, element: Any, *keys: str) -> None:
         element.send_keys(*keys)
     else:
         element.click()
-    WebDriverWait(browser, 30).until(expected_conditions.staleness_of(page))
+
+    def left(_: Any) -> bool:
+        try:
+            page.is_enabled()
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as exc:
+            # asked in the middle of the navigation, chromedriver answers that the node no
+            # longer belongs to the document: it is gone, as stale as can be
+            if "does not belong to the document" in str(exc):
+                return True
+            raise
+        return False
+
+    WebDriverWait(browser, 30).until(left)
