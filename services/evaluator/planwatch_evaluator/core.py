@@ -25,7 +25,7 @@ import orjson
 from planwatch.catalog import Catalog
 from planwatch.domain import calendar
 from planwatch.domain.assessment import assess_rows
-from planwatch.domain.assessment_model import Assessment
+from planwatch.domain.assessment_model import Assessment, headline_tier
 from planwatch.domain.events import (
     AssessmentEvent,
     Status,
@@ -318,36 +318,11 @@ def evaluate(
     previous = state.status
     status = previous
     if result.status is not Status.NO_DATA and result.status.value != previous:
-        change = StatusChange(
-            event_id=derived_id("change", event.event_id, result.status.value),
-            catalog_version=catalog_version,
-            indicator_id=entry.id,
-            jurisdiction=entry.jurisdiction,
-            plan_code=entry.plan_code,
-            from_status=Status(previous) if previous else None,
-            to_status=result.status,
-            tier=result.tier,
-            assessment=dumped,
-            target=snapshot,
-            responsible_agencies=entry.responsible_agencies,
-            lead_agencies=entry.lead_agencies,
-            cause_event_id=event.event_id,
-            # the moment of the figure that caused it: a re-emission is the same change
-            changed_at=event.received_at,
+        change, point = _announce(
+            entry, event, catalog_version, dumped, previous, result.status, result.tier
         )
         status = result.status.value
-        points.append(
-            _point(
-                "status_change",
-                _series(entry, "reason", "assessment"),
-                {
-                    "from_status": previous or "",
-                    "to_status": result.status.value,
-                    "to_code": STATUS_CODE[result.status],
-                },
-                change.changed_at,
-            )
-        )
+        points.append(point)
     known_finals, finals = _finals(entry, state, result, event, catalog_version, dumped, points)
     overdue = state.overdue
     if overdue and parse_period(label).decimal_year >= parse_period(overdue).decimal_year:
@@ -367,6 +342,53 @@ def evaluate(
 
 
 _FINAL = (Status.ACHIEVED, Status.NOT_ACHIEVED)
+
+
+def _announce(
+    entry: CatalogEntry,
+    event: SubmissionEvent,
+    catalog_version: str,
+    dumped: dict[str, object],
+    was: str | None,
+    to: Status,
+    tier: str | None,
+    target_year: int | None = None,
+) -> tuple[StatusChange, Point]:
+    """A status change caused by ``event``, and its ``status_change`` point: the headline's, or
+    (``target_year``) the final verdict of that complete target year. Its id and time are fixed
+    by the figure that caused it: a re-emission is the same change."""
+    if target_year is None:
+        reason, event_id = "assessment", derived_id("change", event.event_id, to.value)
+    else:
+        reason = "final"
+        event_id = derived_id("final", event.event_id, str(target_year), to.value)
+    change = StatusChange(
+        event_id=event_id,
+        catalog_version=catalog_version,
+        indicator_id=entry.id,
+        jurisdiction=entry.jurisdiction,
+        plan_code=entry.plan_code,
+        from_status=Status(was) if was else None,
+        to_status=to,
+        tier=tier,
+        reason=reason,
+        target_year=target_year,
+        assessment=dumped,
+        target=_snapshot(entry),
+        responsible_agencies=entry.responsible_agencies,
+        lead_agencies=entry.lead_agencies,
+        cause_event_id=event.event_id,
+        changed_at=event.received_at,
+    )
+    fields: dict[str, object] = {
+        "from_status": was or "",
+        "to_status": to.value,
+        "to_code": STATUS_CODE[to],
+    }
+    if target_year is not None:
+        fields["target_year"] = target_year
+    point = _point("status_change", _series(entry, "reason", reason), fields, change.changed_at)
+    return change, point
 
 
 def _finals(
@@ -396,41 +418,13 @@ def _finals(
             continue  # the headline's change, if any, says it
         if status is not Status.NOT_ACHIEVED and was != Status.NOT_ACHIEVED.value:
             continue
-        head = (
-            year.tiers.get("binding") or year.tiers.get("none") or next(iter(year.tiers.values()))
-        )
-        change = StatusChange(
-            event_id=derived_id("final", event.event_id, str(year.year), status.value),
-            catalog_version=catalog_version,
-            indicator_id=entry.id,
-            jurisdiction=entry.jurisdiction,
-            plan_code=entry.plan_code,
-            from_status=Status(was) if was else None,
-            to_status=status,
-            tier=head.tier,
-            reason="final",
-            target_year=year.year,
-            assessment=dumped,
-            target=_snapshot(entry),
-            responsible_agencies=entry.responsible_agencies,
-            lead_agencies=entry.lead_agencies,
-            cause_event_id=event.event_id,
-            changed_at=event.received_at,
+        head = headline_tier(year.tiers)
+        tier = head.tier if head is not None else None
+        change, point = _announce(
+            entry, event, catalog_version, dumped, was, status, tier, year.year
         )
         changes.append(change)
-        points.append(
-            _point(
-                "status_change",
-                _series(entry, "reason", "final"),
-                {
-                    "from_status": was or "",
-                    "to_status": status.value,
-                    "to_code": STATUS_CODE[status],
-                    "target_year": year.year,
-                },
-                change.changed_at,
-            )
-        )
+        points.append(point)
     return known, tuple(changes)
 
 

@@ -21,6 +21,7 @@ from planwatch.domain.assessment_model import (
     Observation,
     TierResult,
     YearResult,
+    headline_tier,
 )
 from planwatch.domain.calendar import year_due
 from planwatch.domain.events import Status
@@ -179,7 +180,9 @@ def _year_tiers(
 
 
 def _headline(tiers: dict[str, TierResult]) -> TierResult:
-    return tiers.get("binding") or tiers.get("none") or next(iter(tiers.values()))
+    head = headline_tier(tiers)
+    assert head is not None, "a target year has at least one goal"
+    return head
 
 
 def _in_band(goal: Goal, x: float, tolerance_pct: float) -> bool:

@@ -9,14 +9,31 @@ reads it back.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
 from planwatch.domain.events import Status
 
-__all__ = ["Assessment", "AssessmentConfig", "Observation", "TierResult", "YearResult"]
+__all__ = [
+    "Assessment",
+    "AssessmentConfig",
+    "Observation",
+    "TierResult",
+    "YearResult",
+    "headline_tier",
+]
+
+T = TypeVar("T")
+
+
+def headline_tier(tiers: Mapping[str, T]) -> T | None:
+    """The tier a target year's headline speaks for: the binding one (约束值) when the plan
+    gives tiers, else the only target (``none``), else the first; None without any. For
+    ``TierResult`` objects and for their ``to_dict()`` form alike."""
+    return tiers.get("binding") or tiers.get("none") or next(iter(tiers.values()), None)
 
 
 class Observation(BaseModel):

@@ -178,8 +178,7 @@ def explain_missed(
     """The sentence added while a later target is judged: an earlier target year was missed
     ("2025年目标180亿元未达标（2025年实际150亿元，差30亿元）。")."""
     goal_zh, goal_en = _goal(head, unit, target_text)
-    fz, fe = _figure(judged, unit, True)
-    zh, en = f"{fz}", f"{fe}"
+    zh, en = _figure(judged, unit, True)
     if head.gap is not None and head.gap < 0 and _num(abs(head.gap)) != "0":
         size = _num(abs(head.gap))
         zh += f"，差{size}{unit}"
