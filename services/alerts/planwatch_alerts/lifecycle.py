@@ -108,17 +108,21 @@ def apply_change(c: sa.Connection, change: StatusChange, now: datetime) -> list[
             told += _resolve(c, overdue, snapshot, now)
     to = change.to_status.value
     year = year_of(change)
+    offtrack = _offtrack(c, base)
+    this_year = [row for row in offtrack if _alert_year(row) == year]
     if change.reason == "assessment":
         # the headline moved on from a year whose trajectory was behind: that year is complete,
         # and a miss of it was told as a final change (kept open); any other alert of it ends
-        for row in _offtrack(c, base):
+        for row in offtrack:
             if _alert_year(row) not in (year, None) and row.status != "not_achieved":
                 told += _resolve(c, row, snapshot, now)
     # the year's open alert keeps its key (one opened before keys carried the year included)
-    key = next(
-        (row.alert_key for row in _offtrack(c, base) if _alert_year(row) == year),
-        f"{base}|offtrack|{year}" if year is not None else f"{base}|offtrack",
-    )
+    if this_year:
+        key = this_year[0].alert_key
+    elif year is not None:
+        key = f"{base}|offtrack|{year}"
+    else:
+        key = f"{base}|offtrack"
     if to in OFF_TRACK:
         # goals paragraphs name no agency: the jurisdiction's S&T authority is addressed
         lead = list(change.lead_agencies) or [f"{change.jurisdiction}科技主管部门"]
@@ -128,9 +132,8 @@ def apply_change(c: sa.Connection, change: StatusChange, now: datetime) -> list[
             lead, copied, snapshot, now,
         )  # fmt: skip
     elif to in GOOD:
-        for row in _offtrack(c, base):
-            if _alert_year(row) == year:
-                told += _resolve(c, row, snapshot, now)
+        for row in this_year:
+            told += _resolve(c, row, snapshot, now)
     return told
 
 

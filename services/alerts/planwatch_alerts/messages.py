@@ -20,6 +20,7 @@ from typing import Any
 import jinja2
 
 from planwatch.catalog import Catalog
+from planwatch.domain.assessment_model import headline_tier
 from planwatch.domain.chinese import to_simplified
 from planwatch.domain.model import CatalogEntry, one_line
 from planwatch.domain.quotes import table_cells
@@ -145,7 +146,7 @@ def _final_of(snap: Mapping[str, Any]) -> Mapping[str, Any] | None:
             (y for y in a.get("years") or () if y.get("year") == year), {}
         )
         tiers = found.get("tiers") or {}
-    head = tiers.get("binding") or tiers.get("none") or next(iter(tiers.values()), None)
+    head = headline_tier(tiers)
     return head if head is not None and head.get("final") else None
 
 
@@ -201,6 +202,8 @@ def describe(alert: Mapping[str, Any], catalog: Catalog | None, lang: str = "zh"
         status=_STATUS[lang].get(alert["status"], alert["status"]),
         plan=plan_title(alert, catalog, lang),
     )
+    # an off-track alert about a complete target year: its final verdict
+    final = None if alert["type"] in ("reminder", "overdue") else _final_of(snap)
     if alert["type"] == "reminder":
         facts.status = _DUE_SOON[lang]
         if lang == "zh":
@@ -226,7 +229,7 @@ def describe(alert: Mapping[str, Any], catalog: Catalog | None, lang: str = "zh"
                 f"{snap.get('due_date')} and has not arrived."
             )
         facts.figures.append(HOW_TO_REPORT[lang])
-    elif (final := _final_of(snap)) is not None:
+    elif final is not None:
         facts.figures += _final_figures(final, snap, unit, lang)
     else:
         tier = _TIER.get(a.get("tier") or "", ("目标", "target"))
@@ -253,7 +256,6 @@ def describe(alert: Mapping[str, Any], catalog: Catalog | None, lang: str = "zh"
     if facts.cells is None:
         # the sentence of the target year the alert is about, when the plan gives it apart
         # ("R&D经费投入达到280亿元" for 2030), else the entry's
-        final = _final_of(snap) if alert["type"] == "offtrack" else None
         year = final.get("year") if final is not None else a.get("target_year")
         own = next(
             (t.get("quote") for t in target.get("targets") or () if t.get("year") == year), None

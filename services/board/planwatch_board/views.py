@@ -13,7 +13,7 @@ from datetime import date, datetime
 
 from planwatch.catalog import Catalog
 from planwatch.domain.assessment import assess
-from planwatch.domain.assessment_model import Assessment, Observation
+from planwatch.domain.assessment_model import Observation, TierResult
 from planwatch.domain.model import CatalogEntry, Kind, Plan
 from planwatch.domain.periods import Period, PeriodKind, parse_period
 from planwatch.domain.status import STATUS_INFO, Status
@@ -25,12 +25,10 @@ __all__ = [
     "IndicatorPage",
     "IndicatorStatus",
     "Overview",
-    "TargetVerdict",
     "indicator_page",
     "measured_series",
     "overview",
     "planned_path",
-    "target_verdicts",
 ]
 
 # one colour and Chinese name per status (planwatch.domain.status), shared by the overview
@@ -56,22 +54,6 @@ class Overview:
     counts: list[tuple[str, int]]
 
 
-@dataclass(frozen=True)
-class TargetVerdict:
-    """One row of the target table: a target (year and tier) and its verdict as of today, final
-    once the year is complete (achieved or 未达标 with its own figure and the shortfall)."""
-
-    year: int
-    tier: str | None
-    target: float
-    target_max: float | None
-    status: str
-    final: bool
-    observed: float | None = None  # the year's own figure, as the kind measures it
-    gap: float | None = None
-    gap_pct: float | None = None
-
-
 @dataclass
 class IndicatorPage:
     entry: CatalogEntry
@@ -79,7 +61,9 @@ class IndicatorPage:
     observed: list[Point2] = field(default_factory=list)
     planned: dict[str, list[Point2]] = field(default_factory=dict)  # by tier
     projection: tuple[Point2, Point2] | None = None  # from the last observation to target year
-    verdicts: list[TargetVerdict] = field(default_factory=list)  # one per target and tier
+    # each target's verdict (year and tier) as of today, by the same ``assess`` the evaluator
+    # runs on the figures as stored: a complete year's is final, on its own figure alone
+    verdicts: list[TierResult] = field(default_factory=list)
     explanation: str | None = None  # the sentence of the assessment as of today
 
 
@@ -212,26 +196,6 @@ def planned_path(entry: CatalogEntry, history: list[Observation]) -> dict[str, l
     return paths
 
 
-def target_verdicts(result: Assessment) -> list[TargetVerdict]:
-    """Each target's verdict in an assessment (the same ``assess`` the evaluator runs, on the
-    figures as stored): a complete year's is final and rests on its own figure alone."""
-    return [
-        TargetVerdict(
-            year=t.year,
-            tier=t.tier,
-            target=t.target,
-            target_max=t.target_max,
-            status=t.status.value,
-            final=t.final,
-            observed=t.observed,
-            gap=t.gap,
-            gap_pct=t.gap_pct,
-        )
-        for y in result.years
-        for t in y.tiers.values()
-    ]
-
-
 def indicator_page(
     entry: CatalogEntry, reader: SeriesReader, today: date | None = None
 ) -> IndicatorPage:
@@ -249,7 +213,7 @@ def indicator_page(
     page = IndicatorPage(entry, status, observed, planned_path(entry, history))
     if history:
         result = assess(entry, history, today or date.today())
-        page.verdicts = target_verdicts(result)
+        page.verdicts = [t for year in result.years for t in year.tiers.values()]
         page.explanation = result.explanation_zh
     if latest and observed and latest.get("projected") is not None and latest.get("target_year"):
         page.projection = (observed[-1], (float(latest["target_year"]), float(latest["projected"])))
