@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import date, timedelta
+from operator import itemgetter
 
 from planwatch.domain.assessment_model import (
     Assessment,
@@ -37,6 +38,8 @@ from planwatch.domain.trajectory.methods import (
     band,
     baseline_only,
     final,
+    final_level,
+    final_pace,
     level,
     meets,
     missing,
@@ -87,6 +90,7 @@ _NOTE_COUNTED = "counted from zero at the plan start: growth rate undefined, lin
 _NOTE_ONE_MORE = "the first observation is the baseline; one more is needed for a verdict"
 _NOTE_NONE = ("尚无观测值", "no observation yet")
 _GOOD = (Status.ON_TRACK, Status.ACHIEVED)
+_fraction = itemgetter(3)  # of a row: the share of the year its figure covers
 # Kinds whose required pace is a yearly growth rate; counts and ranks need a yearly addition.
 _GROWING = frozenset({Kind.LEVEL, Kind.MAINTAIN})
 
@@ -130,10 +134,8 @@ def _year_tiers(
     points: list[Row],
     base: tuple[float, float] | None,
     config: AssessmentConfig,
-    project: bool = True,
 ) -> dict[str, TierResult]:
-    """The progress verdict of each goal of ``year`` from ``points`` (the figures so far);
-    ``project``: carry the trend to the year (not for a final verdict, which drops it)."""
+    """The progress verdict of each goal of ``year`` from ``points`` (the figures so far)."""
     last = points[-1]
     tol = plan.tolerance_pct if plan.tolerance_pct is not None else config.maintain_tolerance_pct
     tiers: dict[str, TierResult] = {}
@@ -143,11 +145,7 @@ def _year_tiers(
             for g in goals:
                 tiers[g.key] = baseline_only(g, last[1], plan.sign)
             return tiers
-        projected = (
-            projection(points, year, config.projection_window, plan.compound_trend)
-            if project
-            else None
-        )
+        projected = projection(points, year, config.projection_window, plan.compound_trend)
         compound = config.planned_path == "compound" and plan.compound_trend
         for g in goals:
             met_at = reach(g, plan.sign, tol)
@@ -196,31 +194,43 @@ def _in_band(goal: Goal, x: float, tolerance_pct: float) -> bool:
 
 def _final_tiers(
     plan: Plan,
-    year: int,
     goals: tuple[Goal, ...],
     points: list[Row],
+    row: Row | None,
     base: tuple[float, float] | None,
-    config: AssessmentConfig,
+    tol: float,
 ) -> dict[str, TierResult]:
-    """The final verdict of each goal of a complete ``year`` on that year's own figure; a goal
-    whose figure is not in stays ``no_data`` (a missing figure is not a miss)."""
-    row = full_year(points, year)
+    """The final verdict of each goal of a complete year on that year's own figure ``row`` (the
+    year's full-year row of ``points``, None when it is not in: the goals stay ``no_data``, a
+    missing figure is not a miss).
+
+    A final verdict keeps the progress ratio and the method the open verdict on that figure
+    gives (``level``, ``pace``; a band has none), so only those are worked out
+    (``final_level``, ``final_pace``), not the whole open verdict a second time. Later figures
+    play no part: the row is a year end, so it is the last of the points up to it."""
     if row is None:
         return {g.key: missing(g) for g in goals}
-    # later figures play no part
-    upto = points if row is points[-1] else [p for p in points if p[0] <= row[0]]
-    if plan.base is None and plan.measure != PLACES_GAINED and plan.family in (LEVEL, BAND):
-        base = (upto[0][0], upto[0][1]) if len(upto) > 1 else None  # the first figure, as then
-    opened = _year_tiers(plan, year, goals, upto, base, config, project=False)
-    tol = plan.tolerance_pct if plan.tolerance_pct is not None else config.maintain_tolerance_pct
-    x = row[1]
-    for g in goals:
-        if plan.family == BAND:
-            met = _in_band(g, x, tol)
-        else:
-            met = meets(x, reach(g, plan.sign, tol), plan.sign)
-        final(opened[g.key], g, x, met, plan.sign)
-    return opened
+    x, sign, family = row[1], plan.sign, plan.family
+    tiers: dict[str, TierResult] = {}
+    if family == BAND:
+        for g in goals:
+            tiers[g.key] = final(g, x, _in_band(g, x, tol), sign, None, "band")
+    elif family == LEVEL:
+        if plan.base is None and plan.measure != PLACES_GAINED:
+            # the first figure is the baseline, as it was then (none while it is the only one)
+            first = points[0]
+            base = (first[0], first[1]) if first is not row else None
+        for g in goals:
+            met = meets(x, reach(g, sign, tol), sign)
+            if base is None:
+                tiers[g.key] = final(g, x, met, sign, None, "none")  # ``baseline_only``'s
+            else:
+                tiers[g.key] = final_level(g, x, row[0], base, sign, met)
+    else:
+        method = "yearly_pace" if family == PACE else "rate_ratio"
+        for g in goals:
+            tiers[g.key] = final_pace(g, x, sign, meets(x, reach(g, sign, tol), sign), method)
+    return tiers
 
 
 def _with_pace(
@@ -233,12 +243,6 @@ def _with_pace(
     for g in goals:
         met_at = g.value if plan.family == BAND else reach(g, plan.sign, tol)
         required(tiers[g.key], last[1], last[0], plan.sign, growing, met_at)
-
-
-def _complete(year: int, rows: list[Row], as_of: date, due: Callable[[int], date]) -> bool:
-    """A target year is complete once its full-year figure is in, or once that figure is due
-    and still missing (``due``: the reporting calendar's due date of a year's figure)."""
-    return full_year(rows, year) is not None or as_of > due(year)
 
 
 def assess(
@@ -280,8 +284,9 @@ def assess_rows(
         rows = [r for r in rows if r[2] <= last_year]  # the year grows with the time
     plan = prepare(target)
     notes: list[str] = []
-    if not plan.year_to_date and any(r[3] < 1.0 for r in rows):
-        # a kind without a year-to-date form (kinds.py): ingest refuses such figures
+    if not plan.year_to_date and rows and min(map(_fraction, rows)) < 1.0:
+        # a year-to-date figure (a share of its year under 1) of a kind without a year-to-date
+        # form (kinds.py): ingest refuses such figures
         notes.append(
             "year-to-date figures are not judged for this kind: "
             + ", ".join(r[4] for r in rows if r[3] < 1.0)
@@ -321,42 +326,54 @@ def assess_rows(
     tol = plan.tolerance_pct if plan.tolerance_pct is not None else config.maintain_tolerance_pct
     due = _due(target, config)
     years: list[YearResult] = []
-    head_year: YearResult | None = None
-    latest_done: YearResult | None = None  # the latest complete year judged on its figure
-    for year, goals in plan.years:
-        done = _complete(year, rows, as_of, due)
+    heads: list[TierResult] = []  # each year's headline tier, picked once
+    complete: list[bool] = []  # each year's completeness, decided once
+    figures: list[tuple[Row | None, Row | None]] = []  # its full-year figure: as sent, measured
+    first_open: int | None = None  # the first target year still open
+    last_final: int | None = None  # the latest complete year judged on its figure
+    for i, (year, goals) in enumerate(plan.years):
+        raw = full_year(rows, year)
+        # complete once its full-year figure is in, or once that figure is due and still missing
+        done = raw is not None or as_of > due(year)
+        row = None
         if done:
-            tiers = _final_tiers(plan, year, goals, points, base, config)
+            row = raw if points is rows else full_year(points, year)  # the figures themselves
+            tiers = _final_tiers(plan, goals, points, row, base, tol)
         elif gap_year is not None:
             tiers = {g.key: missing(g) for g in goals}  # a running total with a hole
         else:
             tiers = _year_tiers(plan, year, goals, points, base, config)
             _with_pace(plan, goals, tiers, last, tol)
-        result = YearResult(year=year, status=_headline(tiers).status, tiers=tiers)
-        years.append(result)
-        if done and _headline(tiers).final:
-            latest_done = result
-        if head_year is None and not done:
-            head_year = result
-    open_year = head_year
-    if head_year is None:
-        head_year = years[-1]  # every target year is complete: the last one
-    elif head_year.status is Status.NO_DATA and latest_done is not None and gap_year is None:
-        # the next target cannot be judged yet (its first figure is its own baseline): the
-        # verdict there is, the last complete year's, is the headline. A running total with a
-        # hole stays no_data: the missing year is what the bureau must hear of
-        head_year = latest_done
-    elif (
-        latest_done is not None
-        and latest_done.status is Status.NOT_ACHIEVED
-        and plan.family != LEVEL
-        and head_year.status in _GOOD
-        and not any(p[2] == head_year.year for p in points)
-    ):
-        # a floor kept each year: while the next year has no figure of its own, the year
-        # last judged below the floor is the headline, not a green pace drawn from it
-        head_year = latest_done
-    head = _headline(head_year.tiers)
+        head = _headline(tiers)
+        years.append(YearResult(year=year, status=head.status, tiers=tiers))
+        heads.append(head)
+        complete.append(done)
+        figures.append((raw, row))
+        if done:
+            if head.final:
+                last_final = i
+        elif first_open is None:
+            first_open = i
+    if first_open is None:
+        h = len(years) - 1  # every target year is complete: the last one
+    else:
+        h = first_open
+        if heads[h].status is Status.NO_DATA and last_final is not None and gap_year is None:
+            # the next target cannot be judged yet (its first figure is its own baseline):
+            # the verdict there is, the last complete year's, is the headline. A running total
+            # with a hole stays no_data: the missing year is what the bureau must hear of
+            h = last_final
+        elif (
+            last_final is not None
+            and heads[last_final].status is Status.NOT_ACHIEVED
+            and plan.family != LEVEL
+            and heads[h].status in _GOOD
+            and not any(p[2] == years[h].year for p in points)
+        ):
+            # a floor kept each year: while the next year has no figure of its own, the year
+            # last judged below the floor is the headline, not a green pace drawn from it
+            h = last_final
+    head_year, head = years[h], heads[h]
 
     if head.method == "linear_ratio":
         notes.append(_NOTE_COUNTED if plan.counted else _NOTE_LINEAR)
@@ -365,7 +382,7 @@ def assess_rows(
             f"year-to-date figure ({last[4]}) compared with {last[3]:.0%} of the yearly target"
         )
     if head.status is Status.NO_DATA and head.method == "none" and plan.family == LEVEL:
-        if head_year.year < last[2] or _complete(head_year.year, rows, as_of, due):
+        if head_year.year < last[2] or complete[h]:
             notes.append(f"no figure for {head_year.year}")
         else:
             notes.append(_NOTE_ONE_MORE)
@@ -374,28 +391,27 @@ def assess_rows(
     latest = _reported(plan, raw_last, points, gap_year)
     judged = None
     if head.final:
-        row = full_year(points, head.year)
-        raw = full_year(rows, head.year)
+        raw, row = figures[h]
         if row is not None and raw is not None:
             judged = Reported(raw[4], raw[1], row[1], plan.measure, plan.start)
     missing_in = None
     if head.status is Status.NO_DATA and head.method == "none":
-        done = _complete(head_year.year, rows, as_of, due)
-        missing_in = gap_year if gap_year is not None else _lacking(head_year.year, rows, done)
+        missing_in = (
+            gap_year if gap_year is not None else _lacking(head_year.year, rows, complete[h])
+        )
     zh, en = explain(head, plan.unit, latest, plan.target_text, judged, missing_in)
-    if open_year is not None and open_year is not head_year and open_year.status is Status.NO_DATA:
+    if first_open is not None and first_open != h and heads[first_open].status is Status.NO_DATA:
         # the year after the headline's, still open: said so, not left out
-        z, e = explain_open(_headline(open_year.tiers), plan.unit, plan.target_text)
+        z, e = explain_open(heads[first_open], plan.unit, plan.target_text)
         zh, en = zh + z, en + e
     elif (
-        latest_done is not None
-        and latest_done is not head_year
-        and latest_done.status is Status.NOT_ACHIEVED
+        last_final is not None
+        and last_final != h
+        and heads[last_final].status is Status.NOT_ACHIEVED
     ):
         # a missed target year stays in the sentence while the next one is judged
-        missed = _headline(latest_done.tiers)
-        raw = full_year(rows, missed.year)
-        row = full_year(points, missed.year)
+        missed = heads[last_final]
+        raw, row = figures[last_final]
         if raw is not None and row is not None:
             figure = Reported(raw[4], raw[1], row[1], plan.measure, plan.start)
             z, e = explain_missed(missed, plan.unit, figure, plan.target_text)

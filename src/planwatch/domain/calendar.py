@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from planwatch.domain.model import CatalogEntry, Frequency, Kind, Statistic
 from planwatch.domain.periods import Period, PeriodKind, canonical_label, parse_period
@@ -128,7 +128,20 @@ def year_due(entry: CatalogEntry, year: int, policy: Policy = DEFAULT_POLICY) ->
     """When the full-year figure of ``year`` is due: the day it can first exist (the end of the
     year plus the statistic's publication lag) plus the grace. A target year whose figure is
     still missing after this day is judged without it."""
-    lag = policy.lag(entry.statistic, Frequency.ANNUAL)
+    if policy is DEFAULT_POLICY:
+        return _default_year_due(entry.statistic, year)
+    return _year_due(entry.statistic, year, policy)
+
+
+@lru_cache(maxsize=1024)
+def _default_year_due(statistic: Statistic, year: int) -> date:
+    """``year_due`` under the default policy, which every assessment of a target year asks
+    for: a handful of statistics and years (a ``Policy`` itself is not hashable)."""
+    return _year_due(statistic, year, DEFAULT_POLICY)
+
+
+def _year_due(statistic: Statistic, year: int, policy: Policy) -> date:
+    lag = policy.lag(statistic, Frequency.ANNUAL)
     available = _add_months(date(year, 12, 31), lag) if lag else date(year, 12, 31)
     return available + timedelta(days=policy.grace_days)
 

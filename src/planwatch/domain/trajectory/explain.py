@@ -4,6 +4,7 @@ gap, projection and the pace still needed; for a complete year, the final verdic
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import NamedTuple
 
 from planwatch.domain.assessment_model import TierResult
@@ -76,6 +77,21 @@ def _target(head: TierResult, unit: str, text: dict[tuple[int, str | None], str]
     return (text or {}).get((head.year, head.tier)) or format_target(head.target, head.target_max)
 
 
+@lru_cache(maxsize=4096)
+def _heading(
+    status: Status, year: int, tier: str | None, target: str, unit: str, measure: str
+) -> tuple[str, str]:
+    """The start of the sentences: "已达标：2025年目标180亿元", "Achieved: target 180 亿元 by
+    2025". The same few per target (a status of a year's tier), so each is written once."""
+    gain_zh, gain_en = ("提升", "up ") if measure == "places_gained" else ("", "")
+    zh = f"{_STATUS_ZH[status]}：{year}年{_TIER_ZH.get(tier or '', '目标')}{gain_zh}{target}{unit}"
+    en = (
+        f"{_STATUS_EN[status]}: {_TIER_EN.get(tier or '', 'target')} "
+        f"{gain_en}{target}{_unit_en(unit)} by {year}"
+    )
+    return zh, en
+
+
 def explain(
     head: TierResult,
     unit: str,
@@ -90,36 +106,29 @@ def explain(
     ue = _unit_en(unit)
     year = head.year
     target = _target(head, unit, target_text)
-    gain_zh, gain_en = ("提升", "up ") if latest.measure == "places_gained" else ("", "")
-    zh = (
-        f"{_STATUS_ZH[head.status]}：{year}年{_TIER_ZH.get(head.tier or '', '目标')}"
-        f"{gain_zh}{target}{unit}"
-    )
-    en = (
-        f"{_STATUS_EN[head.status]}: {_TIER_EN.get(head.tier or '', 'target')} "
-        f"{gain_en}{target}{ue} by {year}"
-    )
+    zh, en = _heading(head.status, year, head.tier, target, unit, latest.measure)
     if missing is not None:
-        zh += f"，缺少{missing}年数据"
-        en += f"; the {missing} figure is missing"
         fz, fe = _figure(latest, unit, False)
-        return f"{zh}；{fz}。", f"{en}; {fe}."
+        return (
+            f"{zh}，缺少{missing}年数据；{fz}。",
+            f"{en}; the {missing} figure is missing; {fe}.",
+        )
     if head.final and judged is not None:
         fz, fe = _figure(judged, unit, True)
-        zh, en = f"{zh}，{fz}", f"{en}; {fe}"
-        if head.gap is not None and _num(abs(head.gap)) != "0":
-            size = _num(abs(head.gap))
+        gap_zh = gap_en = now_zh = now_en = ""
+        gap = head.gap
+        size = _num(abs(gap)) if gap is not None else "0"  # formatted once
+        if gap is not None and size != "0":
             pct = f"（{head.gap_pct:+.1f}%）" if head.gap_pct is not None else ""
-            if head.gap < 0:
-                zh += f"，差{size}{unit}{pct}"
-                en += f", {size}{ue} short"
+            if gap < 0:
+                gap_zh, gap_en = f"，差{size}{unit}{pct}", f", {size}{ue} short"
             else:
-                zh += f"，超出{size}{unit}{pct}"
-                en += f", {size}{ue} beyond"
+                gap_zh, gap_en = f"，超出{size}{unit}{pct}", f", {size}{ue} beyond"
         if latest.period != judged.period:
-            fz, fe = _figure(latest, unit, False)
-            zh, en = f"{zh}；{fz}", f"{en}; {fe}"
-        return zh + "。", en + "."
+            now_zh, now_en = _figure(latest, unit, False)
+            now_zh, now_en = "；" + now_zh, "; " + now_en
+        # each sentence joined once: its parts are short, a copy per part would cost more
+        return f"{zh}，{fz}{gap_zh}{now_zh}。", f"{en}; {fe}{gap_en}{now_en}."
     fz, fe = _figure(latest, unit, False)
     zh, en = f"{zh}，{fz}", f"{en}; {fe}"
     if head.planned is not None:
@@ -179,10 +188,12 @@ def explain_missed(
     ("2025年目标180亿元未达标（2025年实际150亿元，差30亿元）。")."""
     goal_zh, goal_en = _goal(head, unit, target_text)
     zh, en = _figure(judged, unit, True)
-    if head.gap is not None and head.gap < 0 and _num(abs(head.gap)) != "0":
-        size = _num(abs(head.gap))
-        zh += f"，差{size}{unit}"
-        en += f", {size}{_unit_en(unit)} short"
+    gap = head.gap
+    if gap is not None and gap < 0:
+        size = _num(abs(gap))
+        if size != "0":
+            zh += f"，差{size}{unit}"
+            en += f", {size}{_unit_en(unit)} short"
     return f"{goal_zh}未达标（{zh}）。", f" Not achieved: {goal_en} ({en})."
 
 

@@ -22,6 +22,8 @@ __all__ = [
     "band",
     "baseline_only",
     "final",
+    "final_level",
+    "final_pace",
     "level",
     "meets",
     "missing",
@@ -52,7 +54,9 @@ def reach(goal: Goal, sign: float, tolerance_pct: float) -> float:
 
 
 def _differ(a: float, b: float) -> bool:
-    return abs(a - b) > _REL * max(abs(a), abs(b))
+    # beyond the relative tolerance of the larger of the two (written without max(): hot)
+    d = abs(a - b)
+    return d > _REL * abs(a) and d > _REL * abs(b)
 
 
 def from_ratio(ratio: float, config: AssessmentConfig) -> Status:
@@ -83,6 +87,30 @@ def projection(points: list[Row], year: int, window: int, compound: bool) -> flo
     return b + (b - a) / span * ahead
 
 
+def _progress(v: float, b: float, x: float, n: float, span: float) -> tuple[float | None, str]:
+    """The progress ratio of ``x``, ``n`` years into the ``span`` years from ``b`` to ``v``, and
+    its method: compound growth where both ends are positive, else the linear equivalent."""
+    growth = b > 0 and v > 0 and x > 0
+    if not (n > EPS and _differ(v, b)):
+        # no time since the baseline, or a target equal to it: no ratio to speak of
+        return None, "cagr_ratio" if growth else "linear_ratio"
+    if growth:
+        try:
+            required = (v / b) ** (1.0 / span) - 1.0
+            if required:  # zero only where the difference is lost to rounding
+                ratio = ((x / b) ** (1.0 / n) - 1.0) / required
+                if isfinite(ratio):
+                    return ratio, "cagr_ratio"
+        except OverflowError:
+            pass
+        # growth beyond floats: the linear equivalent holds
+    required = (v - b) / span
+    if not required:
+        return None, "linear_ratio"
+    ratio = (x - b) / n / required
+    return (ratio if isfinite(ratio) else None), "linear_ratio"
+
+
 def level(
     goal: Goal,
     x: float,
@@ -101,33 +129,11 @@ def level(
     span = max(year - y0, EPS)
     n = t - y0
     share = min(max(n, 0.0), span) / span
-    growth = b > 0 and v > 0
-    if compound_path and growth:
+    if compound_path and b > 0 and v > 0:
         planned = b * (v / b) ** share
     else:
         planned = b + (v - b) * share
-    ratio = None
-    method = "linear_ratio"
-    if growth and x > 0:
-        method = "cagr_ratio"
-        if n > EPS and _differ(v, b):
-            try:
-                required = (v / b) ** (1.0 / span) - 1.0
-                if required:  # zero only where the difference is lost to rounding
-                    ratio = ((x / b) ** (1.0 / n) - 1.0) / required
-            except OverflowError:
-                ratio = None
-            if ratio is not None and not isfinite(ratio):
-                ratio = None
-            if ratio is None:
-                method = "linear_ratio"  # growth beyond floats: the linear equivalent holds
-    if method == "linear_ratio":
-        if n > EPS and _differ(v, b):
-            required = (v - b) / span
-            if required:
-                ratio = (x - b) / n / required
-                if not isfinite(ratio):
-                    ratio = None
+    ratio, method = _progress(v, b, x, n, span)
     if meets(x, v if met_at is None else met_at, sign):
         status = _ACHIEVED
     elif (v - b) * sign <= 0 or not _differ(v, b):
@@ -158,6 +164,13 @@ def level(
     )
 
 
+def _pace_ratio(x: float, planned: float, sign: float) -> float | None:
+    """The figure over the planned one (the planned over the figure where lower is better)."""
+    if sign > 0:
+        return x / planned if planned > 0 else None
+    return planned / x if planned > 0 and x > 0 else None
+
+
 def pace(
     goal: Goal,
     row: Row,
@@ -175,12 +188,7 @@ def pace(
     x, in_year = row[1], row[2] == goal.year
     v = goal.value
     planned = v * fraction
-    ratio = None
-    if sign > 0:
-        if planned > 0:
-            ratio = x / planned
-    elif planned > 0 and x > 0:
-        ratio = planned / x
+    ratio = _pace_ratio(x, planned, sign)
     met_year = meets(x, v if met_at is None else met_at, sign) and (sign > 0 or fraction >= 1.0)
     if in_year and met_year:
         status = _ACHIEVED
@@ -287,18 +295,50 @@ def missing(goal: Goal) -> TierResult:
     )
 
 
-def final(open_result: TierResult, goal: Goal, x: float, met: bool, sign: float) -> TierResult:
+def final(
+    goal: Goal, x: float, met: bool, sign: float, ratio: float | None, method: str
+) -> TierResult:
     """The verdict of a complete target year on its own figure ``x``: achieved or not achieved,
-    the gap measured to the target itself. The open result lends the ratio and the method."""
-    gap = (x - goal.value) * sign
-    open_result.status = _ACHIEVED if met else _NOT_ACHIEVED
-    open_result.planned = goal.value
-    open_result.gap = gap
-    open_result.gap_pct = gap / abs(goal.value) * 100 if goal.value else None
-    open_result.projected = open_result.projected_share = None
-    open_result.final = True
-    open_result.observed = x
-    return open_result
+    the gap measured to the target itself. ``ratio`` and ``method`` are those the open verdict
+    on the same figure reports (``final_level``, ``final_pace``)."""
+    v = goal.value
+    gap = (x - v) * sign
+    return TierResult(
+        year=goal.year,
+        tier=goal.tier,
+        target=v,
+        target_max=goal.value_max,
+        status=_ACHIEVED if met else _NOT_ACHIEVED,
+        progress_ratio=ratio,
+        planned=v,
+        gap=gap,
+        gap_pct=gap / abs(v) * 100 if v else None,
+        projected=None,
+        projected_share=None,
+        method=method,
+        final=True,
+        observed=x,
+    )
+
+
+def final_level(
+    goal: Goal, x: float, t: float, base: tuple[float, float], sign: float, met: bool
+) -> TierResult:
+    """The final verdict of a level target on the year's figure ``x`` (at ``t``), with the ratio
+    and method ``level`` gives for that figure: only they survive into a final verdict, so the
+    planned path, the projection and the open status are not worked out."""
+    y0, b = base
+    v = goal.value
+    ratio, method = _progress(v, b, x, t - y0, max(goal.year - y0, EPS))
+    if not met and ((v - b) * sign <= 0 or not _differ(v, b)):
+        ratio = None  # as in ``level``: a step backwards from a floor has no ratio
+    return final(goal, x, met, sign, ratio, method)
+
+
+def final_pace(goal: Goal, x: float, sign: float, met: bool, method: str) -> TierResult:
+    """The final verdict of a yearly flow or rate on the full-year figure ``x``, with the ratio
+    ``pace`` gives for it (the whole year: the planned figure is the target)."""
+    return final(goal, x, met, sign, _pace_ratio(x, goal.value, sign), method)
 
 
 def required(
