@@ -432,7 +432,6 @@ def overdue_change(
     entry: CatalogEntry,
     state: KeyState,
     today: date,
-    due_days: Mapping[Frequency, int] | None = None,
     catalog_version: str = "",
     policy: calendar.Policy = calendar.DEFAULT_POLICY,
 ) -> tuple[KeyState, StatusChange | None, Point | None]:
@@ -441,10 +440,9 @@ def overdue_change(
     to its publisher, and once more when it is past escalation, naming the supervising body.
 
     A key that never reported is owed its figures too (a new state: ``new_state()``); a figure
-    that cannot exist yet is never owed. ``due_days`` is no longer read: when a figure is due
-    follows from its kind of statistic (``policy``); the parameter stays for its callers.
+    that cannot exist yet is never owed. When a figure is due follows from its kind of
+    statistic (``policy``).
     """
-    del due_days
     state = canonical_state(state, entry.frequency)
     found = calendar.owed_period(entry, state.obs, today, policy)
     if found is None:
@@ -554,7 +552,7 @@ def overdue_changes(
         if owns is not None and key not in states and not owns(key):
             continue
         state = states.get(key) or new_state()
-        new, change, point = overdue_change(entry, state, today, None, catalog.version, policy)
+        new, change, point = overdue_change(entry, state, today, catalog.version, policy)
         if change is not None:
             out.append((key, new, change, point))
         new, reminder = reminder_change(entry, new, today, catalog.version, policy)

@@ -56,10 +56,6 @@ class Settings(BaseSettings):
     overdue_grace_days: int = Field(default=30, ge=0)
     overdue_remind_days: int = Field(default=14, ge=0)
     overdue_escalate_after_days: int = Field(default=60, ge=0)
-    # no longer read: when a figure is due follows from its kind of statistic (the calendar)
-    annual_due_days: int = 90
-    quarterly_due_days: int = 45
-    monthly_due_days: int = 20
     overdue_check_s: float = 60.0
     # A worker that has read nothing this long while records wait for it (or whose table
     # recovery has stood still this long) exits with 75 for its supervisor to start it again

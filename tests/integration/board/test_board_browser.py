@@ -11,7 +11,6 @@ import pytest
 
 from planwatch.catalog import default_catalog
 from planwatch.domain.events import SubmissionEvent
-from planwatch.domain.model import Frequency
 from planwatch.tsstore import EmbeddedSeriesStore
 from planwatch_evaluator.core import evaluate, new_state, overdue_change
 from support.browser import chromium
@@ -40,7 +39,6 @@ FIGURES = [  # (id, period, value): achieved, behind, one figure then overdue
     ("baiyin-tech-progress-contribution", "2023", 56.2),
     ("gs4p-tech-contract-turnover", "2023", 300.0),
 ]
-DUE = {Frequency.ANNUAL: 90, Frequency.QUARTERLY: 45, Frequency.MONTHLY: 20}
 
 
 def load(store: EmbeddedSeriesStore) -> None:
@@ -63,7 +61,7 @@ def load(store: EmbeddedSeriesStore) -> None:
         states[indicator_id] = out.state
         store.write(out.points)
     entry = CATALOG.get("gs4p-tech-contract-turnover")
-    _, _, point = overdue_change(entry, states[entry.id], date(2026, 11, 24), DUE, "v")
+    _, _, point = overdue_change(entry, states[entry.id], date(2026, 11, 24), "v")
     assert point is not None
     store.write([point])
 

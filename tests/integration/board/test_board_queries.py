@@ -12,7 +12,6 @@ import pytest
 from planwatch.catalog import default_catalog
 from planwatch.dashboards.grafana import build_all
 from planwatch.domain.events import SubmissionEvent
-from planwatch.domain.model import Frequency
 from planwatch_board.adapters.influxql import InfluxQLReader
 from planwatch_evaluator.core import evaluate, new_state, overdue_change
 from support.influx import InfluxV1
@@ -23,7 +22,6 @@ DB = "boards"
 # the leadership boards query InfluxDB (InfluxQL); service health queries Prometheus (PromQL),
 # checked against the services' metrics in tests/unit/board
 BOARDS = {name: board for name, board in build_all().items() if name != "service-health"}
-DUE = {Frequency.ANNUAL: 90, Frequency.QUARTERLY: 45, Frequency.MONTHLY: 20}
 FIGURES = [  # (id, period, value)
     # 省科技厅 leads; 1,800 due by 2025: 1,500 is a final miss (not_achieved, code -3)
     ("gsbase-provincial-innovative-enterprises", "2025", 1500.0),
@@ -60,7 +58,7 @@ def evaluator_output() -> list[str]:
         states[indicator_id] = out.state
         lines += [p.to_line_protocol() for p in out.points]
     entry = CATALOG.get("gs4p-tech-contract-turnover")
-    _, change, point = overdue_change(entry, states[entry.id], date(2026, 11, 24), DUE, "v")
+    _, change, point = overdue_change(entry, states[entry.id], date(2026, 11, 24), "v")
     assert change is not None and point is not None
     lines.append(point.to_line_protocol())
     return lines

@@ -10,7 +10,6 @@ import pytest
 
 from planwatch.catalog import default_catalog
 from planwatch.domain.events import SubmissionEvent
-from planwatch.domain.model import Frequency
 from planwatch_evaluator.adapters.influx import InfluxSink
 from planwatch_evaluator.core import evaluate, new_state, overdue_change
 from support.influx import InfluxDatabase, V2WriteServer
@@ -43,10 +42,7 @@ def evaluator_points(*figures: tuple[str, str, float, int]):
         points += outcome.points
     # the timer's output too: the high-tech figure for 2026 is owed and missing by 2027-06
     entry = CATALOG.get("gsbase-high-tech-enterprises")
-    due = {Frequency.ANNUAL: 90, Frequency.QUARTERLY: 45, Frequency.MONTHLY: 20}
-    _, change, point = overdue_change(
-        entry, states[entry.id], date(2027, 6, 1), due, CATALOG.version
-    )
+    _, change, point = overdue_change(entry, states[entry.id], date(2027, 6, 1), CATALOG.version)
     assert change is not None and point is not None
     points.append(point)
     return points

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 from planwatch.catalog import default_catalog
 from planwatch.domain.calendar import owed_period as calendar_owed
 from planwatch.domain.events import Status, SubmissionEvent
-from planwatch.domain.model import Frequency
+from planwatch.domain.model import CatalogEntry, Frequency
 from planwatch_evaluator.core import (
     SEEN_KEEP,
     evaluate,
@@ -23,7 +23,6 @@ from planwatch_evaluator.state import KeyState, decode, encode
 
 CATALOG = default_catalog()
 RD = CATALOG.get("gsbase-rd-expenditure")
-DUE = {Frequency.ANNUAL: 90, Frequency.QUARTERLY: 45, Frequency.MONTHLY: 20}
 
 
 def submission(period: str, value: float, vintage: int = 1, **kw) -> SubmissionEvent:
@@ -167,7 +166,7 @@ def test_a_state_keeps_short_marks_of_its_last_event_ids() -> None:
     assert len(encode(state)) < 4_000
 
 
-def owed_period(entry, today: date, due_days=None) -> str | None:  # type: ignore[no-untyped-def]
+def owed_period(entry: CatalogEntry, today: date) -> str | None:
     """The period the calendar says is owed on ``today`` when nothing was reported."""
     found = calendar_owed(entry, [], today)
     return found[0].period if found else None
@@ -180,22 +179,22 @@ def test_overdue_once_per_missing_period_and_once_more_on_escalation() -> None:
     assert owed_period(RD, date(2026, 12, 29)) is None
     assert owed_period(RD, date(2026, 12, 30)) == "2025"
     # in the spring the figure cannot exist yet: never chased (the old rule chased 31 March)
-    _, change, _ = overdue_change(RD, state, date(2026, 3, 31), DUE, "v")
+    _, change, _ = overdue_change(RD, state, date(2026, 3, 31), "v")
     assert change is None
-    state, change, point = overdue_change(RD, state, date(2027, 1, 5), DUE, "v")
+    state, change, point = overdue_change(RD, state, date(2027, 1, 5), "v")
     assert change is not None and change.to_status is Status.OVERDUE
     assert change.overdue_period == "2025" and change.due_date == "2026-12-30"
     assert change.reporting_jurisdiction == "甘肃省" and point.measurement == "overdue"
     assert change.publisher == "甘肃省统计局" and change.escalated_to == ()
     assert to_json(change) == change.to_bytes()
-    _, again, _ = overdue_change(RD, state, date(2027, 1, 6), DUE, "v")
+    _, again, _ = overdue_change(RD, state, date(2027, 1, 6), "v")
     assert again is None
     # 60 days past the due date the supervising body is named, once
-    state, escalated, _ = overdue_change(RD, state, date(2027, 3, 1), DUE, "v")
+    state, escalated, _ = overdue_change(RD, state, date(2027, 3, 1), "v")
     assert escalated is not None and escalated.escalated_to == ("省委科技委员会",)
     assert escalated.event_id != change.event_id
     assert decode(encode(state)).escalated == "2025"  # kept across a restart
-    _, again, _ = overdue_change(RD, state, date(2027, 3, 2), DUE, "v")
+    _, again, _ = overdue_change(RD, state, date(2027, 3, 2), "v")
     assert again is None
     # the figure's arrival clears both
     state, _ = run_on(RD, submission("2025", 170), state=state)
@@ -203,9 +202,9 @@ def test_overdue_once_per_missing_period_and_once_more_on_escalation() -> None:
 
 
 def test_an_indicator_never_reported_is_overdue_too() -> None:
-    _, change, _ = overdue_change(RD, new_state(), date(2026, 11, 24), DUE, "v")
+    _, change, _ = overdue_change(RD, new_state(), date(2026, 11, 24), "v")
     assert change is None  # 2025's figure cannot exist before 30 November 2026
-    _, change, _ = overdue_change(RD, new_state(), date(2027, 1, 5), DUE, "v")
+    _, change, _ = overdue_change(RD, new_state(), date(2027, 1, 5), "v")
     assert change is not None and change.overdue_period == "2025"
 
 
@@ -256,7 +255,7 @@ def test_a_reminder_once_from_its_reminder_date_and_the_chase_after_the_due_date
     again = reminder_change(RD, replace(state, reminded=None), date(2026, 12, 20), "v")[1]
     assert again is not None and again.event_id == change.event_id
     # after the due date: the chase, and no reminder (even for a key never reminded)
-    state, chase, _ = overdue_change(RD, state, date(2026, 12, 30), None, "v")
+    state, chase, _ = overdue_change(RD, state, date(2026, 12, 30), "v")
     assert chase is not None and chase.reason == "overdue" and chase.overdue_period == "2025"
     assert reminder_change(RD, state, date(2026, 12, 30), "v")[1] is None
     assert reminder_change(RD, new_state(), date(2027, 1, 5), "v")[1] is None
@@ -265,7 +264,7 @@ def test_a_reminder_once_from_its_reminder_date_and_the_chase_after_the_due_date
 def test_a_figure_before_the_reminder_date_means_no_reminder_and_no_chase() -> None:
     state, _ = run(submission("2024", 150), submission("2025", 170))
     assert reminder_change(RD, state, date(2026, 12, 16), "v")[1] is None
-    assert overdue_change(RD, state, date(2027, 1, 5), None, "v")[1] is None
+    assert overdue_change(RD, state, date(2027, 1, 5), "v")[1] is None
     # a key never reported is reminded of too, with no status yet
     _, change = reminder_change(RD, new_state(), date(2026, 12, 16), "v")
     assert change is not None and change.from_status is None
@@ -295,9 +294,9 @@ def test_escalation_follows_the_configured_time(monkeypatch) -> None:  # type: i
     policy = Settings().calendar_policy()
     assert (policy.grace_days, policy.escalate_after_days) == (30, 10)
     # R&D of 2025 due 30 December 2026: escalated on 9 January 2027 with 10 days configured
-    _, change, _ = overdue_change(RD, new_state(), date(2027, 1, 9), None, "v", policy)
+    _, change, _ = overdue_change(RD, new_state(), date(2027, 1, 9), "v", policy)
     assert change is not None and change.escalated_to == ("省委科技委员会",)
-    _, change, _ = overdue_change(RD, new_state(), date(2027, 1, 9), None, "v")
+    _, change, _ = overdue_change(RD, new_state(), date(2027, 1, 9), "v")
     assert change is not None and change.escalated_to == ()  # the default waits 60 days
 
 
@@ -415,15 +414,15 @@ def test_a_figure_sent_under_the_other_label_answers_the_owed_period() -> None:
     # monthly: "2025-06" is owed; the bureau sent the half year as "2025-Q2"
     state, _ = run_on(MONTHLY, submission("2025-05", 80), submission("2025-Q2", 90))
     assert owed_period(MONTHLY, date(2025, 8, 30)) == "2025-06"
-    _, change, _ = overdue_change(MONTHLY, state, date(2025, 8, 30), DUE, "v")
+    _, change, _ = overdue_change(MONTHLY, state, date(2025, 8, 30), "v")
     assert change is None
     # a state saved before labels were canonical: the half year under the quarter's label
     legacy = KeyState(obs={"2025-Q2": (1, 90.0)})
-    _, change, _ = overdue_change(MONTHLY, legacy, date(2025, 8, 30), DUE, "v")
+    _, change, _ = overdue_change(MONTHLY, legacy, date(2025, 8, 30), "v")
     assert change is None
     # and without it the month is overdue, by its canonical label
     state, _ = run_on(MONTHLY, submission("2025-05", 80))
-    _, change, _ = overdue_change(MONTHLY, state, date(2025, 8, 30), DUE, "v")
+    _, change, _ = overdue_change(MONTHLY, state, date(2025, 8, 30), "v")
     assert change is not None and change.overdue_period == "2025-06"
 
 
