@@ -6,6 +6,8 @@ revising the same figure at once must number its vintages 1..n, each once.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from collections import Counter
 from pathlib import Path
@@ -216,3 +218,44 @@ def test_two_ingest_processes_on_one_postgresql_number_revisions_once(
     engine.dispose()
     assert in_order == list(range(1, 101))  # the outbox holds them in publishing order
     assert Counter(in_order).most_common(1)[0][1] == 1
+
+
+_REPLICA = """
+import sys, time
+import sqlalchemy as sa
+from planwatch_ingest.adapters.postgres_ledger import migrate
+
+commit = sa.Connection.commit
+
+
+def slow_commit(self):
+    time.sleep(0.3)
+    commit(self)
+
+
+# Every commit takes a while: a replica that let go of the migration lock before its
+# migration had committed would let the next one migrate the same schema meanwhile.
+sa.Connection.commit = slow_commit
+migrate(sa.create_engine(sys.argv[1]))
+"""
+
+
+def test_replicas_starting_together_migrate_the_schema_once(postgres_url: str) -> None:
+    admin = sa.create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(sa.text("CREATE DATABASE migration_race"))
+    admin.dispose()
+    url = postgres_url.rsplit("/", 1)[0] + "/migration_race"
+    argv = [sys.executable, "-c", _REPLICA, url]
+    replicas = [subprocess.Popen(argv, stderr=subprocess.PIPE) for _ in range(3)]
+    for replica in replicas:
+        _, err = replica.communicate(timeout=120)
+        assert replica.returncode == 0, err.decode()[-2000:]
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as c:
+            versions = c.execute(sa.text("SELECT version_num FROM ingest_alembic_version")).all()
+            assert [v for (v,) in versions] == ["0003"]
+            assert c.execute(sa.text("SELECT count(*) FROM ingest_outbox")).scalar() == 0
+    finally:
+        engine.dispose()

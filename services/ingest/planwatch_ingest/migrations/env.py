@@ -26,12 +26,16 @@ def run() -> None:
 
 
 def _migrate(connection: sa.Connection) -> None:
+    """Migrate holding the session's lock, which is let go only once the migration committed
+    (or rolled back): the next replica then finds the schema done, never half done."""
     connection.execute(sa.select(sa.func.pg_advisory_lock(MIGRATION_LOCK)))
+    connection.commit()  # the lock is the session's: it outlives this transaction
     try:
         context.configure(connection=connection, version_table=VERSION_TABLE)
-        with context.begin_transaction():
+        with context.begin_transaction():  # its own transaction, committed when it ends
             context.run_migrations()
     finally:
+        connection.rollback()  # nothing, or what a failed migration left
         connection.execute(sa.select(sa.func.pg_advisory_unlock(MIGRATION_LOCK)))
         connection.commit()
 
