@@ -9,6 +9,12 @@ rebuilt from the outbox at start. One process per ledger file (a lock file enfor
 connection, guarded by a lock: the service calls it from one worker thread, and a request is
 decided and appended under that lock, so requests see each other's figures in order.
 
+The relay reads what was just appended: the rows committed past the publish cursor are also
+kept in memory (the newest ``tail_rows``), and ``pending`` answers from there while they follow
+the cursor without a gap, else from the table (after a restart, or when the broker was away
+long enough for the backlog to outgrow the tail). Reading the table back costs a GIL hand-off
+per row in the sqlite3 module, each a wait for the busy event loop thread.
+
 A series names its period by the canonical label (``Period.canonical``). Figures kept before
 periods were made canonical may name one under another label (``2025-12`` for ``2025``): the
 rebuild files them under the canonical series that ``canonical`` gives, the highest vintage
@@ -20,8 +26,10 @@ from __future__ import annotations
 import fcntl
 import sqlite3
 import threading
+from collections import deque
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from itertools import islice
 from pathlib import Path
 
 from planwatch_ingest.outcomes import Decision, Known
@@ -69,12 +77,28 @@ CREATE TABLE IF NOT EXISTS state (name TEXT PRIMARY KEY, value INTEGER NOT NULL)
 """
 
 
+_OUTBOX_INSERT = (
+    "INSERT INTO outbox (event_id, key, payload, series, vintage, value, owner, client_id, "
+    "key_id, received_at) VALUES "
+)
+_OUTBOX_ROW = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_OUTBOX_COLUMNS = 10
+# Rows per INSERT statement (the last one of a request takes the rest).
+_INSERT_ROWS = 500
+
+
 class LedgerInUse(RuntimeError):
     """Another process has the ledger open: one ingest process per ledger file."""
 
 
 class SqliteLedger:
-    def __init__(self, path: Path, *, canonical: Callable[[str], str] | None = None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        canonical: Callable[[str], str] | None = None,
+        tail_rows: int = 50_000,
+    ) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._lock_file = (path.parent / (path.name + ".lock")).open("w")
         try:
@@ -87,12 +111,22 @@ class SqliteLedger:
         # FULL: the WAL is fsync'd at every commit, so a 202 survives a power cut.
         self._conn.execute("PRAGMA synchronous=FULL")
         self._conn.executescript(_SCHEMA)
+        # as many rows per statement as SQLite takes parameters for (32766 by default)
+        variables = self._conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+        self._insert_rows = max(1, min(_INSERT_ROWS, variables // _OUTBOX_COLUMNS))
+        self._inserts: dict[int, str] = {}
         self._lock = threading.Lock()
         self._latest: dict[str, Known] = {}
         self._by_client: dict[tuple[str, str], Known] = {}
         self._answered: set[tuple[str, str]] = set()  # idempotency keys with a stored answer
         self._canonical = canonical
         self._load_index()
+        # Only this process writes the file: the last seq and the cursor are known in memory.
+        self._last_seq = int(self._conn.execute("SELECT max(seq) FROM outbox").fetchone()[0] or 0)
+        self._acked = self._read_cursor()
+        # committed rows past the cursor, consecutive seqs, at most ``tail_rows`` (the newest)
+        self._tail: deque[OutboxRow] = deque()
+        self._tail_rows = tail_rows
 
     def _load_index(self) -> None:
         """Every table is append-only; the lookups live in memory, rebuilt here at start."""
@@ -172,7 +206,7 @@ class SqliteLedger:
             if decision.errors:
                 return decision
             answer = render(decision) if render is not None else None
-            self._append(owner, decision, key_id, idempotency, answer)
+            self._keep(self._append(owner, decision, key_id, idempotency, answer))
             self._latest.update(decision.known)
             for e in decision.events:
                 if e.client_submission_id is not None:
@@ -190,16 +224,22 @@ class SqliteLedger:
         key_id: str,
         idempotency: tuple[str, str] | None,
         answer: tuple[int, bytes] | None,
-    ) -> None:
+    ) -> list[OutboxRow]:
+        """Append the decision's events in one transaction; their outbox rows once committed."""
         now = datetime.now(UTC).isoformat()
         conn = self._conn
+        events = decision.events
+        step = self._insert_rows
         try:
             conn.execute("BEGIN IMMEDIATE")
-            conn.executemany(
-                "INSERT INTO outbox (event_id, key, payload, series, vintage, value, owner, "
-                "client_id, key_id, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (
+            # Many rows per statement rather than executemany: the sqlite3 module lets go of
+            # the GIL around every statement step, and taking it back waits for the event loop
+            # thread to yield it (up to the 5 ms switch interval) when that thread is busy.
+            for start in range(0, len(events), step):
+                part = events[start : start + step]
+                values: list[object] = []
+                for e in part:
+                    values += (
                         e.event_id,
                         e.key,
                         e.payload,
@@ -211,9 +251,9 @@ class SqliteLedger:
                         key_id,
                         now,
                     )
-                    for e in decision.events
-                ],
-            )
+                conn.execute(self._insert(len(part)), values)
+            # one writer, one transaction: its rows took consecutive seqs up to the last
+            last = conn.execute("SELECT last_insert_rowid()").fetchone()[0] if events else 0
             if decision.aliases:
                 conn.executemany(
                     "INSERT INTO client_aliases VALUES (?, ?, ?)",
@@ -229,6 +269,27 @@ class SqliteLedger:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise LedgerBroken(repr(exc)) from exc
+        if not events:
+            return []
+        self._last_seq = last
+        first = last - len(events) + 1
+        return [OutboxRow(seq, e.event_id, e.key, e.payload) for seq, e in enumerate(events, first)]
+
+    def _keep(self, rows: list[OutboxRow]) -> None:
+        """Add committed rows to the tail, dropping its oldest past ``tail_rows``."""
+        tail = self._tail
+        if rows and tail and tail[-1].seq + 1 != rows[0].seq:
+            tail.clear()  # a gap (a failed commit that wrote rows after all?): read the table
+        tail.extend(rows)
+        while len(tail) > self._tail_rows:
+            tail.popleft()
+
+    def _insert(self, rows: int) -> str:
+        """The INSERT of ``rows`` outbox rows (the same text each time: a cached statement)."""
+        sql = self._inserts.get(rows)
+        if sql is None:
+            sql = self._inserts[rows] = _OUTBOX_INSERT + ", ".join([_OUTBOX_ROW] * rows)
+        return sql
 
     def _stored(self, owner: str, idempotency_key: str) -> StoredResponse | None:
         row = self._conn.execute(
@@ -243,16 +304,20 @@ class SqliteLedger:
 
     def pending(self, limit: int) -> list[OutboxRow]:
         with self._lock:
+            tail, after = self._tail, self._acked
+            if tail and tail[0].seq <= after + 1:
+                start = after + 1 - tail[0].seq
+                return list(islice(tail, start, start + limit))
             rows = self._conn.execute(
                 "SELECT seq, event_id, key, payload FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?",
-                (self._cursor(), limit),
+                (after, limit),
             ).fetchall()
         return [
             OutboxRow(seq, event_id, bytes(key), bytes(payload))
             for seq, event_id, key, payload in rows
         ]
 
-    def _cursor(self) -> int:
+    def _read_cursor(self) -> int:
         """Seq of the last event the broker acknowledged (0: none)."""
         row = self._conn.execute("SELECT value FROM state WHERE name = 'cursor'").fetchone()
         return int(row[0]) if row else 0
@@ -267,11 +332,14 @@ class SqliteLedger:
                 "ON CONFLICT(name) DO UPDATE SET value = max(value, excluded.value)",
                 (rows[-1].seq,),
             )
+            self._acked = max(self._acked, rows[-1].seq)
+            tail = self._tail
+            while tail and tail[0].seq <= self._acked:
+                tail.popleft()
 
     def backlog(self) -> int:
         with self._lock:
-            row = self._conn.execute("SELECT max(seq) FROM outbox").fetchone()
-            return max(0, int(row[0] or 0) - self._cursor())
+            return max(0, self._last_seq - self._acked)
 
     def close(self) -> None:
         with self._lock:
