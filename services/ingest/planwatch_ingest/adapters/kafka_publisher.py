@@ -2,8 +2,12 @@
 
 Idempotent (``enable_idempotence=True``, hence ``acks=all``): the producer retries a batch the
 broker did not acknowledge under the same producer id and sequence numbers, and Apache Kafka
-keeps it once. The producer is kept across broker outages (it reconnects by itself), so a
-retry after a broker restart does not write a record twice. The topic is created at start when
+keeps it once. Within a round the producer rides out a broker outage shorter than
+``delivery_timeout_s`` (it reconnects by itself and resends under the same sequence numbers), so
+such a restart writes no record twice. A round that fails past that is given up: the relay stops
+the producer and the next round starts a new one (a new producer id), so a batch the broker had
+written without acknowledging it is written again, and consumers drop the repeat by
+``event_id``. The topic is created at start when
 it is absent (``auto.create.topics.enable=false`` on our brokers); where an operator creates it
 beforehand, that call finds it there.
 
