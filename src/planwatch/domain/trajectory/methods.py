@@ -136,9 +136,9 @@ def level(
     ratio, method = _progress(v, b, x, n, span)
     if meets(x, v if met_at is None else met_at, sign):
         status = _ACHIEVED
-    elif (v - b) * sign <= 0 or not _differ(v, b):
-        # the target does not lie ahead of the baseline (a floor the baseline met) and the
-        # figure fell below it: a step backwards, whatever the ratio of two falls says
+    elif _not_ahead(v, b, sign):
+        # the figure fell below a target the baseline had met: a step backwards, whatever the
+        # ratio of two falls says
         status, ratio = _DETERIORATION, None
     elif ratio is None:
         status = _NO_DATA
@@ -162,6 +162,11 @@ def level(
         ),
         method=method,
     )
+
+
+def _not_ahead(v: float, b: float, sign: float) -> bool:
+    """The target ``v`` does not lie ahead of the baseline ``b`` (a floor the baseline met)."""
+    return (v - b) * sign <= 0 or not _differ(v, b)
 
 
 def _pace_ratio(x: float, planned: float, sign: float) -> float | None:
@@ -330,7 +335,7 @@ def final_level(
     y0, b = base
     v = goal.value
     ratio, method = _progress(v, b, x, t - y0, max(goal.year - y0, EPS))
-    if not met and ((v - b) * sign <= 0 or not _differ(v, b)):
+    if not met and _not_ahead(v, b, sign):
         ratio = None  # as in ``level``: a step backwards from a floor has no ratio
     return final(goal, x, met, sign, ratio, method)
 
