@@ -10,23 +10,32 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 from planwatch.catalog import Catalog, load_catalog
+from planwatch.security import Principal, Role
+from planwatch_ingest.outcomes import Decision, decide
+from planwatch_ingest.ports import Ledger
+from planwatch_ingest.validation import Validator
 
 __all__ = [
+    "CITY_BUREAU",
     "IngestProcess",
     "Keys",
     "MemoryPublisher",
     "batch_rows",
     "read_event_ids",
+    "record_rows",
     "test_catalog",
     "write_catalog",
 ]
 
 CITY = "白银市"
 PROVINCE = "甘肃省"
+# the city's statistics bureau, submitting for the city alone
+CITY_BUREAU = Principal("k", "白银市统计局", frozenset({CITY}), frozenset({Role.SUBMIT}))
 
 _CITY_PLAN = {
     "plan": {
@@ -268,3 +277,31 @@ async def read_event_ids(
     finally:
         await consumer.stop()
     return ids
+
+
+def record_rows(
+    ledger: Ledger,
+    validator: Validator,
+    rows: list[dict[str, object]],
+    bureau: Principal = CITY_BUREAU,
+    *,
+    received_at: str = "t",
+    **kw: Any,
+) -> Decision:
+    """``rows`` validated as ``bureau`` sends them, decided and kept by ``ledger`` (API key
+    "k"), as the submission service does; ``kw`` goes to ``Ledger.record``."""
+    figures = validator.check(rows, bureau).figures
+    return ledger.record(
+        bureau.owner,
+        figures,
+        lambda latest, named: decide(
+            figures,
+            latest,
+            named,
+            owner=bureau.owner,
+            received_at=received_at,
+            catalog_version="v",
+        ),
+        key_id="k",
+        **kw,
+    )

@@ -24,32 +24,13 @@ from planwatch_ingest.outcomes import decide
 from planwatch_ingest.ports import AlreadyAnswered
 from planwatch_ingest.rules import rules_for
 from planwatch_ingest.validation import Validator
-from support.ingest import CITY, IngestProcess, test_catalog
+from support.ingest import CITY_BUREAU, IngestProcess, record_rows, test_catalog
 from support.ledger_reads import check_preview_and_history
 from support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
-KEY = Principal("k", "白银市统计局", frozenset({CITY}), frozenset({Role.SUBMIT}))
-
-
-def _record(  # type: ignore[no-untyped-def]
-    ledger: PostgresLedger,
-    validator: Validator,
-    rows: list[dict[str, object]],
-    bureau: Principal = KEY,
-    **kw,
-):
-    figures = validator.check(rows, bureau).figures
-    return ledger.record(
-        bureau.owner,
-        figures,
-        lambda latest, named: decide(
-            figures, latest, named, owner=bureau.owner, received_at="t", catalog_version="v"
-        ),
-        key_id="k",
-        **kw,
-    )
+KEY = CITY_BUREAU
 
 
 def test_the_ledger_decides_stores_and_publishes_on_postgresql(
@@ -59,13 +40,13 @@ def test_the_ledger_decides_stores_and_publishes_on_postgresql(
     ledger = PostgresLedger(postgres_url)
     row = {"indicator_id": "tcity-rd-spend", "period": "2024", "value": 1.0, "submission_id": "a"}
     try:
-        first = _record(ledger, validator, [row])
+        first = record_rows(ledger, validator, [row])
         assert first.results[0]["status"] == "accepted" and first.results[0]["vintage"] == 1
-        again = _record(ledger, validator, [row])  # same submission id, same figure
+        again = record_rows(ledger, validator, [row])  # same submission id, same figure
         assert again.results[0]["status"] == "duplicate" and not again.events
-        clash = _record(ledger, validator, [{**row, "value": 2.0}])
+        clash = record_rows(ledger, validator, [{**row, "value": 2.0}])
         assert [e.reason for e in clash.errors] == ["submission_id_conflict"]
-        revised = _record(
+        revised = record_rows(
             ledger,
             validator,
             [{**row, "value": 2.0, "submission_id": "b"}],
@@ -76,7 +57,7 @@ def test_the_ledger_decides_stores_and_publishes_on_postgresql(
         stored = ledger.replay(KEY.owner, "push-1")
         assert stored is not None and (stored.request_sha256, stored.body) == ("sha", b"answer")
         with pytest.raises(AlreadyAnswered):
-            _record(ledger, validator, [row], idempotency=("push-1", "sha"))
+            record_rows(ledger, validator, [row], idempotency=("push-1", "sha"))
         pending = ledger.pending(10)
         assert [r.event_id for r in pending] == [
             first.events[0].event_id,
@@ -99,7 +80,7 @@ def test_the_ledger_decides_stores_and_publishes_on_postgresql(
     reopened = PostgresLedger(postgres_url)  # migrations are there: nothing to do
     try:
         assert reopened.backlog() == 1
-        resent = _record(reopened, validator, [{**row, "value": 2.0, "submission_id": "b"}])
+        resent = record_rows(reopened, validator, [{**row, "value": 2.0, "submission_id": "b"}])
         assert resent.results[0]["status"] == "duplicate"
     finally:
         reopened.close()
@@ -119,7 +100,7 @@ def test_a_statistic_several_targets_share_is_one_figure_with_an_event_per_targe
 
     def record(value: float, submission_id: str):  # type: ignore[no-untyped-def]
         row = {"indicator_id": "lanbai-gdp", "period": "2024", "value": value}
-        return _record(ledger, validator, [{**row, "submission_id": submission_id}], bureau)
+        return record_rows(ledger, validator, [{**row, "submission_id": submission_id}], bureau)
 
     try:
         first = record(2000.0, "gdp-2024")
@@ -158,7 +139,7 @@ def test_one_replica_publishes_at_a_time(postgres_url: str, tmp_path: Path) -> N
     validator = Validator(rules_for(test_catalog(tmp_path / "catalog")))
     one, two = PostgresLedger(postgres_url), PostgresLedger(postgres_url)
     try:
-        _record(one, validator, [{"indicator_id": "tcity-firms", "period": "2024", "value": 5}])
+        record_rows(one, validator, [{"indicator_id": "tcity-firms", "period": "2024", "value": 5}])
         assert len(one.pending(10)) == 1
         assert two.pending(10) == []  # the other replica holds the publisher lock
         one.close()

@@ -14,15 +14,12 @@ from typing import Any
 
 import pytest
 
-from planwatch.security import Principal, Role
 from planwatch_ingest.adapters.sqlite_ledger import SqliteLedger
-from planwatch_ingest.outcomes import decide
 from planwatch_ingest.ports import LedgerBroken, OutboxRow
 from planwatch_ingest.rules import rules_for
 from planwatch_ingest.validation import Validator
-from support.ingest import CITY, test_catalog
+from support.ingest import record_rows, test_catalog
 
-KEY = Principal("k", "白银市统计局", frozenset({CITY}), frozenset({Role.SUBMIT}))
 INDICATORS = ["tcity-rd-spend", "tcity-firms", "tcity-talent"]
 
 
@@ -32,16 +29,10 @@ def validator(tmp_path: Path) -> Validator:
 
 
 def record(ledger: SqliteLedger, validator: Validator, value: float, period: str) -> list[str]:
-    rows = [{"indicator_id": i, "period": period, "value": value} for i in INDICATORS]
-    figures = validator.check(rows, KEY).figures
-    decision = ledger.record(
-        KEY.owner,
-        figures,
-        lambda latest, named: decide(
-            figures, latest, named, owner=KEY.owner, received_at="2024-01-01", catalog_version="v"
-        ),
-        key_id="k",
-    )
+    rows: list[dict[str, object]] = [
+        {"indicator_id": i, "period": period, "value": value} for i in INDICATORS
+    ]
+    decision = record_rows(ledger, validator, rows, received_at="2024-01-01")
     return [e.event_id for e in decision.events]
 
 

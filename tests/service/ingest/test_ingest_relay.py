@@ -12,38 +12,24 @@ from pathlib import Path
 
 import pytest
 
-from planwatch.security import Principal, Role
 from planwatch_ingest.adapters.sqlite_ledger import LedgerInUse, SqliteLedger
 from planwatch_ingest.outcomes import decide
 from planwatch_ingest.relay import Relay
 from planwatch_ingest.rules import rules_for
 from planwatch_ingest.validation import Validator
-from support.ingest import CITY, MemoryPublisher, test_catalog
+from support.ingest import CITY_BUREAU, MemoryPublisher, record_rows, test_catalog
 
-KEY = Principal("k", "白银市统计局", frozenset({CITY}), frozenset({Role.SUBMIT}))
+KEY = CITY_BUREAU
 
 
 def record(
     ledger: SqliteLedger, validator: Validator, values: list[float], period: str
 ) -> list[str]:
-    rows = [
+    rows: list[dict[str, object]] = [
         {"indicator_id": i, "period": period, "value": v}
         for i, v in zip(["tcity-rd-spend", "tcity-firms", "tcity-talent"], values, strict=False)
     ]
-    figures = validator.check(rows, KEY).figures
-    decision = ledger.record(
-        KEY.owner,
-        figures,
-        lambda latest, named: decide(
-            figures,
-            latest,
-            named,
-            owner=KEY.owner,
-            received_at="2024-01-01T00:00:00Z",
-            catalog_version="v",
-        ),
-        key_id="k",
-    )
+    decision = record_rows(ledger, validator, rows, received_at="2024-01-01T00:00:00Z")
     return [r["event_id"] for r in decision.results]
 
 
