@@ -134,10 +134,14 @@ def test_axe_core_is_installed() -> None:
 
 
 def wait_for_file(folder: Path, suffix: str, timeout: float = 20) -> Path:
+    """The downloaded file, once Chrome has finished it: Chrome may put an empty file of the
+    final name in place while it still writes the content into a ``.crdownload`` beside it."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        done = [p for p in folder.iterdir() if p.name.endswith(suffix)]
-        if done:
+        files = list(folder.iterdir())
+        writing = any(p.name.endswith(".crdownload") for p in files)
+        done = [p for p in files if p.name.endswith(suffix) and p.stat().st_size > 0]
+        if done and not writing:
             return done[0]
         time.sleep(0.1)
     raise AssertionError(f"no {suffix} downloaded into {folder}: {list(folder.iterdir())}")
