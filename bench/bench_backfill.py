@@ -30,25 +30,12 @@ from typing import Any
 import psutil
 
 from bench.bench_stack import KEY, Stack
+from bench.common import periods_taken
 from planwatch.catalog import default_catalog
 
 __all__ = ["bench_backfill", "write_backfill"]
 OUTCOMES = ("assessed", "duplicate", "dead_letter")
 SERVICES = ("planwatch_ingest", "planwatch_evaluator", "planwatch_alerts", "planwatch_board")
-
-
-def _periods(first_year: int, last_year: int, today: date, monthly: bool) -> list[str]:
-    """Every finished month (or, for an annual indicator that takes no year-to-date figure,
-    every finished year) of the plan, 10 years at most."""
-    first_year = max(first_year, last_year - 9)
-    if not monthly:
-        return [str(year) for year in range(first_year, min(last_year, today.year - 1) + 1)]
-    out = []
-    for year in range(first_year, last_year + 1):
-        for month in range(1, 13):
-            if (year, month) < (today.year, today.month):
-                out.append(f"{year}-{month:02d}")
-    return out
 
 
 def write_backfill(path: Path, records: int) -> dict[str, int]:
@@ -62,7 +49,7 @@ def write_backfill(path: Path, records: int) -> dict[str, int]:
     pairs = [
         (rule.id, period)
         for rule in statistics.values()
-        for period in _periods(rule.first_year, rule.last_year, today, rule.year_to_date)
+        for period in periods_taken(rule.first_year, rule.last_year, today, rule.year_to_date)
     ]
     pairs.sort(key=lambda p: p[1])  # oldest period first, every indicator of a month together
     events = 0

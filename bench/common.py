@@ -9,6 +9,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from itertools import count
 from pathlib import Path
 
@@ -17,7 +18,15 @@ from planwatch.domain.events import SubmissionEvent
 from planwatch.stack.broker import KafkaNode
 from planwatch.stack.broker import create_topics as _create_topics
 
-__all__ = ["broker", "create_topics", "free_port", "produce_all", "submissions", "summary"]
+__all__ = [
+    "broker",
+    "create_topics",
+    "free_port",
+    "periods_taken",
+    "produce_all",
+    "submissions",
+    "summary",
+]
 
 
 def free_port() -> int:
@@ -55,23 +64,47 @@ def create_topics(bootstrap: str, topics: dict[str, int]) -> None:
 _serial = count()
 
 
+def periods_taken(first_year: int, last_year: int, today: date, monthly: bool) -> list[str]:
+    """Every finished month (or, for an annual indicator that takes no year-to-date figure,
+    every finished year) of the plan, 10 years at most: the periods ingest accepts."""
+    first_year = max(first_year, last_year - 9)
+    if not monthly:
+        return [str(year) for year in range(first_year, min(last_year, today.year - 1) + 1)]
+    out = []
+    for year in range(first_year, last_year + 1):
+        for month in range(1, 13):
+            if (year, month) < (today.year, today.month):
+                out.append(f"{year}-{month:02d}")
+    return out
+
+
 def submissions(n: int) -> list[SubmissionEvent]:
-    """``n`` valid submissions spread over every catalog indicator, monthly periods 2016-2025."""
+    """``n`` valid submissions spread over every catalog indicator, each for a period ingest
+    accepts for it (``periods_taken``: months for the indicators that take year-to-date
+    figures, years for the others); past each indicator's last period, revisions from its
+    first again."""
+    from planwatch_ingest.rules import rules_for
+
     catalog = default_catalog()
+    rules = rules_for(catalog)
+    today = date.today()
     entries = list(catalog)
-    periods = [f"{y}-{m:02d}" for y in range(2016, 2026) for m in range(1, 13)]
+    options = {}
+    for entry in entries:
+        rule = rules[entry.id]
+        options[entry.id] = periods_taken(rule.first_year, rule.last_year, today, rule.year_to_date)
     out = []
     for i in range(n):
         entry = entries[i % len(entries)]
-        period = periods[(i // len(entries)) % len(periods)]
+        periods = options[entry.id]
         out.append(
             SubmissionEvent(
                 catalog_version=catalog.version,
                 submission_id=f"b{next(_serial)}",
                 indicator_id=entry.id,
                 jurisdiction=entry.jurisdiction,
-                period=period,
-                value=float(10 + i % 97),
+                period=periods[(i // len(entries)) % len(periods)],
+                value=float(1 + i % 89),  # within every rule's bounds (shares, ranks)
                 unit=entry.unit,
                 submitted_by="bench",
             )
