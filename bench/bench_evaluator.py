@@ -1,8 +1,10 @@
-"""Evaluator throughput from a pre-loaded topic, against aiokafka reading the same topic."""
+"""Evaluator throughput from a pre-loaded topic, against aiokafka reading the same topic and
+against faust's own floor on it (``faust_floor.py``: read, send one record per event)."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import subprocess
@@ -60,28 +62,55 @@ def _cpu_s(proc: psutil.Process) -> float:
     return float(times.user + times.system)
 
 
+def _faust_floor(bootstrap: str, n: int, app_id: str) -> dict[str, float]:
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.faust_floor", bootstrap, str(n), app_id],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=True,
+    )
+    # the worker's terminal codes may stand before the JSON on its line
+    line = [line for line in out.stdout.splitlines() if "{" in line][-1]
+    return dict(json.loads(line[line.index("{") :]))
+
+
 def bench_evaluator(n: int = 200_000, runs: int = 3) -> dict[str, Any]:
     """Each run on a broker of its own, so the topic holds exactly ``n`` fresh submissions.
 
     ``evaluator_events_per_cpu_s`` divides the same events by the worker's own CPU seconds
     (all its threads) over the same window: steadier than the rate when other processes share
     the cores, and the rate the worker would reach with a core of its own and no waits.
+    ``faust_floor_events_per_s`` is a faust worker reading the same topic and sending one
+    record per event, nothing else: the most one faust worker does here with this shape.
     """
-    rates, raw, rss, cpu = [], [], [], []
+    rates: list[float] = []
+    raw: list[float] = []
+    rss: list[float] = []
+    cpu: list[float] = []
+    floor: list[dict[str, float]] = []
     for _ in range(runs):
         with broker() as bootstrap:
-            _one_run(bootstrap, n, rates, raw, rss, cpu)
+            _one_run(bootstrap, n, rates, raw, rss, cpu, floor)
     return {
         "evaluator_events_per_s": summary(rates),
         "evaluator_events_per_cpu_s": summary(cpu),
         "raw_consume_records_per_s": summary(raw),
+        "faust_floor_events_per_s": summary([f["events_per_s"] for f in floor]),
+        "faust_floor_events_per_cpu_s": summary([f["events_per_cpu_s"] for f in floor]),
         "evaluator_rss_mb": summary(rss, 1),
         "evaluator_events": n,
     }
 
 
 def _one_run(
-    bootstrap: str, n: int, rates: list, raw: list, rss: list, cpu: list | None = None
+    bootstrap: str,
+    n: int,
+    rates: list[float],
+    raw: list[float],
+    rss: list[float],
+    cpu: list[float] | None = None,
+    floor: list[dict[str, float]] | None = None,
 ) -> None:
     messages = [(e.key, e.to_bytes()) for e in submissions(n)]
     topic_prefix = uuid.uuid4().hex[:6]
@@ -93,6 +122,8 @@ def _one_run(
     with tempfile.TemporaryDirectory() as tmp:
         produce_all(bootstrap, "submissions", messages)
         raw.append(_raw_consume(bootstrap, "submissions", n))
+        if floor is not None:
+            floor.append(_faust_floor(bootstrap, n, f"floor-{topic_prefix}"))
         port = free_port()
         env = {
             **os.environ,
@@ -128,9 +159,3 @@ def _one_run(
         finally:
             proc.terminate()
             proc.wait(30)
-    return {
-        "evaluator_events_per_s": summary(rates),
-        "raw_consume_records_per_s": summary(raw),
-        "evaluator_rss_mb": summary(rss, 1),
-        "evaluator_events": n,
-    }

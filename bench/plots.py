@@ -64,14 +64,20 @@ def _latency(results: dict[str, Any], path: Path) -> None:
     plt.close(fig)
 
 
-ROWS = (  # label, key, raw baseline key, goal
-    ("ingest (202 + on topic)", "ingest_records_per_s", "raw_produce_records_per_s", 50_000),
-    ("evaluator, one worker", "evaluator_events_per_s", "raw_consume_records_per_s", 10_000),
-    ("assessments, one core", "assess_per_s", None, 50_000),
+ROWS = (  # label, key, baseline keys (same broker, same run), goal
+    ("ingest (202 + on topic)", "ingest_records_per_s", ("raw_produce_records_per_s",), 50_000),
+    (
+        "evaluator, one worker",
+        "evaluator_events_per_s",
+        ("raw_consume_records_per_s", "faust_floor_events_per_s"),
+        10_000,
+    ),
+    ("assessments, one core", "assess_per_s", (), 50_000),
 )
 RAW = {
     "raw_produce_records_per_s": "raw produce, aiokafka batched",
     "raw_consume_records_per_s": "raw consume, aiokafka",
+    "faust_floor_events_per_s": "faust floor: read, send one record each",
 }
 
 
@@ -82,26 +88,31 @@ def _throughput(results: dict[str, Any], path: Path) -> None:
         backfill = None  # not every submission was assessed: no backfill figure (see the note)
     fig, ax = plt.subplots(figsize=(10, 4.2))
     labels: list[str] = []
+    ticks: list[float] = []
     y = 0.0
-    for label, key, raw, goal in rows:
-        if raw:
+    for label, key, baselines, goal in rows:
+        for raw in baselines:
+            if raw not in results:  # a results file from before that baseline was measured
+                continue
             values = results[raw].get("values") or [results[raw]["median"]]
             ax.barh(y, results[raw]["median"], color="lightgrey", height=0.8)
             ax.plot(values, [y] * len(values), "|", color="black", markersize=12)
             labels.append(RAW[raw])
+            ticks.append(y)
             y += 1
         values = results[key].get("values") or [results[key]["median"]]
         ax.barh(y, results[key]["median"], color="C0", height=0.8)
         ax.plot(values, [y] * len(values), "|", color="black", markersize=12)
         ax.plot([goal], [y], "v", color="C3", markersize=9)
         labels.append(label)
+        ticks.append(y)
         y += 1.5
     if backfill:
         ax.barh(y, backfill["records_per_s"], color="C1", height=0.8)
         ax.plot([1_000_000 / 150], [y], "v", color="C3", markersize=9)
         labels.append(f"backfill of {backfill['records']:,} (goal: 1M in 150 s)")
-        y += 1
-    ax.set_yticks([t for t in _ticks(rows, bool(backfill))], labels, fontsize=8)
+        ticks.append(y)
+    ax.set_yticks(ticks, labels, fontsize=8)
     ax.set_xscale("log")
     ax.set_xlim(left=100)
     ax.set_xlabel("records (events, assessments) per second, log; | one run, ▼ goal")
@@ -111,19 +122,6 @@ def _throughput(results: dict[str, Any], path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
-
-
-def _ticks(rows: list[tuple[str, str, str | None, int]], backfill: bool) -> list[float]:
-    out, y = [], 0.0
-    for _, _, raw, _ in rows:
-        if raw:
-            out.append(y)
-            y += 1
-        out.append(y)
-        y += 1.5
-    if backfill:
-        out.append(y)
-    return out
 
 
 def plot_all(results: dict[str, Any]) -> list[Path]:
