@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from planwatch.tsstore import EmbeddedSeriesStore, Point
@@ -31,6 +31,22 @@ def test_a_point_written_again_replaces_the_old_one(tmp_path: Path) -> None:
         (T2, 181.0, 2),
     ]
     assert store.count("observation") == 2
+
+
+def test_a_large_batch_keeps_every_point_and_the_last_of_a_repeated_one(tmp_path: Path) -> None:
+    """A batch is written many rows per statement: across the statements, and within one, the
+    later point of a series and time replaces the earlier, as one row at a time would."""
+    store = EmbeddedSeriesStore(tmp_path / "ts.db")
+    years = [T1 + timedelta(days=i) for i in range(1_200)]
+    batch = [obs("rd", when, float(i)) for i, when in enumerate(years)]
+    # the first year again, within the first statement and in the last one; the last wins
+    batch[3:3] = [obs("rd", years[0], -1.0, vintage=2)]
+    batch.append(obs("rd", years[0], -2.0, vintage=3))
+    store.write(batch)
+    rows = store.query("observation", {"indicator_id": "rd"})
+    assert len(rows) == store.count("observation") == 1_200
+    assert (rows[0]["value"], rows[0]["vintage"]) == (-2.0, 3)
+    assert [r["value"] for r in rows[1:]] == [float(i) for i in range(1, 1_200)]
 
 
 def test_query_filters_by_tags_fields_and_time(tmp_path: Path) -> None:
