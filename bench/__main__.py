@@ -5,7 +5,7 @@ and draws docs/img/latency.png and docs/img/throughput.png from it.
 Each throughput figure is the median of 3 runs with min and max, measured in the same run as
 its raw baseline (same broker, same machine).
 
-    python -m bench                              # everything, within 10 minutes
+    python -m bench                              # everything, in 10–12 minutes
     python -m bench --backfill 1000000 --only backfill   # the full backfill by hand
     python -m bench --plots                      # redraw the PNGs from bench/results.json
 """
