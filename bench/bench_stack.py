@@ -62,9 +62,9 @@ class Stack:
 
     def __init__(self, data: Path, env: dict[str, str] | None = None) -> None:
         self.data = data
-        self.ports = {
-            n: free_port() for n in ("broker", "ingest", "alerts", "evaluator", "board", "smtp")
-        }
+        # every port on a free one: a `make run` on the same machine keeps its own
+        parts = ("broker", "controller", "ingest", "alerts", "evaluator", "board", "portal", "smtp")
+        self.ports = {n: free_port() for n in parts}
         routes = yaml.safe_load(ROUTES.read_text(encoding="utf-8"))
         routes["route"]["group_wait"] = "0s"
         routes["route"]["group_interval"] = "0s"
