@@ -62,9 +62,9 @@ def _cpu_s(proc: psutil.Process) -> float:
     return float(times.user + times.system)
 
 
-def _faust_floor(bootstrap: str, n: int, app_id: str) -> dict[str, float]:
+def _faust_floor(bootstrap: str, n: int, app_id: str, datadir: str) -> dict[str, float]:
     out = subprocess.run(
-        [sys.executable, "-m", "bench.faust_floor", bootstrap, str(n), app_id],
+        [sys.executable, "-m", "bench.faust_floor", bootstrap, str(n), app_id, datadir],
         capture_output=True,
         text=True,
         timeout=900,
@@ -123,7 +123,7 @@ def _one_run(
         produce_all(bootstrap, "submissions", messages)
         raw.append(_raw_consume(bootstrap, "submissions", n))
         if floor is not None:
-            floor.append(_faust_floor(bootstrap, n, f"floor-{topic_prefix}"))
+            floor.append(_faust_floor(bootstrap, n, f"floor-{topic_prefix}", f"{tmp}/floor"))
         port = free_port()
         env = {
             **os.environ,

@@ -1,6 +1,6 @@
 """Faust's own floor: what one faust worker does per event with nothing of planwatch in it.
 
-``python -m bench.faust_floor BOOTSTRAP N APP_ID`` runs a faust app configured as the
+``python -m bench.faust_floor BOOTSTRAP N APP_ID DATADIR`` runs a faust app configured as the
 evaluator's worker is for throughput (uvloop, raw serializers, the producer's linger, batch
 size and acknowledgements, ``take_events`` with the evaluator's batch size and wait) whose
 agent reads ``submissions`` and, for each event, sends its value to ``assessments`` with the
@@ -16,7 +16,6 @@ import asyncio
 import json
 import os
 import sys
-import tempfile
 import time
 from typing import Any
 
@@ -28,7 +27,7 @@ from planwatch_evaluator.settings import Settings
 __all__ = ["main"]
 
 
-def main(bootstrap: str, n: int, app_id: str) -> None:
+def main(bootstrap: str, n: int, app_id: str, datadir: str) -> None:
     mode.loop.use("uvloop")  # as the evaluator's __main__
     import faust
     from faust.worker import Worker
@@ -40,7 +39,7 @@ def main(bootstrap: str, n: int, app_id: str) -> None:
         app_id,
         broker=f"kafka://{bootstrap}",
         store="memory://",
-        datadir=tempfile.mkdtemp(prefix="faust-floor-"),
+        datadir=datadir,
         autodiscover=False,
         consumer_auto_offset_reset="earliest",
         producer_linger_ms=5,
@@ -82,4 +81,4 @@ def main(bootstrap: str, n: int, app_id: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], int(sys.argv[2]), sys.argv[3])
+    main(sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4])

@@ -34,8 +34,8 @@ def build_clock(settings: Settings) -> Callable[[], datetime]:
 
 
 def main() -> None:
-    # uvloop's event loop, as faust recommends: the worker's per-event work is mostly the
-    # loop's callbacks and futures (7 % more events per CPU second in bench/)
+    # uvloop's event loop, as faust recommends: faust's path of each event runs through the
+    # loop's callbacks and futures (5–11 % more events per CPU second, docs/performance.md)
     mode.loop.use("uvloop")
     try:
         # the partition count of submissions, from the broker, before the app is built on it
