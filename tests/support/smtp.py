@@ -21,6 +21,8 @@ Faults, switched on and off while the server runs:
 - ``server.delay_s = 2.0`` holds each reply to DATA that long before accepting, so a test can
   kill the sender while a delivery is in flight.
 
+Counting sessions: ``sessions`` counts the EHLO greetings, one per SMTP session a client opens.
+
 Counting deliveries: ``messages`` holds every accepted message, copies included;
 ``unique()`` keeps the first of each Message-ID (the alerts service resends a delivery that a
 crash interrupted with the same Message-ID, as a receiving mail system expects), and
@@ -68,6 +70,14 @@ class _Handler:
     def __init__(self, server: SmtpServer) -> None:
         self.server = server
 
+    async def handle_EHLO(
+        self, smtp: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
+    ) -> list[str]:
+        with self.server.lock:
+            self.server.sessions += 1
+        session.host_name = hostname
+        return responses
+
     async def handle_DATA(self, smtp: Any, session: Any, envelope: Any) -> str:
         server = self.server
         with server.lock:
@@ -95,6 +105,7 @@ class SmtpServer:
     delay_s: float = 0.0
     refused: int = 0
     attempts: int = 0
+    sessions: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
     _refuse_left: int = 0
     _refuse_reply: str = "451 4.3.0 try again later"

@@ -12,6 +12,9 @@ from __future__ import annotations
 import hashlib
 import smtplib
 import ssl
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import formatdate
@@ -35,7 +38,14 @@ SmtpSecurity = Literal["none", "starttls", "ssl"]
 class EmailChannel:
     """E-mail through one SMTP relay: plain (port 25 inside a network), STARTTLS (587) or
     implicit TLS (465), with a login when the relay asks for one. The relay's certificate is
-    checked against the system's authorities, or ``ca_file`` for a private one."""
+    checked against the system's authorities, or ``ca_file`` for a private one.
+
+    Inside ``session()`` (a delivery round) the messages share one SMTP session, opened at the
+    first and closed at the end, instead of a connection each: a burst of notifications does not
+    open dozens of connections to the relay. A message that fails closes the session (the next
+    opens another); a kept session the relay has dropped meanwhile is opened again once for the
+    message at hand.
+    """
 
     def __init__(
         self,
@@ -52,6 +62,7 @@ class EmailChannel:
         self.host, self.port, self.sender, self.timeout = host, port, sender, timeout
         self.security, self.username, self.password = security, username, password
         self.ca_file = ca_file
+        self._local = threading.local()  # this thread's round: whether in one, its session
 
     def connect(self) -> smtplib.SMTP:
         """A session with the relay, encrypted and logged in as configured."""
@@ -95,9 +106,37 @@ class EmailChannel:
             msg.add_alternative(d.html, subtype="html", charset="utf-8")
         return msg
 
+    @contextmanager
+    def session(self) -> Iterator[None]:
+        """A delivery round: the messages sent inside share one session (see the class)."""
+        self._local.round = True
+        try:
+            yield
+        finally:
+            self._local.round = False
+            self._close()
+
     def send(self, d: Delivery) -> None:
         try:
-            with self.connect() as smtp:
+            self._send(d)
+        except BaseException:
+            self._close()  # a failed message ends the session: the next one opens another
+            raise
+        if not getattr(self._local, "round", False):
+            self._close()
+
+    def _send(self, d: Delivery) -> None:
+        try:
+            smtp, kept = self._session()
+            try:
+                smtp.send_message(self.message(d), to_addrs=d.to + d.cc)
+            except (smtplib.SMTPServerDisconnected, smtplib.SMTPResponseException) as exc:
+                dropped = not isinstance(exc, smtplib.SMTPResponseException) or exc.smtp_code == 421
+                if not (kept and dropped):
+                    raise
+                # the relay closed the session kept from the round's earlier messages
+                self._close()
+                smtp, _ = self._session()
                 smtp.send_message(self.message(d), to_addrs=d.to + d.cc)
         except smtplib.SMTPRecipientsRefused as exc:
             codes = [code for code, _ in exc.recipients.values()]
@@ -110,6 +149,24 @@ class EmailChannel:
             raise DeliveryError(f"SMTP {exc.smtp_code}: {text}", exc.smtp_code < 500) from exc
         except (OSError, smtplib.SMTPException) as exc:
             raise DeliveryError(f"SMTP {self.host}:{self.port}: {exc}", True) from exc
+
+    def _session(self) -> tuple[smtplib.SMTP, bool]:
+        """This thread's open session and whether it was kept from an earlier message."""
+        smtp: smtplib.SMTP | None = getattr(self._local, "smtp", None)
+        if smtp is not None:
+            return smtp, True
+        smtp = self._local.smtp = self.connect()
+        return smtp, False
+
+    def _close(self) -> None:
+        smtp: smtplib.SMTP | None = getattr(self._local, "smtp", None)
+        self._local.smtp = None
+        if smtp is None:
+            return
+        try:
+            smtp.quit()
+        except (OSError, smtplib.SMTPException):
+            smtp.close()
 
 
 class AppriseChannel:

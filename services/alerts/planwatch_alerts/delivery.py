@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -78,7 +79,13 @@ class Deliverer:
                 .scalars()
                 .all()
             )
-        return sum(self._deliver_one(row_id) for row_id in due)
+        with ExitStack() as round_:
+            # a channel that can keep a session across messages (e-mail) keeps it this round
+            for channel in self.channels.values():
+                session = getattr(channel, "session", None)
+                if session is not None:
+                    round_.enter_context(session())
+            return sum(self._deliver_one(row_id) for row_id in due)
 
     def _claim(self, row_id: int) -> Any:
         with self.db.begin() as c:

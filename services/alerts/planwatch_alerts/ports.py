@@ -34,5 +34,8 @@ class DeliveryError(Exception):
 
 
 class Channel(Protocol):
+    """A channel may also offer ``session()``, a context manager for a delivery round within
+    which its sends may share a connection (``EmailChannel``)."""
+
     def send(self, delivery: Delivery) -> None:
         """Deliver or raise ``DeliveryError``."""

@@ -182,3 +182,30 @@ def test_a_receiver_without_any_contact_is_recorded_as_failed(
     [n] = outbox(engine)
     assert n.state == "failed" and "no contact" in n.last_error
     assert smtp_server.attempts == 0
+
+
+def test_the_e_mails_of_one_tick_share_one_smtp_session(
+    build: Build, clock: Clock, smtp_server: SmtpServer
+) -> None:
+    """A burst of notifications (here, an indicator of each plan falling behind at once)
+    reaches the relay through one SMTP session, not a connection per message."""
+    engine = build()
+    firsts: dict[str, Any] = {}
+    for entry in default_catalog():
+        firsts.setdefault(entry.plan_code, entry)
+    assert len(firsts) >= 3
+    for entry in firsts.values():
+        engine.handle(
+            status_change(
+                Status.LIMITED_PROGRESS,
+                indicator=entry.id,
+                jurisdiction=entry.jurisdiction,
+                plan_code=entry.plan_code,
+            )
+        )
+    clock.advance(seconds=31)
+    sessions_before = smtp_server.sessions
+    sent = engine.tick()
+    assert sent >= 3 and len(smtp_server.wait_for(sent)) == sent
+    assert smtp_server.sessions - sessions_before == 1
+    assert {row.state for row in outbox(engine)} == {"sent"}
