@@ -53,23 +53,24 @@ def main(bootstrap: str, n: int, app_id: str, datadir: str) -> None:
     submissions = app.topic(str(Topics.SUBMISSIONS), **raw)
     out = str(Topics.ASSESSMENTS)
     app.topic(out, **raw)
-    seen = {"events": 0}
-    first: list[float] = []  # wall and CPU time at the first batch, events before it
+    seen = 0  # events read
+    start: tuple[float, float, int] | None = None  # wall and CPU time of the first batch, its size
 
     async def republish(stream: Any) -> None:
+        nonlocal seen, start
         async for events in stream.take_events(defaults.batch_size, within=defaults.batch_within_s):
-            if not first:
-                first.extend((time.perf_counter(), time.process_time(), len(events)))
+            if start is None:
+                start = (time.perf_counter(), time.process_time(), len(events))
             sent = [
                 await app.producer.send(out, ev.key, ev.value, None, None, None) for ev in events
             ]
             await app.producer.flush()
             await asyncio.gather(*sent)
-            seen["events"] += len(events)
-            if seen["events"] >= n:
-                counted = seen["events"] - first[2]
-                wall = time.perf_counter() - first[0]
-                cpu = time.process_time() - first[1]
+            seen += len(events)
+            if seen >= n:
+                counted = seen - start[2]
+                wall = time.perf_counter() - start[0]
+                cpu = time.process_time() - start[1]
                 print(
                     json.dumps({"events_per_s": counted / wall, "events_per_cpu_s": counted / cpu}),
                     flush=True,

@@ -13,12 +13,18 @@ from planwatch_alerts.ports import Delivery, DeliveryError
 from support.smtp import SmtpServer
 
 
+@pytest.fixture
+def channel(smtp_server: SmtpServer) -> EmailChannel:
+    return EmailChannel("127.0.0.1", smtp_server.port, "planwatch@example.cn")
+
+
 def mail(n: int) -> Delivery:
     return Delivery(["科技厅@example.cn"], [], f"提醒 {n}", f"正文 {n}", f"<m{n}@planwatch>")
 
 
-def test_the_messages_of_a_round_share_one_session(smtp_server: SmtpServer) -> None:
-    channel = EmailChannel("127.0.0.1", smtp_server.port, "planwatch@example.cn")
+def test_the_messages_of_a_round_share_one_session(
+    smtp_server: SmtpServer, channel: EmailChannel
+) -> None:
     with channel.session():
         for n in range(3):
             channel.send(mail(n))
@@ -35,9 +41,8 @@ def test_the_messages_of_a_round_share_one_session(smtp_server: SmtpServer) -> N
 
 
 def test_a_kept_session_the_relay_drops_is_opened_again_for_the_message(
-    smtp_server: SmtpServer,
+    smtp_server: SmtpServer, channel: EmailChannel
 ) -> None:
-    channel = EmailChannel("127.0.0.1", smtp_server.port, "planwatch@example.cn")
     with channel.session():
         channel.send(mail(0))
         # the relay ends the kept session at the next message (421: closing the channel)
@@ -53,9 +58,8 @@ def test_a_kept_session_the_relay_drops_is_opened_again_for_the_message(
 
 
 def test_a_refused_message_closes_the_session_and_the_next_opens_another(
-    smtp_server: SmtpServer,
+    smtp_server: SmtpServer, channel: EmailChannel
 ) -> None:
-    channel = EmailChannel("127.0.0.1", smtp_server.port, "planwatch@example.cn")
     with channel.session():
         channel.send(mail(0))
         smtp_server.refuse_next(1, "451 4.3.0 try again later")
@@ -67,8 +71,9 @@ def test_a_refused_message_closes_the_session_and_the_next_opens_another(
     assert smtp_server.sessions == 2
 
 
-def test_a_421_on_a_new_session_is_a_retryable_failure(smtp_server: SmtpServer) -> None:
-    channel = EmailChannel("127.0.0.1", smtp_server.port, "planwatch@example.cn")
+def test_a_421_on_a_new_session_is_a_retryable_failure(
+    smtp_server: SmtpServer, channel: EmailChannel
+) -> None:
     smtp_server.refuse_next(1, "421 4.7.0 try again later")
     with channel.session(), pytest.raises(DeliveryError) as refused:
         channel.send(mail(0))
