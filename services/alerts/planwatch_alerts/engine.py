@@ -22,7 +22,7 @@ from planwatch_alerts.links import LinkSigner
 from planwatch_alerts.ports import Channel
 from planwatch_alerts.routing import Routing
 from planwatch_alerts.settings import Settings
-from planwatch_alerts.store import alerts, seen
+from planwatch_alerts.store import alert_row, alerts, first_sight
 
 __all__ = ["SEVERITIES", "AlertEngine", "severity_of"]
 
@@ -99,14 +99,13 @@ class AlertEngine:
         return fresh
 
     def _apply(self, c: sa.Connection, change: StatusChange, now: datetime) -> bool:
-        if c.execute(sa.select(seen).where(seen.c.event_id == change.event_id)).first():
+        if not first_sight(c, change.event_id):
             return False
-        c.execute(seen.insert().values(event_id=change.event_id))
         for told in apply_change(c, change, now):
             if told.kind == "firing":
                 self.grouper.freeze_routes(c, told.alert_id, now)
-            alert = c.execute(sa.select(alerts).where(alerts.c.id == told.alert_id)).one()
-            if told.kind == "resolved" or not self.grouper.inhibited(c, alert):
+            row = alert_row(c, told.alert_id)
+            if told.kind == "resolved" or not self.grouper.inhibited(c, row):
                 self.grouper.enqueue(c, told.alert_id, told.kind, now)
         return True
 

@@ -15,6 +15,7 @@ import hashlib
 import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -26,7 +27,15 @@ from planwatch_alerts.lifecycle import REMINDER
 from planwatch_alerts.links import LinkSigner
 from planwatch_alerts.messages import DigestItem, render_digest
 from planwatch_alerts.routing import LEAD_AGENCY, Decision, Routing, parse_duration
-from planwatch_alerts.store import alerts, items, notifications, responses
+from planwatch_alerts.store import (
+    alert_row,
+    alerts,
+    insert,
+    items,
+    notifications,
+    responses,
+    update_alert,
+)
 
 __all__ = ["Grouper", "labels_of"]
 
@@ -54,6 +63,22 @@ def labels_of(alert: Any) -> dict[str, Any]:
     }
 
 
+@lru_cache(maxsize=64)
+def _inhibition_query(source_match: tuple[tuple[str, str], ...], equal: tuple[str, ...]) -> Any:
+    """The alerts not resolved, other than the one asked about (``alert_id_``), that match an
+    inhibition rule's source side and share the values of its ``equal`` labels (``equal_<label>``);
+    built once per rule, as every status change asks."""
+    query = sa.select(alerts).where(
+        alerts.c.state != "resolved", alerts.c.id != sa.bindparam("alert_id_")
+    )
+    for key, value in source_match:
+        if key in _COLUMNS:
+            query = query.where(_COLUMNS[key] == value)
+    for key in equal:
+        query = query.where(_COLUMNS[key] == sa.bindparam(f"equal_{key}"))
+    return query
+
+
 def _digest_id(group_key: str, item_ids: Sequence[int]) -> str:
     return hashlib.sha256(f"{group_key}|{sorted(item_ids)}".encode()).hexdigest()[:32]
 
@@ -78,30 +103,26 @@ class Grouper:
 
     def freeze_routes(self, c: sa.Connection, alert_id: int, now: datetime) -> None:
         """Store the alert's routing decisions and escalation deadline as they are now."""
-        alert = c.execute(sa.select(alerts).where(alerts.c.id == alert_id)).one()
-        decisions = self.routing.route(labels_of(alert))
+        row = alert_row(c, alert_id)
+        decisions = self.routing.route(labels_of(row))
         values: dict[str, Any] = {"routes": [d.to_json() for d in decisions]}
         rule = self.routing.config.escalation
         if (
             rule is not None
-            and alert.severity in rule.severities
-            and alert.escalate_at is None
-            and alert.escalated_at is None
+            and row.severity in rule.severities
+            and row.escalate_at is None
+            and row.escalated_at is None
         ):
             values["escalate_at"] = now + parse_duration(rule.after)
-        c.execute(alerts.update().where(alerts.c.id == alert_id).values(**values))
+        update_alert(c, alert_id, **values)
 
     def inhibited(self, c: sa.Connection, alert: Any) -> bool:
         labels = labels_of(alert)
         for rule in self.routing.inhibitors(labels):
-            query = sa.select(alerts).where(alerts.c.state != "resolved", alerts.c.id != alert.id)
-            for key, value in rule.source_match.items():
-                if key in _COLUMNS:
-                    query = query.where(_COLUMNS[key] == value)
-            for key in rule.equal:
-                if key in _COLUMNS:
-                    query = query.where(_COLUMNS[key] == labels.get(key))
-            for source in c.execute(query):
+            equal = tuple(k for k in rule.equal if k in _COLUMNS)
+            query = _inhibition_query(tuple(sorted(rule.source_match.items())), equal)
+            values = {f"equal_{k}": labels[k] for k in equal}
+            for source in c.execute(query, {"alert_id_": alert.id, **values}):
                 s = labels_of(source)
                 if all(str(s.get(k)) == v for k, v in rule.source_match.items()) and all(
                     s.get(k) == labels.get(k) for k in rule.equal
@@ -113,13 +134,11 @@ class Grouper:
         self, c: sa.Connection, alert_id: int, kind: str, now: datetime, receiver: str | None = None
     ) -> int:
         """Waiting items for this alert, one per receiver; the number made."""
-        alert = c.execute(sa.select(alerts).where(alerts.c.id == alert_id)).one()
-        decisions = [Decision.from_json(d) for d in alert.routes] or self.routing.route(
-            labels_of(alert)
-        )
+        alert = alert_row(c, alert_id)
+        labels = labels_of(alert)
+        decisions = [Decision.from_json(d) for d in alert.routes] or self.routing.route(labels)
         if receiver is not None:  # escalation: the first route's timing, another receiver
             decisions = [decisions[0]]
-        labels = labels_of(alert)
         count = 0
         for decision in decisions:
             name = receiver or decision.receiver
@@ -134,16 +153,16 @@ class Grouper:
                 parts = [target, *scope] + [
                     str(labels.get(k)) for k in decision.group_by if k != "agency"
                 ]
-                c.execute(
-                    items.insert().values(
-                        alert_id=alert_id,
-                        kind=kind,
-                        receiver=target,
-                        group_key="|".join(parts),
-                        group_wait_s=0.0 if receiver else decision.group_wait_s,
-                        group_interval_s=decision.group_interval_s,
-                        created_at=now,
-                    )
+                insert(
+                    c,
+                    items,
+                    alert_id=alert_id,
+                    kind=kind,
+                    receiver=target,
+                    group_key="|".join(parts),
+                    group_wait_s=0.0 if receiver else decision.group_wait_s,
+                    group_interval_s=decision.group_interval_s,
+                    created_at=now,
                 )
                 count += 1
         return count
@@ -172,7 +191,7 @@ class Grouper:
                 alerts.c.id.not_in(waiting),
             )
         ):
-            c.execute(alerts.update().where(alerts.c.id == alert.id).values(next_repeat_at=None))
+            update_alert(c, alert.id, next_repeat_at=None)
             if not self.inhibited(c, alert):
                 self.enqueue(c, alert.id, "repeat", now)
 
@@ -195,7 +214,7 @@ class Grouper:
             )
         ):
             self.enqueue(c, alert.id, "escalation", now, receiver=rule.receiver)
-            c.execute(alerts.update().where(alerts.c.id == alert.id).values(escalated_at=now))
+            update_alert(c, alert.id, escalated_at=now)
 
     def group(self, c: sa.Connection, now: datetime) -> int:
         """Turn the groups that are due into digests; the number of outbox rows made."""
@@ -304,7 +323,7 @@ class Grouper:
                 repeat = min((Decision.from_json(d).repeat_interval_s for d in a.routes), default=0)
                 if repeat > 0:
                     values["next_repeat_at"] = now + timedelta(seconds=repeat)
-            c.execute(alerts.update().where(alerts.c.id == a.id).values(**values))
+            update_alert(c, a.id, **values)
         return len(deliveries)
 
     def _answer_url(self, alert_id: int, agency: str | None, now: datetime) -> str | None:

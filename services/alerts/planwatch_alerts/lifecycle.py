@@ -21,7 +21,7 @@ import sqlalchemy as sa
 
 from planwatch.domain.events import StatusChange
 from planwatch.domain.periods import parse_period
-from planwatch_alerts.store import alerts
+from planwatch_alerts.store import alerts, insert, update_alert
 
 __all__ = [
     "GOOD",
@@ -78,10 +78,14 @@ def _arrived(overdue_snapshot: dict[str, Any], change: StatusChange) -> bool:
     return parse_period(latest).decimal_year >= parse_period(missing).decimal_year
 
 
+_ACTIVE = sa.select(alerts).where(
+    alerts.c.alert_key == sa.bindparam("alert_key"), alerts.c.state != "resolved"
+)
+
+
 def active(c: sa.Connection, key: str) -> Any:
-    return c.execute(
-        sa.select(alerts).where(alerts.c.alert_key == key, alerts.c.state != "resolved")
-    ).first()
+    """The alert of ``key`` not resolved, if any."""
+    return c.execute(_ACTIVE, {"alert_key": key}).first()
 
 
 def apply_change(c: sa.Connection, change: StatusChange, now: datetime) -> list[Told]:
@@ -108,7 +112,7 @@ def apply_change(c: sa.Connection, change: StatusChange, now: datetime) -> list[
             told += _resolve(c, overdue, snapshot, now)
     to = change.to_status.value
     year = year_of(change)
-    offtrack = _offtrack(c, base)
+    offtrack = _offtrack(c, change.indicator_id, change.jurisdiction)
     this_year = [row for row in offtrack if _alert_year(row) == year]
     if change.reason == "assessment":
         # the headline moved on from a year whose trajectory was behind: that year is complete,
@@ -157,20 +161,26 @@ def _alert_year(row: Any) -> int | None:
     return int(year) if year is not None else None
 
 
-def _offtrack(c: sa.Connection, base: str) -> list[Any]:
+# The off-track alerts of one (indicator, jurisdiction), found through the indexed columns: a
+# LIKE on the key cannot use its index (SQLite's LIKE ignores case), and scanned every alert
+# ever opened once per status change.
+_OFFTRACK = (
+    sa.select(alerts)
+    .where(
+        alerts.c.indicator_id == sa.bindparam("indicator_id"),
+        alerts.c.jurisdiction == sa.bindparam("jurisdiction"),
+        alerts.c.type == "offtrack",
+        alerts.c.state != "resolved",
+    )
+    .order_by(alerts.c.id)
+)
+
+
+def _offtrack(c: sa.Connection, indicator_id: str, jurisdiction: str) -> list[Any]:
     """The off-track alerts of one (indicator, jurisdiction) not resolved: one per target year
     behind or missed."""
-    key = alerts.c.alert_key
-    return list(
-        c.execute(
-            sa.select(alerts)
-            .where(
-                sa.or_(key == f"{base}|offtrack", key.startswith(f"{base}|offtrack|")),
-                alerts.c.state != "resolved",
-            )
-            .order_by(alerts.c.id)
-        )
-    )
+    found = c.execute(_OFFTRACK, {"indicator_id": indicator_id, "jurisdiction": jurisdiction})
+    return list(found)
 
 
 def _notice(
@@ -180,24 +190,24 @@ def _notice(
     same period, under another id, adds nothing), and tell it."""
     if c.execute(sa.select(alerts.c.id).where(alerts.c.alert_key == key)).first():
         return []
-    alert_id: int = c.execute(
-        alerts.insert().values(
-            alert_key=key,
-            type=REMINDER,
-            indicator_id=change.indicator_id,
-            jurisdiction=change.jurisdiction,
-            plan_code=change.plan_code,
-            status=REMINDER,
-            severity="warning",
-            state=NOTICE,
-            agencies=[bureau_of(change)],
-            copied=[],
-            snapshot=snapshot,
-            routes=[],
-            opened_at=now,
-            updated_at=now,
-        )
-    ).inserted_primary_key[0]  # type: ignore[index]
+    alert_id: int = insert(
+        c,
+        alerts,
+        alert_key=key,
+        type=REMINDER,
+        indicator_id=change.indicator_id,
+        jurisdiction=change.jurisdiction,
+        plan_code=change.plan_code,
+        status=REMINDER,
+        severity="warning",
+        state=NOTICE,
+        agencies=[bureau_of(change)],
+        copied=[],
+        snapshot=snapshot,
+        routes=[],
+        opened_at=now,
+        updated_at=now,
+    )
     return [Told(alert_id, REMINDER)]
 
 
@@ -215,24 +225,24 @@ def _open_or_update(
 ) -> list[Told]:
     found = active(c, key)
     if found is None:
-        alert_id: int = c.execute(
-            alerts.insert().values(
-                alert_key=key,
-                type=kind,
-                indicator_id=change.indicator_id,
-                jurisdiction=change.jurisdiction,
-                plan_code=change.plan_code,
-                status=status,
-                severity=severity,
-                state="open",
-                agencies=lead,
-                copied=copied,
-                snapshot=snapshot,
-                routes=[],
-                opened_at=now,
-                updated_at=now,
-            )
-        ).inserted_primary_key[0]  # type: ignore[index]
+        alert_id: int = insert(
+            c,
+            alerts,
+            alert_key=key,
+            type=kind,
+            indicator_id=change.indicator_id,
+            jurisdiction=change.jurisdiction,
+            plan_code=change.plan_code,
+            status=status,
+            severity=severity,
+            state="open",
+            agencies=lead,
+            copied=copied,
+            snapshot=snapshot,
+            routes=[],
+            opened_at=now,
+            updated_at=now,
+        )
         return [Told(alert_id, "firing", opened=True)]
     worse = (
         SEVERITIES.index(severity) > SEVERITIES.index(found.severity)
@@ -252,24 +262,22 @@ def _open_or_update(
     }
     if worse and found.state == "acknowledged":
         values["state"] = "open"  # a new situation: the acknowledgement was for a milder one
-    c.execute(alerts.update().where(alerts.c.id == found.id).values(**values))
+    update_alert(c, found.id, **values)
     return [Told(found.id, "firing")] if worse else []
 
 
 def _resolve(c: sa.Connection, alert: Any, snapshot: dict[str, Any], now: datetime) -> list[Told]:
     status = snapshot.get("to_status") or alert.status
-    c.execute(
-        alerts.update()
-        .where(alerts.c.id == alert.id)
-        .values(
-            state="resolved",
-            resolved_at=now,
-            updated_at=now,
-            snapshot=snapshot,
-            status=alert.status if status == "overdue" else status,
-            next_repeat_at=None,
-            escalate_at=None,
-        )
+    update_alert(
+        c,
+        alert.id,
+        state="resolved",
+        resolved_at=now,
+        updated_at=now,
+        snapshot=snapshot,
+        status=alert.status if status == "overdue" else status,
+        next_repeat_at=None,
+        escalate_at=None,
     )
     # only those who heard "firing" hear "resolved"
     return [Told(alert.id, "resolved")] if alert.last_notified_at is not None else []

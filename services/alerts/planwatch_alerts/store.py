@@ -32,7 +32,10 @@ __all__ = [
     "VERSION_TABLE",
     "OlderSchema",
     "UTCDateTime",
+    "alert_row",
     "alerts",
+    "first_sight",
+    "insert",
     "items",
     "legacy_version",
     "make_engine",
@@ -42,6 +45,7 @@ __all__ = [
     "notifications",
     "responses",
     "seen",
+    "update_alert",
 ]
 
 log = logging.getLogger("planwatch.alerts.store")
@@ -86,7 +90,7 @@ alerts = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("alert_key", sa.String(400), nullable=False, index=True),  # indicator|jur|type
     sa.Column("type", sa.String(16), nullable=False),  # offtrack | overdue
-    sa.Column("indicator_id", sa.String(200), nullable=False, index=True),
+    sa.Column("indicator_id", sa.String(200), nullable=False),
     sa.Column("jurisdiction", sa.String(100), nullable=False, index=True),
     sa.Column("plan_code", sa.String(50), nullable=False),
     sa.Column("status", sa.String(32), nullable=False),
@@ -111,6 +115,8 @@ alerts = sa.Table(
     sa.Column("next_repeat_at", UTCDateTime, index=True),
     sa.Column("escalate_at", UTCDateTime, index=True),
     sa.Column("escalated_at", UTCDateTime),
+    # the alerts of one (indicator, jurisdiction): looked up for every status change
+    sa.Index("ix_alerts_indicator_jurisdiction", "indicator_id", "jurisdiction"),
 )
 
 # Something to tell a receiver about an alert, waiting to be grouped into a digest.
@@ -169,6 +175,37 @@ responses = sa.Table(
     sa.Column("expected_recovery", sa.Date),
     sa.Column("link_nonce", sa.String(64), nullable=False, unique=True),
 )
+
+
+# The statements every status change runs, built once: building an expression and working out
+# its cache key took several times what the database takes to run it. An update's SET clause is
+# the columns named in its parameters.
+_ALERT = sa.select(alerts).where(alerts.c.id == sa.bindparam("alert_id_"))
+_UPDATE_ALERT = alerts.update().where(alerts.c.id == sa.bindparam("alert_id_"))
+_SEEN = sa.select(seen.c.event_id).where(seen.c.event_id == sa.bindparam("event_id_"))
+
+
+def alert_row(c: sa.Connection, alert_id: int) -> Any:
+    """The alert row ``alert_id`` (it must exist)."""
+    return c.execute(_ALERT, {"alert_id_": alert_id}).one()
+
+
+def update_alert(c: sa.Connection, alert_id: int, **values: Any) -> None:
+    """Set ``values`` (column: value) on the alert ``alert_id``."""
+    c.execute(_UPDATE_ALERT, {"alert_id_": alert_id, **values})
+
+
+def insert(c: sa.Connection, table: sa.Table, **values: Any) -> Any:
+    """Insert one row; its primary key (the statement is the table's plain INSERT)."""
+    return c.execute(table.insert(), values).inserted_primary_key[0]  # type: ignore[index]
+
+
+def first_sight(c: sa.Connection, event_id: str) -> bool:
+    """Record ``event_id`` as handled; False when it was handled before."""
+    if c.execute(_SEEN, {"event_id_": event_id}).first() is not None:
+        return False
+    c.execute(seen.insert(), {"event_id": event_id})
+    return True
 
 
 class OlderSchema(Exception):

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import event as sa_event
 
 from planwatch.catalog import default_catalog
 from planwatch.domain.events import Status, SubmissionEvent
@@ -514,3 +515,37 @@ def test_an_alert_opened_before_keys_carried_the_year_is_the_years_alert(build: 
         "gsbase-rd-expenditure|甘肃省|offtrack",
         "not_achieved",
     )
+
+
+def test_a_status_change_reads_the_alerts_through_narrow_indexes(build: Build) -> None:
+    """Each query a status change runs on the alerts table, as SQLite plans it, searches an
+    index by the alert's key or by its (indicator, jurisdiction): never a scan of every alert,
+    nor every alert of a province (the jurisdiction's index alone), which grew with the table."""
+    engine = build()
+    catalog = default_catalog()
+    entries = [e for e in catalog if e.jurisdiction == "甘肃省"][:6]
+    for entry in entries:  # other alerts of the same province
+        engine.handle(status_change(Status.LIMITED_PROGRESS, indicator=entry.id))
+    statements: list[tuple[str, Any]] = []
+
+    def record(conn: Any, cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT") and " alerts" in statement:
+            statements.append((statement, parameters))
+
+    sa_event.listen(engine.db, "before_cursor_execute", record)
+    try:
+        engine.handle(status_change(Status.DETERIORATION, indicator=entries[0].id))
+        engine.handle(status_change(Status.ON_TRACK, indicator=entries[0].id))
+    finally:
+        sa_event.remove(engine.db, "before_cursor_execute", record)
+    assert len(statements) >= 6
+    with engine.db.connect() as c:
+        for statement, parameters in statements:
+            plan = " | ".join(
+                row[-1] for row in c.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
+            )
+            searches = [part for part in plan.split(" | ") if "alerts" in part.split(" USING")[0]]
+            assert searches, plan
+            for step in searches:
+                assert step.startswith("SEARCH"), (statement, plan)
+                assert "ix_alerts_jurisdiction " not in step, (statement, plan)

@@ -33,6 +33,10 @@ from planwatch_alerts import store
 from support import alerts_store_v3 as v3
 
 ROOT = Path(__file__).resolve().parents[3]
+HEAD = "0003"
+# what a database at 0001 (made by the first revision, or adopted) runs on its way to HEAD
+UPGRADES = ["Running upgrade 0001 -> 0002", "Running upgrade 0002 -> 0003"]
+FRESH = ["Running upgrade  -> 0001", *UPGRADES]
 OPENED = datetime(2026, 3, 1, 8, 30, tzinfo=UTC)
 
 
@@ -209,7 +213,7 @@ def test_a_fresh_database_is_brought_to_the_head_revision(
 ) -> None:
     engine = store.make_engine(db_url)
     try:
-        assert _revision(engine) == ["0002"]
+        assert _revision(engine) == [HEAD]
         assert set(sa.inspect(engine).get_table_names()) >= {
             "alerts",
             "seen_events",
@@ -221,10 +225,10 @@ def test_a_fresh_database_is_brought_to_the_head_revision(
         assert _differences(engine) == []
     finally:
         engine.dispose()
-    assert migration_log() == ["Running upgrade  -> 0001", "Running upgrade 0001 -> 0002"]
+    assert migration_log() == FRESH
     again = store.make_engine(db_url)  # at head: nothing to do
     again.dispose()
-    assert len(migration_log()) == 2
+    assert len(migration_log()) == len(FRESH)
 
 
 def test_a_database_of_the_release_before_alembic_is_adopted_with_its_rows(
@@ -235,7 +239,7 @@ def test_a_database_of_the_release_before_alembic_is_adopted_with_its_rows(
     old.dispose()
     engine = store.make_engine(db_url)
     try:
-        assert _revision(engine) == ["0002"]
+        assert _revision(engine) == [HEAD]
         assert "alerts_schema" not in sa.inspect(engine).get_table_names()
         assert _differences(engine) == []
         _check_rows(engine)
@@ -243,7 +247,7 @@ def test_a_database_of_the_release_before_alembic_is_adopted_with_its_rows(
         engine.dispose()
     assert migration_log() == [
         "alerts database of schema 3 adopted at 0001",
-        "Running upgrade 0001 -> 0002",
+        *UPGRADES,
     ]
 
 
@@ -309,7 +313,7 @@ def test_an_older_sqlite_file_is_moved_aside(
     try:
         [moved] = tmp_path.glob(f"alerts.db.v{version}-*")
         assert f"alerts database of schema {version} moved aside to {moved}" in caplog.text
-        assert _revision(engine) == ["0002"]
+        assert _revision(engine) == [HEAD]
         with engine.connect() as c:
             assert c.execute(sa.select(sa.func.count()).select_from(store.alerts)).scalar() == 0
     finally:
@@ -396,15 +400,15 @@ def test_replicas_starting_at_once_migrate_once(db_url: str, start: str, tmp_pat
         if line.startswith(("Running upgrade", "alerts database"))
     ]
     if start == "fresh":
-        assert done == ["Running upgrade  -> 0001", "Running upgrade 0001 -> 0002"]
+        assert done == FRESH
     else:
         assert done == [
             "alerts database of schema 3 adopted at 0001",
-            "Running upgrade 0001 -> 0002",
+            *UPGRADES,
         ]
     engine = store.new_engine(db_url)
     try:
-        assert _revision(engine) == ["0002"] and _differences(engine) == []
+        assert _revision(engine) == [HEAD] and _differences(engine) == []
         if start == "version 3":
             _check_rows(engine)
     finally:
@@ -432,7 +436,7 @@ def test_engines_made_at_once_in_one_process_migrate_once(
         thread.join(timeout=120)
     try:
         assert failures == [] and len(engines) == 3
-        assert migration_log() == ["Running upgrade  -> 0001", "Running upgrade 0001 -> 0002"]
+        assert migration_log() == FRESH
     finally:
         for engine in engines:
             engine.dispose()
@@ -441,8 +445,8 @@ def test_engines_made_at_once_in_one_process_migrate_once(
 def test_the_revision_history_is_one_line() -> None:
     script = ScriptDirectory(str(store.MIGRATIONS))
     revisions = list(script.walk_revisions())  # head first
-    assert [r.revision for r in revisions] == ["0002", "0001"]
-    assert script.get_heads() == ["0002"] and script.get_bases() == ["0001"]
+    assert [r.revision for r in revisions] == [HEAD, "0002", "0001"]
+    assert script.get_heads() == [HEAD] and script.get_bases() == ["0001"]
     for newer, older in itertools.pairwise(revisions):
         assert newer.down_revision == older.revision
     assert not any(r.is_branch_point or r.is_merge_point for r in revisions)
@@ -459,4 +463,4 @@ def test_the_migrations_ship_with_the_package() -> None:
     assert {"planwatch_alerts.migrations", "planwatch_alerts.migrations.versions"} <= found
     files = [p for p in store.MIGRATIONS.rglob("*") if p.is_file() and "__pycache__" not in p.parts]
     assert {p.suffix for p in files} == {".py"}
-    assert len([p for p in files if p.parent.name == "versions"]) == 3  # __init__, 0001, 0002
+    assert len([p for p in files if p.parent.name == "versions"]) == 4  # __init__, 0001–0003
