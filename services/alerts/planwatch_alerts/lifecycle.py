@@ -190,25 +190,38 @@ def _notice(
     same period, under another id, adds nothing), and tell it."""
     if c.execute(sa.select(alerts.c.id).where(alerts.c.alert_key == key)).first():
         return []
+    alert_id = _new_alert(
+        c, key, change, snapshot, now,
+        type=REMINDER, status=REMINDER, severity="warning", state=NOTICE,
+        agencies=[bureau_of(change)], copied=[],
+    )  # fmt: skip
+    return [Told(alert_id, REMINDER)]
+
+
+def _new_alert(
+    c: sa.Connection,
+    key: str,
+    change: StatusChange,
+    snapshot: dict[str, Any],
+    now: datetime,
+    **values: Any,
+) -> int:
+    """Insert the alert ``key`` about ``change``'s indicator; its id. ``values``: type, status,
+    severity, state, agencies and copied."""
     alert_id: int = insert(
         c,
         alerts,
         alert_key=key,
-        type=REMINDER,
         indicator_id=change.indicator_id,
         jurisdiction=change.jurisdiction,
         plan_code=change.plan_code,
-        status=REMINDER,
-        severity="warning",
-        state=NOTICE,
-        agencies=[bureau_of(change)],
-        copied=[],
         snapshot=snapshot,
         routes=[],
         opened_at=now,
         updated_at=now,
+        **values,
     )
-    return [Told(alert_id, REMINDER)]
+    return alert_id
 
 
 def _open_or_update(
@@ -225,24 +238,11 @@ def _open_or_update(
 ) -> list[Told]:
     found = active(c, key)
     if found is None:
-        alert_id: int = insert(
-            c,
-            alerts,
-            alert_key=key,
-            type=kind,
-            indicator_id=change.indicator_id,
-            jurisdiction=change.jurisdiction,
-            plan_code=change.plan_code,
-            status=status,
-            severity=severity,
-            state="open",
-            agencies=lead,
-            copied=copied,
-            snapshot=snapshot,
-            routes=[],
-            opened_at=now,
-            updated_at=now,
-        )
+        alert_id = _new_alert(
+            c, key, change, snapshot, now,
+            type=kind, status=status, severity=severity, state="open",
+            agencies=lead, copied=copied,
+        )  # fmt: skip
         return [Told(alert_id, "firing", opened=True)]
     worse = (
         SEVERITIES.index(severity) > SEVERITIES.index(found.severity)
