@@ -161,9 +161,9 @@ def _alert_year(row: Any) -> int | None:
     return int(year) if year is not None else None
 
 
-# The off-track alerts of one (indicator, jurisdiction), found through the indexed columns: a
-# LIKE on the key cannot use its index (SQLite's LIKE ignores case), and scanned every alert
-# ever opened once per status change.
+# The off-track alerts of one (indicator, jurisdiction), found through the index of the pair: a
+# LIKE on the key would use no index (SQLite's LIKE ignores case) and read every alert ever
+# opened, once per status change.
 _OFFTRACK = (
     sa.select(alerts)
     .where(

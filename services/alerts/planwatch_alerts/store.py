@@ -178,8 +178,8 @@ responses = sa.Table(
 
 
 # The statements every status change runs, built once: building an expression and working out
-# its cache key took several times what the database takes to run it. An update's SET clause is
-# the columns named in its parameters.
+# its cache key costs several times what the database takes to run it. An update's SET clause
+# is the columns named in its parameters.
 _ALERT = sa.select(alerts).where(alerts.c.id == sa.bindparam("alert_id_"))
 _UPDATE_ALERT = alerts.update().where(alerts.c.id == sa.bindparam("alert_id_"))
 _SEEN = sa.select(seen.c.event_id).where(seen.c.event_id == sa.bindparam("event_id_"))
