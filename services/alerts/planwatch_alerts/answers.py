@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from planwatch_alerts.links import Grant, LinkError, Refusal
-from planwatch_alerts.store import alerts, responses
+from planwatch_alerts.store import alert_row, responses, update_alert
 
 __all__ = ["KIND_ZH", "AnswerKind", "record_answer", "responses_of"]
 
@@ -79,10 +79,10 @@ def record_answer(
             link_nonce=grant.nonce,
         )
     )
-    alert = c.execute(sa.select(alerts).where(alerts.c.id == grant.alert_id)).one()
+    alert = alert_row(c, grant.alert_id)
     values: dict[str, Any] = {"updated_at": now}
     if kind is AnswerKind.ACKNOWLEDGE:
         values.update(acked_by=grant.agency, acked_at=now, ack_comment=text)
         if alert.state == "open":
             values["state"] = "acknowledged"
-    c.execute(alerts.update().where(alerts.c.id == grant.alert_id).values(**values))
+    update_alert(c, grant.alert_id, **values)

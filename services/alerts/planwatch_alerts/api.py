@@ -20,7 +20,7 @@ from planwatch.security import Principal, Role
 from planwatch_alerts.answers import responses_of
 from planwatch_alerts.lifecycle import NOTICE, REMINDER
 from planwatch_alerts.problems import ProblemError, responses
-from planwatch_alerts.store import alerts, notifications
+from planwatch_alerts.store import alerts, notifications, update_alert
 
 __all__ = ["AlertOut", "router"]
 
@@ -244,16 +244,14 @@ def acknowledge(request: Request, caller: Caller, alert_id: AlertId, body: AckIn
     _changeable(alert)
     now = request.app.state.clock()
     with request.app.state.db.begin() as c:
-        c.execute(
-            alerts.update()
-            .where(alerts.c.id == alert_id)
-            .values(
-                acked_by=body.by,
-                acked_at=now,
-                ack_comment=body.comment,
-                updated_at=now,
-                state="acknowledged" if alert.state == "open" else alert.state,
-            )
+        update_alert(
+            c,
+            alert_id,
+            acked_by=body.by,
+            acked_at=now,
+            ack_comment=body.comment,
+            updated_at=now,
+            state="acknowledged" if alert.state == "open" else alert.state,
         )
     return _one(request, caller, alert_id)
 
@@ -272,16 +270,14 @@ def silence(request: Request, caller: Caller, alert_id: AlertId, body: SilenceIn
         )
     _changeable(alert)
     with request.app.state.db.begin() as c:
-        c.execute(
-            alerts.update()
-            .where(alerts.c.id == alert_id)
-            .values(
-                state="silenced",
-                silenced_until=body.until,
-                silenced_by=body.by,
-                silence_reason=body.reason,
-                updated_at=now,
-            )
+        update_alert(
+            c,
+            alert_id,
+            state="silenced",
+            silenced_until=body.until,
+            silenced_by=body.by,
+            silence_reason=body.reason,
+            updated_at=now,
         )
     return _one(request, caller, alert_id)
 

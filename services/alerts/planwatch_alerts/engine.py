@@ -22,7 +22,7 @@ from planwatch_alerts.links import LinkSigner
 from planwatch_alerts.ports import Channel
 from planwatch_alerts.routing import Routing
 from planwatch_alerts.settings import Settings
-from planwatch_alerts.store import alert_row, alerts, first_sight
+from planwatch_alerts.store import alert_row, alerts, first_sight, update_alert
 
 __all__ = ["SEVERITIES", "AlertEngine", "severity_of"]
 
@@ -125,8 +125,6 @@ class AlertEngine:
         for alert in c.execute(
             sa.select(alerts).where(alerts.c.state == "silenced", alerts.c.silenced_until <= now)
         ):
-            c.execute(
-                alerts.update()
-                .where(alerts.c.id == alert.id)
-                .values(state="acknowledged" if alert.acked_at else "open", updated_at=now)
+            update_alert(
+                c, alert.id, state="acknowledged" if alert.acked_at else "open", updated_at=now
             )
