@@ -4,11 +4,12 @@ Off track (needs acceleration, limited progress, deterioration, a final miss) op
 or updates it, one per target year; back on track or achieved resolves that year's. A year the
 headline has moved on from is complete: its miss (a ``final`` change, or the headline's own
 ``not_achieved``) stays open until a revised figure mends it, any other alert of it ends. An
-``overdue`` change opens an alert addressed to the reporting statistics bureau, resolved when a
-figure for the missing period arrives. A ``reminder`` (a figure soon due) is a notice, not an
-alert: it is recorded as a row of type ``reminder`` in state ``notice``, which nothing repeats,
-escalates, acknowledges or resolves, and told once to the publisher. Each step returns what
-must be told, so routing stays out of this module.
+``overdue`` change opens an alert addressed to the body that publishes the figure, resolved
+when a figure for the missing period arrives. A ``reminder`` (a figure soon due) is a notice,
+not an alert: it is recorded as a row of type ``reminder`` in state ``notice``, which nothing
+repeats, escalates, acknowledges or resolves, and told once to the publisher. Reminders, chases
+and escalations copy whom the reporting calendar copies (the indicator's lead agencies). Each
+step returns what must be told, so routing stays out of this module.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from planwatch.domain.calendar import Action, addressees
 from planwatch.domain.events import StatusChange
 from planwatch.domain.periods import parse_period
 from planwatch_alerts.store import alerts, insert, update_alert
@@ -69,6 +71,15 @@ def bureau_of(change: StatusChange) -> str:
     return change.publisher or f"{change.reporting_jurisdiction or change.jurisdiction}统计局"
 
 
+def _addressees(action: Action, change: StatusChange) -> tuple[list[str], list[str]]:
+    """Who a reminder, a chase or an escalation of ``change`` is sent to and who is copied, as
+    the reporting calendar says (``planwatch.domain.calendar.addressees``, which ``planwatch
+    calendar`` prints): the publisher with the indicator's lead agencies copied; on escalation
+    the supervising body, with the publisher and the leads copied."""
+    to, copied = addressees(action, (bureau_of(change),), change.lead_agencies, change.escalated_to)
+    return list(to), list(copied)
+
+
 def _arrived(overdue_snapshot: dict[str, Any], change: StatusChange) -> bool:
     """Whether this assessment covers the period whose figure was overdue."""
     latest = (change.assessment or {}).get("latest_period")
@@ -95,14 +106,16 @@ def apply_change(c: sa.Connection, change: StatusChange, now: datetime) -> list[
     if change.reason == REMINDER:
         return _notice(c, f"{base}|reminder|{change.overdue_period}", change, snapshot, now)
     if change.reason == "overdue":
+        addressed, copied = _addressees(Action.CHASE, change)
         told_overdue = _open_or_update(
             c, f"{base}|overdue", "overdue", change, "overdue", "warning",
-            [bureau_of(change)], [], snapshot, now,
+            addressed, copied, snapshot, now,
         )  # fmt: skip
-        if change.escalated_to:  # long overdue: the supervising body is told, the bureau copied
+        if change.escalated_to:  # long overdue: the supervising body is told
+            addressed, copied = _addressees(Action.ESCALATE, change)
             told_overdue += _open_or_update(
                 c, f"{base}|overdue-escalated", "overdue", change, "overdue", "major",
-                list(change.escalated_to), [bureau_of(change)], snapshot, now,
+                addressed, copied, snapshot, now,
             )  # fmt: skip
         return told_overdue
     told: list[Told] = []
@@ -190,10 +203,11 @@ def _notice(
     same period, under another id, adds nothing), and tell it."""
     if c.execute(sa.select(alerts.c.id).where(alerts.c.alert_key == key)).first():
         return []
+    addressed, copied = _addressees(Action.REMIND, change)
     alert_id = _new_alert(
         c, key, change, snapshot, now,
         type=REMINDER, status=REMINDER, severity="warning", state=NOTICE,
-        agencies=[bureau_of(change)], copied=[],
+        agencies=addressed, copied=copied,
     )  # fmt: skip
     return [Told(alert_id, REMINDER)]
 

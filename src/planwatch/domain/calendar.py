@@ -30,6 +30,7 @@ __all__ = [
     "Duty",
     "Policy",
     "Slot",
+    "addressees",
     "due_rule",
     "duties",
     "owed_period",
@@ -62,6 +63,24 @@ class Action(StrEnum):
 
 
 ACTION_LABELS = {Action.REMIND: "提醒", Action.CHASE: "催报", Action.ESCALATE: "督办"}
+
+
+def addressees(
+    action: Action,
+    publishers: Iterable[str],
+    leads: Iterable[str],
+    supervisors: Iterable[str] = (),
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Who a notice of ``action`` is sent to, and who is copied (抄送): a reminder and a chase go
+    to the body that publishes the figure, with the lead agencies of the targets it measures
+    copied (they answer for those targets); an escalation goes to the supervising body, with
+    the publisher and the leads copied. Each name once, in order; nobody both sent to and
+    copied. ``planwatch calendar`` and the alerts service both ask this function."""
+    if action is Action.ESCALATE:
+        to, copied = tuple(dict.fromkeys(supervisors)), (*publishers, *leads)
+    else:
+        to, copied = tuple(dict.fromkeys(publishers)), tuple(leads)
+    return to, tuple(name for name in dict.fromkeys(copied) if name not in to)
 
 
 @dataclass(frozen=True)
@@ -275,18 +294,16 @@ def duties(
         done = _covered(series, _reported(series, reported))
         first = series.first
         for slot in series.slots:
-            to: tuple[str, ...]
             if slot.period in done or as_of < slot.remind_from(policy):
                 continue
             days = (as_of - slot.due).days
             if as_of < slot.due:
-                action, to, copied = Action.REMIND, (first.publisher,), series.leads
+                action = Action.REMIND
             elif as_of < slot.escalate_from(policy):
-                action, to, copied = Action.CHASE, (first.publisher,), series.leads
+                action = Action.CHASE
             else:
                 action = Action.ESCALATE
-                to = series.supervisors
-                copied = tuple(dict.fromkeys((first.publisher, *series.leads)))
+            to, copied = addressees(action, (first.publisher,), series.leads, series.supervisors)
             out.append(
                 Duty(
                     series=first.series,
@@ -297,7 +314,7 @@ def duties(
                     due=slot.due,
                     action=action,
                     to=to,
-                    copied=tuple(n for n in copied if n not in to),
+                    copied=copied,
                     days_overdue=days,
                 )
             )

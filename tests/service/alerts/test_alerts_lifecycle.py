@@ -7,6 +7,7 @@ status change, ``tick`` what the dispatcher runs; the clock only moves when the 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ import pytest
 from sqlalchemy import event as sa_event
 
 from planwatch.catalog import default_catalog
+from planwatch.domain.calendar import Action, duties
 from planwatch.domain.events import Status, SubmissionEvent
 from planwatch.settings import CommonSettings
 from planwatch_alerts.engine import AlertEngine
@@ -259,6 +261,7 @@ def test_overdue_data_goes_to_the_bureau_and_inhibits_the_off_track_alert(
     engine.tick()
     [mail] = smtp_server.wait_for(1)
     assert mail.message["To"] == "tjj@gansu.invalid"  # 甘肃省统计局, a contact by name
+    assert mail.message["Cc"] == "gs-kjt@agencies.invalid"  # the lead 省科技厅, copied
     assert "数据逾期未报" in mail.body and "2026-03-31" in mail.body
     assert {r.type for r in rows(engine, alerts)} == {"overdue", "offtrack"}
     clock.advance(hours=1)
@@ -293,6 +296,7 @@ def test_long_overdue_data_reaches_the_publisher_and_then_the_supervising_body(
     engine.tick()
     [chase] = smtp_server.wait_for(1)
     assert chase.message["To"] == "gs-kjt@agencies.invalid"  # the publisher, not 甘肃省统计局
+    assert chase.message["Cc"] is None  # the publisher is the lead: not copied to itself
     engine.handle(
         status_change(Status.OVERDUE, reason="overdue", escalated_to=("省委科技委员会",), **overdue)
     )
@@ -389,6 +393,7 @@ def test_a_reminder_is_mailed_once_to_the_publisher_and_opens_no_alert(
     engine.tick()
     [mail] = smtp_server.wait_for(1)
     assert mail.message["To"] == "tjj@gansu.invalid"  # 甘肃省统计局, the publisher
+    assert mail.message["Cc"] == "gs-kjt@agencies.invalid"  # 省科技厅, the lead, copied
     assert "即将到期" in mail.message["Subject"] and "请按期报送" in mail.message["Subject"]
     body = mail.body
     assert "[报送提醒] 全社会研究与试验发展(R&D)经费投入（甘肃省） — 数据即将到期" in body
@@ -397,6 +402,7 @@ def test_a_reminder_is_mailed_once_to_the_publisher_and_opens_no_alert(
     assert "回复链接" not in body and "进度滞后" not in body  # nothing to answer
     [row] = rows(engine, alerts)
     assert (row.type, row.state, row.agencies) == ("reminder", "notice", ["甘肃省统计局"])
+    assert row.copied == ["省科技厅"]
     assert row.last_notified_at is not None and row.next_repeat_at is None
     assert row.escalate_at is None
     [sent] = rows(engine, notifications)
@@ -549,3 +555,54 @@ def test_a_status_change_reads_the_alerts_through_narrow_indexes(build: Build) -
             for step in searches:
                 assert step.startswith("SEARCH"), (statement, plan)
                 assert "ix_alerts_jurisdiction " not in step, (statement, plan)
+
+
+# the addresses the test routing and the registry give these bodies
+ADDRESS = {
+    "甘肃省统计局": "tjj@gansu.invalid",
+    "省科技厅": "gs-kjt@agencies.invalid",
+    "省委科技委员会": "gs-kwh@agencies.invalid",
+}
+
+
+@pytest.mark.parametrize(
+    ("day", "action", "alert_type"),
+    [
+        (date(2026, 12, 16), Action.REMIND, "reminder"),
+        (date(2026, 12, 31), Action.CHASE, "overdue"),
+        (date(2027, 3, 1), Action.ESCALATE, "overdue"),
+    ],
+)
+def test_reminders_chases_and_escalations_go_where_the_calendar_says(
+    build: Build, smtp_server: SmtpServer, day: date, action: Action, alert_type: str
+) -> None:
+    """科技进步贡献率 of 2025, never reported: what ``planwatch calendar`` prints for the day (sent
+    to, copied) is whom the alerts service records and mails for the evaluator's own change of
+    that day — the bureau with the lead 省科技厅 copied, and on escalation the plan's supervisor
+    with both copied."""
+    from planwatch_evaluator.core import new_state, overdue_change, reminder_change
+
+    catalog = default_catalog()
+    entry = catalog.get("gsbase-tech-progress-contribution")
+    assert entry is not None
+    [duty] = duties([entry], {}, day)
+    assert duty.action is action and duty.copied  # somebody is copied on each of the three
+    state, chase, _point = overdue_change(entry, new_state(), day, catalog.version)
+    _state, reminder = reminder_change(entry, state, day, catalog.version)
+    engine = build()
+    for change in (chase, reminder):
+        if change is not None:
+            engine.handle(change)
+    key = "|overdue-escalated" if action is Action.ESCALATE else f"|{alert_type}"
+    [alert] = [a for a in rows(engine, alerts) if a.alert_key.removesuffix("|2025").endswith(key)]
+    assert (alert.type, tuple(alert.agencies), tuple(alert.copied)) == (
+        alert_type,
+        duty.to,
+        duty.copied,
+    )
+    engine.test_clock.advance(seconds=31)  # type: ignore[attr-defined]
+    engine.tick()
+    mails = smtp_server.wait_for(2 if action is Action.ESCALATE else 1)
+    [mail] = [m for m in mails if m.message["To"] == ADDRESS[duty.to[0]]]
+    assert set(mail.message["Cc"].split(", ")) == {ADDRESS[name] for name in duty.copied}
+    assert f"抄送：{'、'.join(sorted(duty.copied))}" in mail.body

@@ -14,6 +14,7 @@ from planwatch.domain.calendar import (
     DEFAULT_LAG_MONTHS,
     Action,
     Policy,
+    addressees,
     due_rule,
     duties,
     month_bounds,
@@ -64,6 +65,22 @@ def test_a_figure_never_reported_since_the_plan_start_is_chased_then_escalated()
     assert escalate.action is Action.ESCALATE
     assert escalate.to == ("省委科技委员会",)
     assert escalate.copied == ("甘肃省统计局", "省科技厅")
+
+
+def test_nobody_is_both_sent_a_notice_and_copied_on_it() -> None:
+    # a count the lead department publishes itself: sent to it, nobody copied
+    assert addressees(Action.CHASE, ["省科技厅"], ["省科技厅"]) == (("省科技厅",), ())
+    # a plan without a supervising body escalates to its lead, the bureau copied once
+    assert addressees(
+        Action.ESCALATE, ["甘肃省统计局"], ["省科技厅", "甘肃省统计局"], ["省科技厅"]
+    ) == (("省科技厅",), ("甘肃省统计局",))
+    # a shared statistic: its targets' leads copied once each, in order
+    assert addressees(
+        Action.REMIND, ["兰州市统计局"], ["兰州市政府", "白银市政府", "兰州市政府"]
+    ) == (
+        ("兰州市统计局",),
+        ("兰州市政府", "白银市政府"),
+    )
 
 
 def test_a_reported_figure_is_not_owed_and_a_later_level_supersedes_a_missing_one() -> None:
