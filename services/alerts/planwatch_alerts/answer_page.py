@@ -7,6 +7,7 @@ gets a page that says so in Chinese (403, 410, 409, 403), and nothing is stored.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,60 @@ _STATUS = {
     Refusal.USED: 409,
 }
 _TEXT_MAX = 4000
+
+
+@dataclass(frozen=True)
+class Wording:
+    """What the page asks, in the words of the alert's kind: a target behind is answered with
+    measures and a date of recovery, a chase for overdue data with the reason and the date the
+    figure will be reported (stored in the same fields, ``text`` and ``expected_recovery``)."""
+
+    title: str
+    settled: str  # the alert is resolved
+    acknowledge: str
+    dispute: str
+    text: str
+    date: str
+    no_kind: str
+    no_measures: str
+    no_reason: str
+    no_date: str
+    bad_date: str
+    past_date: str
+
+
+PROGRESS = Wording(
+    title="回复预警",
+    settled="该预警已恢复到规划进度，无需回复；如需说明，仍可提交。",
+    acknowledge="确认预警，说明整改措施和预计恢复日期",
+    dispute="对数据有异议，说明理由",
+    text="整改措施 / 异议理由",
+    date="预计恢复日期（确认整改时必填）",
+    no_kind="请选择“确认并整改”或“对数据有异议”。",
+    no_measures="请填写整改措施。",
+    no_reason="请填写异议理由。",
+    no_date="确认整改时请填写预计恢复日期。",
+    bad_date="预计恢复日期格式应为 年-月-日，例如 2026-06-30。",
+    past_date="预计恢复日期不能早于今天。",
+)
+DATA = Wording(
+    title="回复催报",
+    settled="该期数据已收到，催报已解除，无需回复；如需说明，仍可提交。",
+    acknowledge="确认逾期，说明未报原因和预计报送日期",
+    dispute="对逾期认定有异议（例如已经报送，或本期不应报送），说明理由",
+    text="未报原因 / 异议理由",
+    date="预计报送日期（确认逾期时必填）",
+    no_kind="请选择“确认逾期”或“对逾期认定有异议”。",
+    no_measures="请填写未报原因。",
+    no_reason="请填写异议理由。",
+    no_date="确认逾期时请填写预计报送日期。",
+    bad_date="预计报送日期格式应为 年-月-日，例如 2026-06-30。",
+    past_date="预计报送日期不能早于今天。",
+)
+
+
+def wording(alert_type: str | None) -> Wording:
+    return DATA if alert_type == "overdue" else PROGRESS
 
 
 def _refused(request: Request, error: LinkError) -> HTMLResponse:
@@ -75,6 +130,7 @@ def _form(
         "expires": grant.expires,
         "token": token,
         "history": history,
+        "words": wording(alert["type"]),
         "errors": errors or {},
         "values": values or {},
     }
@@ -106,17 +162,16 @@ def answer_submit(
     except LinkError as error:
         return _refused(request, error)
     values = {"kind": kind, "text": text, "expected_recovery": expected_recovery}
+    words = wording(_alert_type(request, alert_id))
     errors: dict[str, str] = {}
     try:
         answer = AnswerKind(kind)
     except ValueError:
-        errors["kind"] = "请选择“确认并整改”或“对数据有异议”。"
+        errors["kind"] = words.no_kind
         answer = AnswerKind.ACKNOWLEDGE
     text = text.strip()
     if not text:
-        errors["text"] = (
-            "请填写整改措施。" if answer is AnswerKind.ACKNOWLEDGE else "请填写异议理由。"
-        )
+        errors["text"] = words.no_measures if answer is AnswerKind.ACKNOWLEDGE else words.no_reason
     elif len(text) > _TEXT_MAX:
         errors["text"] = f"内容过长：最多 {_TEXT_MAX} 字。"
     recovery: date | None = None
@@ -125,12 +180,12 @@ def answer_submit(
         try:
             recovery = date.fromisoformat(expected_recovery.strip())
         except ValueError:
-            errors["expected_recovery"] = "预计恢复日期格式应为 年-月-日，例如 2026-06-30。"
+            errors["expected_recovery"] = words.bad_date
         else:
             if recovery < now.date():
-                errors["expected_recovery"] = "预计恢复日期不能早于今天。"
+                errors["expected_recovery"] = words.past_date
     elif answer is AnswerKind.ACKNOWLEDGE and "kind" not in errors:
-        errors["expected_recovery"] = "确认整改时请填写预计恢复日期。"
+        errors["expected_recovery"] = words.no_date
     if errors:
         try:
             return _form(request, alert_id, t, grant, errors, values)
@@ -161,3 +216,9 @@ def _indicator(request: Request, alert_id: int) -> str:
         return str(
             c.execute(sa.select(alerts.c.indicator_id).where(alerts.c.id == alert_id)).scalar()
         )
+
+
+def _alert_type(request: Request, alert_id: int) -> str | None:
+    with request.app.state.db.connect() as c:
+        found = c.execute(sa.select(alerts.c.type).where(alerts.c.id == alert_id)).scalar()
+    return None if found is None else str(found)

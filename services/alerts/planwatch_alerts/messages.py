@@ -62,6 +62,11 @@ _ANSWER = {
     "zh": {"acknowledge": "确认并整改", "dispute": "对数据有异议"},
     "en": {"acknowledge": "acknowledged", "dispute": "disputed"},
 }
+# an answer to a chase for overdue data: the reason it is late and when it will be reported
+_ANSWER_DATA = {
+    "zh": {"acknowledge": "确认逾期", "dispute": "对逾期认定有异议"},
+    "en": {"acknowledge": "acknowledged", "dispute": "disputed"},
+}
 _HTML = jinja2.Environment(
     loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
     autoescape=True,
@@ -283,14 +288,16 @@ def _quote_line(facts: Facts, lang: str) -> str | None:
     return None
 
 
-def _answer_line(r: Mapping[str, Any], lang: str) -> str:
+def _answer_line(r: Mapping[str, Any], lang: str, data: bool = False) -> str:
+    """An answer as a digest quotes it; ``data``: an answer to a chase for overdue data, whose
+    date is when the figure will be reported."""
     at = r["at"].strftime("%Y-%m-%d") if hasattr(r["at"], "strftime") else str(r["at"])[:10]
-    kind = _ANSWER[lang].get(r["kind"], r["kind"])
+    kind = (_ANSWER_DATA if data else _ANSWER)[lang].get(r["kind"], r["kind"])
     recovery = r.get("expected_recovery")
     if lang == "zh":
-        tail = f"；预计恢复：{recovery}" if recovery else ""
+        tail = f"；{'预计报送' if data else '预计恢复'}：{recovery}" if recovery else ""
         return f"{at} {r['agency']}（{kind}）：{r['text']}{tail}"
-    tail = f"; expected recovery: {recovery}" if recovery else ""
+    tail = f"; {'expected report' if data else 'expected recovery'}: {recovery}" if recovery else ""
     return f"{at} {r['agency']} ({kind}): {r['text']}{tail}"
 
 
@@ -319,8 +326,9 @@ def _item_text(
         quote = _quote_line(facts, lang)
         if quote:
             lines.append(f"  {quote}")
+    data = alert.get("type") == "overdue"
     for r in item.responses:
-        lines.append(f"  {'已回复' if zh else 'answered'}：{_answer_line(r, lang)}")
+        lines.append(f"  {'已回复' if zh else 'answered'}：{_answer_line(r, lang, data)}")
     waiting = _waiting(item, lang, today)
     if waiting:
         lines.append(f"  {waiting}")
@@ -328,6 +336,113 @@ def _item_text(
         lines.append(f"  {'回复链接' if zh else 'answer'}：{item.answer_url}")
     lines.append(f"  看板：{link}" if zh else f"  board: {link}")
     return "\n".join(lines)
+
+
+def _about(items: Sequence[DigestItem]) -> str:
+    """What a digest's alerts are about: ``data`` (figures overdue: a chase, or its escalation
+    to the supervising body), ``progress`` (targets behind or missed) or ``both``."""
+    kinds = {"data" if i.alert.get("type") == "overdue" else "progress" for i in items}
+    return kinds.pop() if len(kinds) == 1 else "both"
+
+
+def _escalated(items: Sequence[DigestItem]) -> bool:
+    """Every item is a long-overdue figure told to the supervising body."""
+    return all(str(i.alert.get("alert_key", "")).endswith("|overdue-escalated") for i in items)
+
+
+def _also_resolved(resolved: Sequence[DigestItem], lang: str) -> str:
+    if not resolved:
+        return ""
+    return f"，{len(resolved)} 项已恢复" if lang == "zh" else f", {len(resolved)} resolved"
+
+
+def _firing_head(
+    firing: Sequence[DigestItem],
+    resolved: Sequence[DigestItem],
+    addressee: str,
+    lang: str,
+    reply_by: date | None,
+) -> tuple[str, list[str]]:
+    """Subject and opening lines of a digest with alerts: a bureau chased for overdue figures is
+    told its data is late, not that a target is behind, and is asked when it will report."""
+    about, n, more = _about(firing), len(firing), _also_resolved(resolved, lang)
+    if lang == "zh":
+        if about == "data":
+            subject = f"【planwatch】{addressee}：{n} 项指标数据逾期未报{more}"
+            if _escalated(firing):
+                lines = ["以下规划指标的数据逾期已久，至今未收到，请督促报送单位尽快报送。"]
+                ask = "说明督办情况和预计报送日期，或对逾期认定提出异议并说明理由。"
+            else:
+                lines = ["以下规划指标的数据已过报送截止日期，至今未收到，请尽快报送。"]
+                ask = "说明未报原因和预计报送日期，或对逾期认定提出异议并说明理由。"
+        else:
+            subject = f"【planwatch】{addressee}：{n} 项指标预警{more}"
+            lines = [
+                "以下规划指标进度滞后，需要关注。"
+                if about == "progress"
+                else "以下规划指标进度滞后或数据逾期未报，需要关注。"
+            ]
+            ask = "确认并说明整改措施和预计恢复日期，或对数据提出异议并说明理由。"
+        if reply_by is not None:
+            lines.append(f"请于 {reply_by} 前通过每项下方的回复链接作答：{ask}")
+        return subject, lines
+    if about == "data":
+        subject = f"[planwatch] {addressee}: {n} figure(s) overdue{more}"
+        if _escalated(firing):
+            lines = ["These figures are long overdue; please see that they are reported."]
+        else:
+            lines = [
+                "These figures are past their due date and have not arrived; please report them."
+            ]
+    else:
+        subject = f"[planwatch] {addressee}: {n} indicator(s) behind{more}"
+        lines = [
+            "The following plan indicators need attention."
+            if about == "progress"
+            else "The following plan indicators are behind or their figures overdue."
+        ]
+    if reply_by is not None:
+        lines.append(f"Please answer by {reply_by} through the link under each item.")
+    return subject, lines
+
+
+def _reminder_head(
+    reminders: Sequence[DigestItem], resolved: Sequence[DigestItem], addressee: str, lang: str
+) -> tuple[str, list[str]]:
+    n, more = len(reminders), _also_resolved(resolved, lang)
+    if lang == "zh":
+        return f"【planwatch】{addressee}：{n} 项指标数据即将到期，请按期报送{more}", [
+            "以下规划指标的数据即将到报送期限，请在截止日期前报送，无需回复。"
+        ]
+    return f"[planwatch] {addressee}: {n} figure(s) due soon{more}", [
+        "These figures are due soon; please report them in time."
+    ]
+
+
+def _resolved_head(
+    resolved: Sequence[DigestItem], addressee: str, lang: str
+) -> tuple[str, list[str]]:
+    """Good news: a target back on its path, or an overdue figure that has arrived."""
+    about, n = _about(resolved), len(resolved)
+    if lang == "zh":
+        if about == "data":
+            return f"【planwatch】{addressee}：{n} 项逾期数据已收到", [
+                "以下规划指标的逾期数据已收到，催报解除，无需回复。"
+            ]
+        line = {
+            "progress": "好消息：以下规划指标已恢复到规划进度，无需回复。",
+            "both": "好消息：以下规划指标已恢复到规划进度或逾期数据已收到，无需回复。",
+        }[about]
+        return f"【planwatch】{addressee}：{n} 项指标已恢复正常", [line]
+    if about == "data":
+        return f"[planwatch] {addressee}: {n} overdue figure(s) received", [
+            "The overdue figures below have arrived; the chase is over."
+        ]
+    return f"[planwatch] {addressee}: {n} indicator(s) back on track", [
+        "Good news: these indicators are back on track."
+        if about == "progress"
+        else "Good news: these indicators are back on track or their overdue figures arrived."
+    ]
 
 
 def render_digest(
@@ -346,49 +461,16 @@ def render_digest(
     reminders = [i for i in items if i.kind == "reminder"]
     asks = reply_by is not None and any(i.answer_url for i in firing)
     zh = lang == "zh"
-    if zh:
-        if not firing and reminders:
-            subject = (
-                f"【planwatch】{addressee}：{len(reminders)} 项指标数据即将到期，请按期报送"
-                + (f"，{len(resolved)} 项已恢复" if resolved else "")
-            )
-            head = [
-                f"{addressee}：",
-                "以下规划指标的数据即将到报送期限，请在截止日期前报送，无需回复。",
-            ]
-        elif firing:
-            subject = f"【planwatch】{addressee}：{len(firing)} 项指标预警" + (
-                f"，{len(resolved)} 项已恢复" if resolved else ""
-            )
-            head = [f"{addressee}：", "以下规划指标进度滞后，需要关注。"]
-            if asks:
-                head.append(
-                    f"请于 {reply_by} 前通过每项下方的回复链接作答：确认并说明整改措施和预计恢复"
-                    "日期，或对数据提出异议并说明理由。"
-                )
-        else:
-            subject = f"【planwatch】{addressee}：{len(resolved)} 项指标已恢复正常"
-            head = [f"{addressee}：", "好消息：以下规划指标已恢复到规划进度，无需回复。"]
-        if copied:
-            head.append(f"抄送：{'、'.join(copied)}")
+    head = [f"{addressee}：" if zh else f"To {addressee}:"]
+    if firing:
+        subject, lines = _firing_head(firing, resolved, addressee, lang, reply_by if asks else None)
+    elif reminders:
+        subject, lines = _reminder_head(reminders, resolved, addressee, lang)
     else:
-        if not firing and reminders:
-            subject = f"[planwatch] {addressee}: {len(reminders)} figure(s) due soon" + (
-                f", {len(resolved)} resolved" if resolved else ""
-            )
-            head = [f"To {addressee}:", "These figures are due soon; please report them in time."]
-        elif firing:
-            subject = f"[planwatch] {addressee}: {len(firing)} indicator(s) behind" + (
-                f", {len(resolved)} resolved" if resolved else ""
-            )
-            head = [f"To {addressee}:", "The following plan indicators need attention."]
-            if asks:
-                head.append(f"Please answer by {reply_by} through the link under each item.")
-        else:
-            subject = f"[planwatch] {addressee}: {len(resolved)} indicator(s) back on track"
-            head = [f"To {addressee}:", "Good news: these indicators are back on track."]
-        if copied:
-            head.append(f"Copied: {', '.join(copied)}")
+        subject, lines = _resolved_head(resolved, addressee, lang)
+    head += lines
+    if copied:
+        head.append(f"抄送：{'、'.join(copied)}" if zh else f"Copied: {', '.join(copied)}")
     facts = [describe(i.alert, catalog, lang) for i in items]
     # the alerts first, then the reminders, then the good news (each in the order given)
     ordered = sorted(zip(items, facts, strict=True), key=lambda p: _PLACE.get(p[0].kind, 0))
@@ -416,7 +498,9 @@ def render_digest(
                 "facts": f,
                 "kind": _KIND[lang][i.kind],
                 "quote": _quote_line(f, lang) if not f.cells else None,
-                "answers": [_answer_line(r, lang) for r in i.responses],
+                "answers": [
+                    _answer_line(r, lang, i.alert.get("type") == "overdue") for r in i.responses
+                ],
                 "waiting": _waiting(i, lang, today),
                 "board": f"{board_url.rstrip('/')}/indicators/{i.alert['indicator_id']}",
             }

@@ -213,3 +213,36 @@ def test_an_unanswered_alert_escalates_and_an_answered_one_does_not(world: World
     assert len(to_supervisor) == 1 and "升级提醒" in to_supervisor[0].body
     assert "预警发出于 2026-04-01，已 5 天未回复" in to_supervisor[0].body
     assert "回复链接" not in to_supervisor[0].body  # the supervising body reads, not answers
+
+
+def test_a_bureau_answers_a_chase_with_the_reason_and_when_it_will_report(world: World) -> None:
+    """A chase for overdue data is answered in its own words: the reason the figure is late and
+    the date it will be reported (kept in the same fields as a target's measures and recovery)."""
+    overdue = dict(
+        overdue_period="2025",
+        due_date="2026-03-31",
+        reporting_jurisdiction="甘肃省",
+        publisher="甘肃省统计局",
+    )
+    world.app.state.engine.handle(
+        status_change(
+            Status.OVERDUE, indicator="gsbase-tech-contract-turnover", reason="overdue", **overdue
+        )
+    )
+    world.tick(seconds=31)
+    mail = world.smtp.wait_for(2)[1]
+    assert mail.message["To"] == "tjj@gansu.invalid"
+    assert "数据逾期未报" in mail.subject and "说明未报原因和预计报送日期" in mail.body
+    [(alert_id, path)] = links(world, mail=1).items()
+    page = world.client.get(path)
+    assert page.status_code == 200
+    assert "回复催报" in page.text and "未报原因 / 异议理由" in page.text
+    assert "预计报送日期（确认逾期时必填）" in page.text and "整改措施" not in page.text
+    no_date = answer(world, path, kind="acknowledge", text="年报审核未完成")
+    assert no_date.status_code == 422 and "确认逾期时请填写预计报送日期" in no_date.text
+    done = answer(
+        world, path, kind="acknowledge", text="年报审核未完成", expected_recovery="2026-04-20"
+    )
+    assert done.status_code == 200
+    [alert] = [a for a in world.alerts() if a["id"] == alert_id]
+    assert alert["responses"][0]["expected_recovery"] == "2026-04-20"

@@ -209,3 +209,78 @@ def test_each_target_year_is_quoted_in_its_own_sentence() -> None:
     english = _render([DigestItem(missed, "firing")], lang="en").text
     assert "target for 2025: 180 亿元" in english
     assert "2025 actual: 150 亿元; gap -30 亿元 (-16.7%)" in english and "is over" in english
+
+
+def _overdue(key_suffix: str = "overdue", alert_id: int = 8) -> dict[str, Any]:
+    """A chase (or, ``overdue-escalated``, its escalation) of R&D spending's 2025 figure."""
+    entry = CATALOG.get("gsbase-rd-expenditure")
+    assert entry is not None
+    return {
+        "id": alert_id,
+        "alert_key": f"{entry.id}|{entry.jurisdiction}|{key_suffix}",
+        "indicator_id": entry.id,
+        "jurisdiction": entry.jurisdiction,
+        "plan_code": entry.plan_code,
+        "status": "overdue",
+        "type": "overdue",
+        "snapshot": {
+            "target": entry.snapshot(),
+            "overdue_period": "2025",
+            "due_date": "2026-12-30",
+        },
+    }
+
+
+def test_a_bureau_chased_for_a_figure_is_told_its_data_is_late_not_that_a_target_is_behind() -> (
+    None
+):
+    chase = DigestItem(_overdue(), "firing", answer_url="http://a/8")
+    digest = _render([chase], reply_by=date(2027, 1, 6))
+    assert "1 项指标数据逾期未报" in digest.subject and "预警" not in digest.subject
+    assert "以下规划指标的数据已过报送截止日期，至今未收到，请尽快报送。" in digest.text
+    assert "说明未报原因和预计报送日期" in digest.text
+    assert "进度滞后" not in digest.text and "整改措施" not in digest.text
+    assert "2025 期数据应于 2026-12-30 前报送，至今未收到。" in digest.text
+    # the supervising body, told of a figure long overdue, is asked to see that it is reported
+    escalated = _render([DigestItem(_overdue("overdue-escalated"), "firing")])
+    assert "请督促报送单位尽快报送" in escalated.text
+    # the figure arrives: the chase is over, which is not a target back on its path
+    received = _render([DigestItem(_overdue(), "resolved")])
+    assert "1 项逾期数据已收到" in received.subject
+    assert "逾期数据已收到，催报解除" in received.text and "规划进度" not in received.text
+    # an answer already given reads as an answer to a chase
+    answered = DigestItem(
+        _overdue(),
+        "repeat",
+        responses=[
+            {
+                "at": datetime(2027, 1, 2, tzinfo=UTC),
+                "agency": "甘肃省统计局",
+                "kind": "acknowledge",
+                "text": "年报审核未完成",
+                "expected_recovery": "2027-01-20",
+            }
+        ],
+    )
+    again = _render([answered])
+    assert (
+        "已回复：2027-01-02 甘肃省统计局（确认逾期）：年报审核未完成；预计报送：2027-01-20"
+        in again.text
+    )
+    assert "预计报送：2027-01-20" in again.html and "预计恢复" not in again.html
+    english = _render([chase], lang="en")
+    assert "1 figure(s) overdue" in english.subject and "behind" not in english.text
+
+
+def test_a_digest_of_both_kinds_says_both() -> None:
+    items = [DigestItem(_alert(57.0), "firing"), DigestItem(_overdue(), "firing")]
+    digest = _render(items, reply_by=date(2027, 1, 6))
+    assert "2 项指标预警" in digest.subject
+    assert "以下规划指标进度滞后或数据逾期未报，需要关注。" in digest.text
+    back = _render([DigestItem(_alert(57.0), "resolved"), DigestItem(_overdue(), "resolved")])
+    assert "已恢复到规划进度或逾期数据已收到" in back.text
+    # a target behind alone reads as before
+    behind = _render(
+        [DigestItem(_alert(57.0), "firing", answer_url="http://a/7")], reply_by=date(2027, 1, 6)
+    )
+    assert "以下规划指标进度滞后，需要关注。" in behind.text and "整改措施" in behind.text
