@@ -80,6 +80,30 @@ def test_the_indicator_page_shows_the_agencys_answer() -> None:
     assert "预计恢复 2024-12-31" in html
 
 
+def test_a_chase_and_the_bureaus_answer_read_as_a_chase() -> None:
+    chase = {
+        **ALERT,
+        "id": 6,
+        "type": "overdue",
+        "status": "overdue",
+        "agencies": ["市统计局"],
+        "responses": [
+            {
+                "at": "2024-01-15T09:30:00Z",
+                "agency": "市统计局",
+                "kind": "acknowledge",
+                "text": "年报审核未完成",
+                "expected_recovery": "2024-02-10",
+            }
+        ],
+    }
+    html = client(FakeAlerts([{**ALERT, "type": "offtrack"}, chase])).get(f"/indicators/{ID}").text
+    assert "催报 #6" in html and "报送单位 市统计局" in html
+    assert "<strong>市统计局</strong>（确认逾期）：年报审核未完成；预计报送 2024-02-10" in html
+    # the target's own alert keeps its words
+    assert "预警 #5" in html and "牵头单位 市科技局" in html and "预计恢复 2024-12-31" in html
+
+
 def test_the_page_says_when_the_alerts_cannot_be_read_and_shows_nothing_without_them() -> None:
     assert "预警服务暂不可读" in client(FakeAlerts(None)).get(f"/indicators/{ID}").text
     assert "预警与责任单位回复" not in client(None).get(f"/indicators/{ID}").text
