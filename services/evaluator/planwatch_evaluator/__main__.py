@@ -44,9 +44,10 @@ def main() -> None:
         raise SystemExit(f"planwatch-evaluator cannot start: {exc}") from None
     catalog = settings.common.catalog()
     evaluator = Evaluator(settings, catalog, build_sink(settings), build_clock(settings))
-    # The worker runs the app's web server too (/healthz, /readyz, /metrics on web_bind:web_port).
+    # The worker runs the app's web server too (/healthz, /readyz, /metrics on web_bind:web_port),
+    # and the watchdog, started before the app so that it watches the first recovery too.
     Worker(
-        evaluator.app, loglevel="info", logging_config=logging_config()
+        evaluator.app, *evaluator.services(), loglevel="info", logging_config=logging_config()
     ).execute_from_commandline()
 
 

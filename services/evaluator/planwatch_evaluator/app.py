@@ -49,7 +49,7 @@ from planwatch_evaluator.metrics import Metrics
 from planwatch_evaluator.ports import GroupOffsets, Publisher, SeriesSink, StateTable
 from planwatch_evaluator.settings import Settings
 from planwatch_evaluator.state import KeyState
-from planwatch_evaluator.watchdog import EXIT_STALLED, RecoveryWatch, waiting
+from planwatch_evaluator.watchdog import EXIT_STALLED, RecoveryWatch, Watchdog, waiting
 
 __all__ = ["Evaluator", "NotReady"]
 
@@ -171,8 +171,11 @@ class Evaluator:
         self.agent = app.agent(self.submissions, name="evaluate")(self.consume)
         app.timer(settings.overdue_check_s, name="overdue")(self.overdue_tick)
         app.timer(self.cursors.patience_s, name="reseek")(self.reseek_stalled)
-        if settings.stall_s > 0:
-            app.timer(min(10.0, settings.stall_s / 3), name="watchdog")(self.watch)
+        # the watchdog runs beside the app, from the worker's start (watchdog.py): the worker
+        # is given ``services()``
+        self.watchdog = (
+            Watchdog(self.watch, min(10.0, settings.stall_s / 3)) if settings.stall_s > 0 else None
+        )
         # bound methods: faust's view class calls them with the request alone, which its
         # annotations (a function of view and request) do not express
         app.page("/healthz")(self.healthz)  # type: ignore[arg-type]
@@ -422,8 +425,10 @@ class Evaluator:
                 f" ({remaining} still to read)."
             )
             return
-        if in_recovery or self.step is not None:
-            return  # restoring, or busy with a batch (a store down is retried, not a stall)
+        if in_recovery or self.step is not None or self.generation == 0:
+            # restoring, busy with a batch (a store down is retried, not a stall), or not
+            # assigned anything yet (starting up: nothing held, nothing owed)
+            return
         idle = now - self.progress_at
         if idle < self.settings.stall_s:
             self.suspect_at = None
@@ -445,6 +450,10 @@ class Evaluator:
             f"已 {idle:.0f} 秒未读到任何记录，而分区中仍有待评估的记录（{where}）。"
             f" Nothing read for {idle:.0f} s while records wait ({where})."
         )
+
+    def services(self) -> list[Any]:
+        """The services to start with the worker, before the app: the watchdog."""
+        return [self.watchdog] if self.watchdog is not None else []
 
     def assigned(self) -> list[Any]:
         """The partitions of submissions this worker holds."""

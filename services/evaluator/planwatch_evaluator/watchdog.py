@@ -8,6 +8,11 @@ again (the worker logged "Worker ready" and nothing more for two minutes, with r
 Either way the worker waits, ready for nothing, until it is restarted; a restart is the cure:
 it rejoins the group, is assigned again and restores from the changelog.
 
+The watch runs in a service of its own (``Watchdog``), started by the worker before the app:
+faust starts its timers only once the first table recovery has completed, so a timer would
+never see a hang in the very first recovery of a process (a restart on a long changelog while
+the group rebalances).
+
 ``RecoveryWatch`` decides from what the recovery reports (in progress, changelog records still
 to read) when it has stood still for ``stall_s``; ``waiting`` finds the records a worker owes
 (the broker's end offset past where it stands) once it has assessed nothing for ``stall_s``
@@ -20,11 +25,13 @@ waiting for the store, not stalled.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping
+from collections.abc import Awaitable, Callable, Hashable, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
-__all__ = ["EXIT_STALLED", "RecoveryWatch", "waiting"]
+import mode
+
+__all__ = ["EXIT_STALLED", "RecoveryWatch", "Watchdog", "waiting"]
 
 EXIT_STALLED = 75  # EX_TEMPFAIL: try again; a supervisor restarts the worker
 
@@ -60,3 +67,20 @@ def waiting(ends: Mapping[K, int], starts: Mapping[K, int]) -> dict[K, int]:
     broker's end offsets, ``starts`` the next offset to assess (a partition missing from either
     is not judged)."""
     return {tp: ends[tp] - start for tp, start in starts.items() if tp in ends and ends[tp] > start}
+
+
+class Watchdog(mode.Service):
+    """Calls ``watch`` every ``interval_s`` from the moment the worker starts, the first table
+    recovery included (pass it to the faust ``Worker`` beside the app: the worker starts its
+    services before the app)."""
+
+    def __init__(self, watch: Callable[[], Awaitable[None]], interval_s: float) -> None:
+        super().__init__()
+        self.watch, self.interval_s = watch, interval_s
+
+    @mode.Service.task
+    async def _watching(self) -> None:
+        while not self.should_stop:
+            await self.sleep(self.interval_s)
+            if not self.should_stop:
+                await self.watch()
