@@ -26,7 +26,7 @@ __all__ = ["router"]
 
 router = APIRouter(include_in_schema=False)
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
-TEMPLATES.env.globals.update(kinds=KIND_ZH, statuses=STATUS_ZH)
+TEMPLATES.env.globals.update(statuses=STATUS_ZH)
 
 _STATUS = {
     Refusal.FORGED: 403,
@@ -44,6 +44,9 @@ class Wording:
     figure will be reported (stored in the same fields, ``text`` and ``expected_recovery``)."""
 
     title: str
+    noun: str  # what is answered: 预警 or 催报
+    kinds: dict[AnswerKind, str]  # an answer's kind, as the page and its receipt name it
+    recovery: str  # the name of an answer's date
     settled: str  # the alert is resolved
     acknowledge: str
     dispute: str
@@ -59,6 +62,9 @@ class Wording:
 
 PROGRESS = Wording(
     title="回复预警",
+    noun="预警",
+    kinds=KIND_ZH,
+    recovery="预计恢复",
     settled="该预警已恢复到规划进度，无需回复；如需说明，仍可提交。",
     acknowledge="确认预警，说明整改措施和预计恢复日期",
     dispute="对数据有异议，说明理由",
@@ -73,6 +79,9 @@ PROGRESS = Wording(
 )
 DATA = Wording(
     title="回复催报",
+    noun="催报",
+    kinds={AnswerKind.ACKNOWLEDGE: "确认逾期", AnswerKind.DISPUTE: "对逾期认定有异议"},
+    recovery="预计报送",
     settled="该期数据已收到，催报已解除，无需回复；如需说明，仍可提交。",
     acknowledge="确认逾期，说明未报原因和预计报送日期",
     dispute="对逾期认定有异议（例如已经报送，或本期不应报送），说明理由",
@@ -202,7 +211,7 @@ def answer_submit(
         "answer_message.html",
         {
             "title": "回复已收到",
-            "detail": f"{grant.agency}对本条预警的回复（{KIND_ZH[answer]}）已记录，"
+            "detail": f"{grant.agency}对本条{words.noun}的回复（{words.kinds[answer]}）已记录，"
             "将显示在指标看板和下一次通知中。",
             "refused": False,
             "board": f"{request.app.state.board_url.rstrip('/')}/indicators/"

@@ -243,6 +243,6 @@ def test_a_bureau_answers_a_chase_with_the_reason_and_when_it_will_report(world:
     done = answer(
         world, path, kind="acknowledge", text="年报审核未完成", expected_recovery="2026-04-20"
     )
-    assert done.status_code == 200
+    assert done.status_code == 200 and "甘肃省统计局对本条催报的回复（确认逾期）已记录" in done.text
     [alert] = [a for a in world.alerts() if a["id"] == alert_id]
     assert alert["responses"][0]["expected_recovery"] == "2026-04-20"
