@@ -346,8 +346,12 @@ def _about(items: Sequence[DigestItem]) -> str:
 
 
 def _escalated(items: Sequence[DigestItem]) -> bool:
-    """Every item is a long-overdue figure told to the supervising body."""
-    return all(str(i.alert.get("alert_key", "")).endswith("|overdue-escalated") for i in items)
+    """Every item is told to a supervising body: a long-overdue figure's escalation, or a
+    chase nobody answered, escalated by the routing's rule."""
+    return all(
+        i.kind == "escalation" or str(i.alert.get("alert_key", "")).endswith("|overdue-escalated")
+        for i in items
+    )
 
 
 def _also_resolved(resolved: Sequence[DigestItem], lang: str) -> str:

@@ -244,6 +244,8 @@ def test_a_bureau_chased_for_a_figure_is_told_its_data_is_late_not_that_a_target
     # the supervising body, told of a figure long overdue, is asked to see that it is reported
     escalated = _render([DigestItem(_overdue("overdue-escalated"), "firing")])
     assert "请督促报送单位尽快报送" in escalated.text
+    unanswered = _render([DigestItem(_overdue(), "escalation")])  # a chase nobody answered
+    assert "请督促报送单位尽快报送" in unanswered.text
     # the figure arrives: the chase is over, which is not a target back on its path
     received = _render([DigestItem(_overdue(), "resolved")])
     assert "1 项逾期数据已收到" in received.subject
