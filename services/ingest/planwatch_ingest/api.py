@@ -151,11 +151,13 @@ def authenticate(request: Request, role: Role) -> Principal:
     return principal
 
 
-async def _submitter(request: Request) -> Principal:
+def _submitter(request: Request) -> Principal:
     return authenticate(request, Role.SUBMIT)
 
 
 # A dependency, so the key is checked before any parameter; the body is read after it too.
+# Plain ``def``: FastAPI runs it in its thread pool, so a key database that answers slowly (a
+# network round trip to PostgreSQL, a write lock) holds this request only, not the event loop.
 Submitter = Annotated[Principal, Depends(_submitter)]
 
 

@@ -88,3 +88,42 @@ def test_readiness_says_what_is_down_in_words_and_forgets_it_when_back(ingest: A
     assert accepted.status_code == 202 and accepted.json()["results"][0]["jurisdiction"] == CITY
     ingest.publisher.up = True
     assert ready(200).json() == {"status": "ready", "broker": "up"}
+
+
+def test_a_slow_key_database_holds_its_request_only_not_the_others(ingest: Any) -> None:
+    """The key store stands in for a keys database that answers slowly (a network round trip to
+    PostgreSQL, a write lock): it is the real store, delayed. While one request waits for it,
+    the service still answers others."""
+    import threading
+
+    app = ingest.client.app
+    components = app.state.components
+    store = components.keys
+    entered, released = threading.Event(), threading.Event()
+
+    class SlowKeys:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(store, name)
+
+        def verify(self, token: str) -> Any:
+            entered.set()
+            time.sleep(1.5)
+            released.set()
+            return store.verify(token)
+
+    components.keys = SlowKeys()
+    answers: list[int] = []
+    slow = threading.Thread(
+        target=lambda: answers.append(
+            post(ingest, {"indicator_id": "tcity-firms", "period": "2023", "value": 5}).status_code
+        )
+    )
+    try:
+        slow.start()
+        assert entered.wait(5)
+        assert ingest.client.get("/healthz").status_code == 200
+        assert not released.is_set(), "the health check waited for another request's key lookup"
+    finally:
+        slow.join(10)
+        components.keys = store
+    assert answers == [202]
