@@ -7,7 +7,7 @@ no longer escalates as unanswered. An acknowledgement moves an open alert to ``a
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
@@ -15,9 +15,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from planwatch_alerts.links import Grant, LinkError, Refusal
-from planwatch_alerts.store import alert_row, responses, update_alert
+from planwatch_alerts.store import ESCALATED_CHASE, alert_row, alerts, responses, update_alert
 
-__all__ = ["KIND_ZH", "AnswerKind", "record_answer", "responses_of"]
+__all__ = ["KIND_ZH", "AnswerKind", "quoted_answers", "record_answer", "responses_of"]
 
 
 class AnswerKind(StrEnum):
@@ -47,6 +47,30 @@ def responses_of(c: sa.Connection, alert_ids: Iterable[int]) -> dict[int, list[d
                 "expected_recovery": row.expected_recovery,
             }
         )
+    return found
+
+
+def quoted_answers(c: sa.Connection, told: Sequence[Any]) -> dict[int, list[dict[str, Any]]]:
+    """The answers a digest quotes under each alert of ``told``: its own, and for a long-overdue
+    figure's escalation also the publisher's answers to the chase it escalates (why the figure
+    is late, when it will be reported), oldest first: the supervising body reads what the bureau
+    said before it acts, and is not told the figure went unanswered when it was answered."""
+    found = responses_of(c, [a.id for a in told])
+    for alert in told:
+        if not alert.alert_key.endswith(ESCALATED_CHASE):
+            continue
+        chase = c.execute(
+            sa.select(alerts.c.id)
+            .where(
+                alerts.c.alert_key == alert.alert_key.removesuffix("-escalated"),
+                alerts.c.id < alert.id,
+            )
+            .order_by(alerts.c.id.desc())
+            .limit(1)
+        ).scalar()
+        if chase is not None:
+            both = [*responses_of(c, [chase])[chase], *found[alert.id]]
+            found[alert.id] = sorted(both, key=lambda r: r["at"])
     return found
 
 

@@ -21,7 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from planwatch.catalog import Catalog
-from planwatch_alerts.answers import responses_of
+from planwatch_alerts.answers import quoted_answers
 from planwatch_alerts.channels import channel_for
 from planwatch_alerts.lifecycle import REMINDER
 from planwatch_alerts.links import LinkSigner
@@ -258,7 +258,7 @@ class Grouper:
             return 0
         receiver = rows[0].receiver
         addressee, to, cc, copied = self._recipients(receiver, told)
-        answers = responses_of(c, [a.id for a in told])
+        answers = quoted_answers(c, told)
         agency = receiver.removeprefix("agency:") if receiver.startswith("agency:") else None
         entries = [
             DigestItem(

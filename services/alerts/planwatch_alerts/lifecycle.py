@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from planwatch.domain.calendar import Action, addressees
 from planwatch.domain.events import StatusChange
 from planwatch.domain.periods import parse_period
-from planwatch_alerts.store import alerts, insert, update_alert
+from planwatch_alerts.store import ESCALATED_CHASE, alerts, insert, update_alert
 
 __all__ = [
     "GOOD",
@@ -114,13 +114,13 @@ def apply_change(c: sa.Connection, change: StatusChange, now: datetime) -> list[
         if change.escalated_to:  # long overdue: the supervising body is told
             addressed, copied = _addressees(Action.ESCALATE, change)
             told_overdue += _open_or_update(
-                c, f"{base}|overdue-escalated", "overdue", change, "overdue", "major",
+                c, f"{base}{ESCALATED_CHASE}", "overdue", change, "overdue", "major",
                 addressed, copied, snapshot, now,
             )  # fmt: skip
         return told_overdue
     told: list[Told] = []
-    for suffix in ("overdue", "overdue-escalated"):
-        overdue = active(c, f"{base}|{suffix}")
+    for key in (f"{base}|overdue", f"{base}{ESCALATED_CHASE}"):
+        overdue = active(c, key)
         if overdue is not None and _arrived(overdue.snapshot, change):
             told += _resolve(c, overdue, snapshot, now)
     to = change.to_status.value

@@ -26,6 +26,7 @@ from sqlalchemy.types import TypeDecorator
 
 __all__ = [
     "ADOPTED_REVISION",
+    "ESCALATED_CHASE",
     "LEGACY_VERSION",
     "MIGRATIONS",
     "MIGRATION_LOCK",
@@ -83,6 +84,10 @@ metadata = sa.MetaData()
 _legacy = sa.Table("alerts_schema", sa.MetaData(), sa.Column("version", sa.Integer, nullable=False))
 
 seen = sa.Table("seen_events", metadata, sa.Column("event_id", sa.String(64), primary_key=True))
+
+# The ending of the key of the alert that tells the supervising body of a long-overdue figure;
+# the chase it escalates has the same key without ``-escalated``.
+ESCALATED_CHASE = "|overdue-escalated"
 
 alerts = sa.Table(
     "alerts",

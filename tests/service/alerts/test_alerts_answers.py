@@ -246,3 +246,39 @@ def test_a_bureau_answers_a_chase_with_the_reason_and_when_it_will_report(world:
     assert done.status_code == 200 and "甘肃省统计局对本条催报的回复（确认逾期）已记录" in done.text
     [alert] = [a for a in world.alerts() if a["id"] == alert_id]
     assert alert["responses"][0]["expected_recovery"] == "2026-04-20"
+
+
+def test_the_escalation_of_a_long_overdue_figure_quotes_the_bureaus_answer(world: World) -> None:
+    """The bureau answered the chase; the figure, still missing, becomes long overdue and the
+    plan's supervising body is told: its mail quotes what the bureau said (why, and when it will
+    report) instead of leaving it to ask, and does not call the figure unanswered."""
+    overdue = dict(
+        indicator="gsbase-tech-contract-turnover",
+        reason="overdue",
+        overdue_period="2025",
+        due_date="2026-03-31",
+        reporting_jurisdiction="甘肃省",
+        publisher="甘肃省统计局",
+    )
+    engine = world.app.state.engine
+    engine.handle(status_change(Status.OVERDUE, **overdue))
+    world.tick(seconds=31)
+    [(_chase, path)] = links(world, mail=1).items()
+    assert (
+        answer(
+            world, path, kind="acknowledge", text="年报审核未完成", expected_recovery="2026-04-20"
+        ).status_code
+        == 200
+    )
+    engine.handle(status_change(Status.OVERDUE, escalated_to=("省委科技委员会",), **overdue))
+    world.tick(seconds=31)
+    mails = world.smtp.wait_for(3)
+    [escalation] = [m for m in mails if m.message["To"] == "gs-kwh@agencies.invalid"]
+    assert "请督促报送单位尽快报送" in escalation.body
+    assert (
+        "已回复：2026-04-01 甘肃省统计局（确认逾期）：年报审核未完成；预计报送：2026-04-20"
+        in escalation.body
+    )
+    assert "未回复" not in escalation.body
+    html = escalation.message.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    assert "年报审核未完成" in html
