@@ -7,7 +7,7 @@ gets a page that says so in Chinese (403, 410, 409, 403), and nothing is stored.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -17,10 +17,10 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from planwatch_alerts.answers import KIND_ZH, AnswerKind, record_answer, responses_of, used
+from planwatch_alerts.answers import KIND_ZH, AnswerKind, quoted_answers, record_answer, used
 from planwatch_alerts.links import Grant, LinkError, LinkSigner, Refusal
 from planwatch_alerts.messages import STATUS_ZH, describe
-from planwatch_alerts.store import alerts
+from planwatch_alerts.store import ESCALATED_CHASE, alerts
 
 __all__ = ["router"]
 
@@ -96,8 +96,23 @@ DATA = Wording(
 )
 
 
-def wording(alert_type: str | None) -> Wording:
-    return DATA if alert_type == "overdue" else PROGRESS
+# the supervising body told of a long-overdue figure answers with what it does to see it reported,
+# as its digest asks ("说明督办情况和预计报送日期"); the kinds are a chase's, its history quotes the
+# publisher's answers to the chase beside its own
+SUPERVISION = replace(
+    DATA,
+    title="回复督办",
+    noun="督办",
+    acknowledge="确认逾期，说明督办情况和预计报送日期",
+    text="督办情况 / 异议理由",
+    no_measures="请填写督办情况。",
+)
+
+
+def wording(alert_type: str | None, alert_key: str = "") -> Wording:
+    if alert_type != "overdue":
+        return PROGRESS
+    return SUPERVISION if alert_key.endswith(ESCALATED_CHASE) else DATA
 
 
 def _refused(request: Request, error: LinkError) -> HTMLResponse:
@@ -128,9 +143,10 @@ def _form(
 ) -> HTMLResponse:
     with request.app.state.db.connect() as c:
         row = c.execute(sa.select(alerts).where(alerts.c.id == alert_id)).first()
-        history = responses_of(c, [alert_id])[alert_id]
-    if row is None:  # signed for an alert that is gone (a database reset): nothing to answer
-        raise LinkError(Refusal.FORGED)
+        if row is None:  # signed for an alert that is gone (a database reset): nothing to answer
+            raise LinkError(Refusal.FORGED)
+        # an escalated chase lists the publisher's answers to the chase too, as its digest does
+        history = quoted_answers(c, [row])[alert_id]
     alert = dict(row._mapping)
     context: dict[str, Any] = {
         "alert": alert,
@@ -139,7 +155,7 @@ def _form(
         "expires": grant.expires,
         "token": token,
         "history": history,
-        "words": wording(alert["type"]),
+        "words": wording(alert["type"], alert["alert_key"]),
         "errors": errors or {},
         "values": values or {},
     }
@@ -171,7 +187,7 @@ def answer_submit(
     except LinkError as error:
         return _refused(request, error)
     values = {"kind": kind, "text": text, "expected_recovery": expected_recovery}
-    words = wording(_alert_type(request, alert_id))
+    words = _wording(request, alert_id)
     errors: dict[str, str] = {}
     try:
         answer = AnswerKind(kind)
@@ -227,7 +243,9 @@ def _indicator(request: Request, alert_id: int) -> str:
         )
 
 
-def _alert_type(request: Request, alert_id: int) -> str | None:
+def _wording(request: Request, alert_id: int) -> Wording:
     with request.app.state.db.connect() as c:
-        found = c.execute(sa.select(alerts.c.type).where(alerts.c.id == alert_id)).scalar()
-    return None if found is None else str(found)
+        found = c.execute(
+            sa.select(alerts.c.type, alerts.c.alert_key).where(alerts.c.id == alert_id)
+        ).first()
+    return PROGRESS if found is None else wording(found.type, found.alert_key)

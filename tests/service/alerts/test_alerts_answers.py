@@ -282,3 +282,14 @@ def test_the_escalation_of_a_long_overdue_figure_quotes_the_bureaus_answer(world
     assert "未回复" not in escalation.body
     html = escalation.message.get_body(("html",)).get_content()  # type: ignore[union-attr]
     assert "年报审核未完成" in html
+    [path] = [m[2] for m in LINK.finditer(escalation.body)]  # the supervisor's own link
+    page = world.client.get(path)
+    assert page.status_code == 200
+    assert "甘肃省统计局（确认逾期）：年报审核未完成；预计报送：2026-04-20" in page.text
+    # the supervising body is asked what it does to see the figure reported, not why it is late
+    assert "回复督办" in page.text and "说明督办情况和预计报送日期" in page.text
+    assert "督办情况 / 异议理由" in page.text and "未报原因" not in page.text
+    done = answer(world, path, kind="acknowledge", text="已约谈", expected_recovery="2026-04-25")
+    assert (
+        done.status_code == 200 and "省委科技委员会对本条督办的回复（确认逾期）已记录" in done.text
+    )
