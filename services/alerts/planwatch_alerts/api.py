@@ -20,7 +20,7 @@ from planwatch.security import Principal, Role
 from planwatch_alerts.answers import responses_of
 from planwatch_alerts.lifecycle import NOTICE, REMINDER
 from planwatch_alerts.problems import ProblemError, responses
-from planwatch_alerts.store import alerts, notifications, update_alert
+from planwatch_alerts.store import ESCALATED_CHASE, alerts, notifications, update_alert
 
 __all__ = ["AlertOut", "router"]
 
@@ -66,6 +66,9 @@ class AlertOut(BaseModel):
     jurisdiction: str
     plan_code: str
     type: str  # offtrack | overdue | reminder (a figure soon due: a notice, told once)
+    # an overdue alert told to the plan's supervising body (督办): its agencies see the figure
+    # reported by the publisher, they do not report it
+    supervising: bool = False
     status: str
     severity: str
     state: str  # open | acknowledged | silenced | resolved; notice for a reminder
@@ -126,6 +129,7 @@ def _out(row: Any, sent: Sequence[Any], answers: Sequence[Mapping[str, Any]]) ->
         jurisdiction=row.jurisdiction,
         plan_code=row.plan_code,
         type=row.type,
+        supervising=row.alert_key.endswith(ESCALATED_CHASE),
         status=row.status,
         severity=row.severity,
         state=row.state,

@@ -280,6 +280,8 @@ def test_the_escalation_of_a_long_overdue_figure_quotes_the_bureaus_answer(world
         in escalation.body
     )
     assert "未回复" not in escalation.body
+    listed = {a["agencies"][0]: a["supervising"] for a in world.alerts() if a["type"] == "overdue"}
+    assert listed == {"甘肃省统计局": False, "省委科技委员会": True}
     html = escalation.message.get_body(("html",)).get_content()  # type: ignore[union-attr]
     assert "年报审核未完成" in html
     [path] = [m[2] for m in LINK.finditer(escalation.body)]  # the supervisor's own link

@@ -104,6 +104,15 @@ def test_a_chase_and_the_bureaus_answer_read_as_a_chase() -> None:
     assert "预警 #5" in html and "牵头单位 市科技局" in html and "预计恢复 2024-12-31" in html
 
 
+def test_a_long_overdue_figures_supervisor_is_named_as_the_supervising_body() -> None:
+    chase = {**ALERT, "id": 6, "type": "overdue", "status": "overdue", "agencies": ["市统计局"]}
+    supervision = {**chase, "id": 7, "supervising": True, "agencies": ["市委科技委员会"]}
+    html = client(FakeAlerts([chase, supervision])).get(f"/indicators/{ID}").text
+    assert "催报 #6" in html and "报送单位 市统计局" in html
+    assert "督办 #7" in html and "督办单位 市委科技委员会" in html
+    assert "报送单位 市委科技委员会" not in html
+
+
 def test_the_page_says_when_the_alerts_cannot_be_read_and_shows_nothing_without_them() -> None:
     assert "预警服务暂不可读" in client(FakeAlerts(None)).get(f"/indicators/{ID}").text
     assert "预警与责任单位回复" not in client(None).get(f"/indicators/{ID}").text
