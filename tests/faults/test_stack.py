@@ -203,12 +203,12 @@ class RunningStack:
         bootstrap = f"127.0.0.1:{self.ports['broker']}"
         try:
             found = read_topic(bootstrap, str(Topics.STATUS_CHANGES), 10**9, timeout=10)
-            changes = [json.loads(value) for value in found]
         except Exception as exc:  # the broker is what is wrong: say so and go on
-            changes, topic = [], f"status-changes unreadable: {exc!r}"
+            topic = f"status-changes unreadable: {exc!r}"
         else:
-            on_topic = sorted({c["indicator_id"] for c in changes} & set(lagging))
-            topic = f"{len(changes)} status changes; of {lagging}, on the topic: {on_topic}"
+            changed = {json.loads(value)["indicator_id"] for value in found}
+            on_topic = sorted(changed & set(lagging))
+            topic = f"{len(found)} status changes; of {lagging}, on the topic: {on_topic}"
         alerted = sorted({a["indicator_id"] for a in self.alerts()} & set(lagging))
         path = self.root / "logs" / "alerts.log"
         lines = path.read_text(errors="replace").splitlines() if path.exists() else []

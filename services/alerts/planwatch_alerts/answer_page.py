@@ -20,7 +20,7 @@ from fastapi.templating import Jinja2Templates
 from planwatch_alerts.answers import KIND_ZH, AnswerKind, quoted_answers, record_answer, used
 from planwatch_alerts.links import Grant, LinkError, LinkSigner, Refusal
 from planwatch_alerts.messages import STATUS_ZH, describe
-from planwatch_alerts.store import ESCALATED_CHASE, alerts
+from planwatch_alerts.store import alerts, supervising
 
 __all__ = ["router"]
 
@@ -112,7 +112,7 @@ SUPERVISION = replace(
 def wording(alert_type: str | None, alert_key: str = "") -> Wording:
     if alert_type != "overdue":
         return PROGRESS
-    return SUPERVISION if alert_key.endswith(ESCALATED_CHASE) else DATA
+    return SUPERVISION if supervising(alert_key) else DATA
 
 
 def _refused(request: Request, error: LinkError) -> HTMLResponse:

@@ -15,7 +15,14 @@ from typing import Any
 import sqlalchemy as sa
 
 from planwatch_alerts.links import Grant, LinkError, Refusal
-from planwatch_alerts.store import ESCALATED_CHASE, alert_row, alerts, responses, update_alert
+from planwatch_alerts.store import (
+    alert_row,
+    alerts,
+    chase_key,
+    responses,
+    supervising,
+    update_alert,
+)
 
 __all__ = ["KIND_ZH", "AnswerKind", "quoted_answers", "record_answer", "responses_of"]
 
@@ -55,22 +62,21 @@ def quoted_answers(c: sa.Connection, told: Sequence[Any]) -> dict[int, list[dict
     figure's escalation also the publisher's answers to the chase it escalates (why the figure
     is late, when it will be reported), oldest first: the supervising body reads what the bureau
     said before it acts, and is not told the figure went unanswered when it was answered."""
-    found = responses_of(c, [a.id for a in told])
+    chases: dict[int, int] = {}  # supervising alert → the chase it escalates (opened before it)
     for alert in told:
-        if not alert.alert_key.endswith(ESCALATED_CHASE):
-            continue
-        chase = c.execute(
-            sa.select(alerts.c.id)
-            .where(
-                alerts.c.alert_key == alert.alert_key.removesuffix("-escalated"),
-                alerts.c.id < alert.id,
-            )
-            .order_by(alerts.c.id.desc())
-            .limit(1)
-        ).scalar()
-        if chase is not None:
-            both = [*responses_of(c, [chase])[chase], *found[alert.id]]
-            found[alert.id] = sorted(both, key=lambda r: r["at"])
+        if supervising(alert.alert_key):
+            chase = c.execute(
+                sa.select(alerts.c.id)
+                .where(alerts.c.alert_key == chase_key(alert.alert_key), alerts.c.id < alert.id)
+                .order_by(alerts.c.id.desc())
+                .limit(1)
+            ).scalar()
+            if chase is not None:
+                chases[alert.id] = chase
+    found = responses_of(c, [*(a.id for a in told), *chases.values()])
+    for alert_id, chase in chases.items():
+        both = [*found[chase], *found[alert_id]]
+        found[alert_id] = sorted(both, key=lambda r: r["at"])
     return found
 
 

@@ -20,7 +20,7 @@ from planwatch.security import Principal, Role
 from planwatch_alerts.answers import responses_of
 from planwatch_alerts.lifecycle import NOTICE, REMINDER
 from planwatch_alerts.problems import ProblemError, responses
-from planwatch_alerts.store import ESCALATED_CHASE, alerts, notifications, update_alert
+from planwatch_alerts.store import alerts, notifications, supervising, update_alert
 
 __all__ = ["AlertOut", "router"]
 
@@ -129,7 +129,7 @@ def _out(row: Any, sent: Sequence[Any], answers: Sequence[Mapping[str, Any]]) ->
         jurisdiction=row.jurisdiction,
         plan_code=row.plan_code,
         type=row.type,
-        supervising=row.alert_key.endswith(ESCALATED_CHASE),
+        supervising=supervising(row.alert_key),
         status=row.status,
         severity=row.severity,
         state=row.state,

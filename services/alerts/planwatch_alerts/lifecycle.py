@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from planwatch.domain.calendar import Action, addressees
 from planwatch.domain.events import StatusChange
 from planwatch.domain.periods import parse_period
-from planwatch_alerts.store import ESCALATED_CHASE, alerts, insert, update_alert
+from planwatch_alerts.store import CHASE, ESCALATED_CHASE, alerts, insert, update_alert
 
 __all__ = [
     "GOOD",
@@ -108,7 +108,7 @@ def apply_change(c: sa.Connection, change: StatusChange, now: datetime) -> list[
     if change.reason == "overdue":
         addressed, copied = _addressees(Action.CHASE, change)
         told_overdue = _open_or_update(
-            c, f"{base}|overdue", "overdue", change, "overdue", "warning",
+            c, f"{base}{CHASE}", "overdue", change, "overdue", "warning",
             addressed, copied, snapshot, now,
         )  # fmt: skip
         if change.escalated_to:  # long overdue: the supervising body is told
@@ -119,7 +119,7 @@ def apply_change(c: sa.Connection, change: StatusChange, now: datetime) -> list[
             )  # fmt: skip
         return told_overdue
     told: list[Told] = []
-    for key in (f"{base}|overdue", f"{base}{ESCALATED_CHASE}"):
+    for key in (f"{base}{CHASE}", f"{base}{ESCALATED_CHASE}"):
         overdue = active(c, key)
         if overdue is not None and _arrived(overdue.snapshot, change):
             told += _resolve(c, overdue, snapshot, now)

@@ -25,7 +25,7 @@ from planwatch.domain.chinese import to_simplified
 from planwatch.domain.model import CatalogEntry, one_line
 from planwatch.domain.quotes import table_cells
 from planwatch.domain.status import STATUS_INFO
-from planwatch_alerts.store import ESCALATED_CHASE
+from planwatch_alerts.store import supervising
 
 __all__ = ["HOW_TO_REPORT", "STATUS_ZH", "Digest", "DigestItem", "describe", "render_digest"]
 
@@ -350,8 +350,7 @@ def _escalated(items: Sequence[DigestItem]) -> bool:
     """Every item is told to a supervising body: a long-overdue figure's escalation, or a
     chase nobody answered, escalated by the routing's rule."""
     return all(
-        i.kind == "escalation" or str(i.alert.get("alert_key", "")).endswith(ESCALATED_CHASE)
-        for i in items
+        i.kind == "escalation" or supervising(str(i.alert.get("alert_key", ""))) for i in items
     )
 
 

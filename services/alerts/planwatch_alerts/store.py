@@ -26,6 +26,7 @@ from sqlalchemy.types import TypeDecorator
 
 __all__ = [
     "ADOPTED_REVISION",
+    "CHASE",
     "ESCALATED_CHASE",
     "LEGACY_VERSION",
     "MIGRATIONS",
@@ -35,6 +36,7 @@ __all__ = [
     "UTCDateTime",
     "alert_row",
     "alerts",
+    "chase_key",
     "first_sight",
     "insert",
     "items",
@@ -46,6 +48,7 @@ __all__ = [
     "notifications",
     "responses",
     "seen",
+    "supervising",
     "update_alert",
 ]
 
@@ -85,9 +88,22 @@ _legacy = sa.Table("alerts_schema", sa.MetaData(), sa.Column("version", sa.Integ
 
 seen = sa.Table("seen_events", metadata, sa.Column("event_id", sa.String(64), primary_key=True))
 
-# The ending of the key of the alert that tells the supervising body of a long-overdue figure;
-# the chase it escalates has the same key without ``-escalated``.
+# The endings of the keys of a chase (the publisher of a figure overdue is asked for it) and of
+# the alert that tells the supervising body once the figure is long overdue; both keys start with
+# the same ``indicator|jurisdiction``.
+CHASE = "|overdue"
 ESCALATED_CHASE = "|overdue-escalated"
+
+
+def supervising(alert_key: str) -> bool:
+    """Whether the alert of ``alert_key`` tells the supervising body of a long-overdue figure."""
+    return alert_key.endswith(ESCALATED_CHASE)
+
+
+def chase_key(alert_key: str) -> str:
+    """The key of the chase that the supervising alert of ``alert_key`` escalates."""
+    return alert_key.removesuffix(ESCALATED_CHASE) + CHASE
+
 
 alerts = sa.Table(
     "alerts",

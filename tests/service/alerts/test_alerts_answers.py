@@ -215,20 +215,21 @@ def test_an_unanswered_alert_escalates_and_an_answered_one_does_not(world: World
     assert "回复链接" not in to_supervisor[0].body  # the supervising body reads, not answers
 
 
+# the evaluator's chase of 技术合同成交额 of 2025, due 2026-03-31, from 甘肃省统计局
+CHASE = dict(
+    indicator="gsbase-tech-contract-turnover",
+    reason="overdue",
+    overdue_period="2025",
+    due_date="2026-03-31",
+    reporting_jurisdiction="甘肃省",
+    publisher="甘肃省统计局",
+)
+
+
 def test_a_bureau_answers_a_chase_with_the_reason_and_when_it_will_report(world: World) -> None:
     """A chase for overdue data is answered in its own words: the reason the figure is late and
     the date it will be reported (kept in the same fields as a target's measures and recovery)."""
-    overdue = dict(
-        overdue_period="2025",
-        due_date="2026-03-31",
-        reporting_jurisdiction="甘肃省",
-        publisher="甘肃省统计局",
-    )
-    world.app.state.engine.handle(
-        status_change(
-            Status.OVERDUE, indicator="gsbase-tech-contract-turnover", reason="overdue", **overdue
-        )
-    )
+    world.app.state.engine.handle(status_change(Status.OVERDUE, **CHASE))
     world.tick(seconds=31)
     mail = world.smtp.wait_for(2)[1]
     assert mail.message["To"] == "tjj@gansu.invalid"
@@ -252,16 +253,8 @@ def test_the_escalation_of_a_long_overdue_figure_quotes_the_bureaus_answer(world
     """The bureau answered the chase; the figure, still missing, becomes long overdue and the
     plan's supervising body is told: its mail quotes what the bureau said (why, and when it will
     report) instead of leaving it to ask, and does not call the figure unanswered."""
-    overdue = dict(
-        indicator="gsbase-tech-contract-turnover",
-        reason="overdue",
-        overdue_period="2025",
-        due_date="2026-03-31",
-        reporting_jurisdiction="甘肃省",
-        publisher="甘肃省统计局",
-    )
     engine = world.app.state.engine
-    engine.handle(status_change(Status.OVERDUE, **overdue))
+    engine.handle(status_change(Status.OVERDUE, **CHASE))
     world.tick(seconds=31)
     [(_chase, path)] = links(world, mail=1).items()
     assert (
@@ -270,7 +263,7 @@ def test_the_escalation_of_a_long_overdue_figure_quotes_the_bureaus_answer(world
         ).status_code
         == 200
     )
-    engine.handle(status_change(Status.OVERDUE, escalated_to=("省委科技委员会",), **overdue))
+    engine.handle(status_change(Status.OVERDUE, escalated_to=("省委科技委员会",), **CHASE))
     world.tick(seconds=31)
     mails = world.smtp.wait_for(3)
     [escalation] = [m for m in mails if m.message["To"] == "gs-kwh@agencies.invalid"]
